@@ -1,0 +1,46 @@
+# Makefile — a thin, readable wrapper over meson/ninja and the scripts in
+# scripts/. The real build description is meson.build.
+#
+#   make run     build build/ and serve on $(LISTEN) with data in $(DATA_DIR)
+#   make check   sanitizer build in build-test/, unit + fuzz replay + e2e + format
+#   make build   build build/ only
+#   make format  clang-format -i over src/ and tests/
+#   make bench   wrk against appointd and nginx (see bench/RESULTS.md)
+#   make clean   remove build dirs
+
+LISTEN   ?= 127.0.0.1:8080
+DATA_DIR ?= var
+BUILD    := build
+
+C_SOURCES = $(shell find src tests -name '*.[ch]' -not -path '*/corpus/*' 2>/dev/null)
+
+.PHONY: all run check build format bench clean deps deps-bench
+
+all: build
+
+deps:
+	@scripts/deps
+
+deps-bench:
+	@scripts/deps bench
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized -Dtests=false
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	exec ./$(BUILD)/appointd serve --data-dir $(DATA_DIR) --listen $(LISTEN)
+
+check: deps
+	scripts/check
+
+format:
+	clang-format -i $(C_SOURCES)
+
+bench: deps-bench build
+	bench/run.sh
+
+clean:
+	rm -rf build build-test

@@ -1,0 +1,37 @@
+/*
+ * api.h — appointd's HTTP handlers and the routes that lead to them.
+ *
+ * The handlers here are thin: they read the request, call the app or store
+ * layer, and write JSON. This foundation has the operational routes only:
+ *   GET /healthz   liveness + store check
+ *   GET /metrics   Prometheus text
+ * and, when debug routes are enabled (tests and benchmarks only, never in
+ * production), POST /debug/echo and GET /debug/sleep?ms=N.
+ */
+#ifndef AP_API_API_H
+#define AP_API_API_H
+
+#include <stdbool.h>
+
+#include "core/err.h"
+
+struct ap_router;
+struct ap_store;
+struct ap_metrics;
+struct ap_api;
+
+/*
+ * Handler state shared by every loop thread. store and metrics are borrowed
+ * and must outlive the api. Returns NULL only when a worker thread cannot be
+ * started.
+ */
+struct ap_api *ap_api_new(struct ap_store *store, struct ap_metrics *metrics, bool debug_routes);
+/* Adds every route to r. */
+enum ap_err ap_api_routes(struct ap_api *api, struct ap_router *r);
+/*
+ * Stops background work. Deferred requests still pending are answered 503
+ * first, so no client waits forever. NULL ok.
+ */
+void ap_api_free(struct ap_api *api);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * api_int.h — private to src/api: the shared state behind struct ap_api.
+ */
+#ifndef AP_API_API_INT_H
+#define AP_API_API_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "http/http.h"
+
+struct ap_debug_sleeper;
+
+struct ap_api {
+    struct ap_store *store;
+    struct ap_metrics *metrics;
+    bool debug_routes;
+
+    /* /healthz caches the store check for a short while; one thread at a
+     * time refreshes it (single flight), the others read the last result. */
+    pthread_mutex_t health_lock;
+    _Atomic int64_t health_checked_ns;
+    _Atomic int health_ok;
+    char health_reason[160];
+
+    struct ap_debug_sleeper *sleeper; /* NULL unless debug routes */
+};
+
+enum ap_http_result ap_api_healthz(struct ap_http_req *req, void *ud);
+enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud);
+
+struct ap_debug_sleeper *ap_debug_sleeper_new(void);
+void ap_debug_sleeper_free(struct ap_debug_sleeper *s);
+enum ap_http_result ap_api_debug_echo(struct ap_http_req *req, void *ud);
+enum ap_http_result ap_api_debug_sleep(struct ap_http_req *req, void *ud);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * sqlite.c — the SQLite backend of store.h: opening <dir>/appointd.db, the
+ * write connection and the pool of read connections, and health checks.
+ * Statements, cursors and transactions are in sqlite_stmt.c. These two files
+ * are the only code that includes <sqlite3.h>.
+ *
+ * Every connection runs in WAL mode with a busy timeout, foreign keys on and
+ * synchronous=NORMAL (a commit is durable at the next checkpoint or WAL
+ * fsync; a power cut can lose the last commits but never corrupts). Read
+ * connections set query_only, so a write through one fails loudly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/sqlite_int.h"
+
+static const char *const WRITE_PRAGMAS[] = {
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+};
+static const char *const READ_PRAGMAS[] = {
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA query_only=1",
+};
+
+/* One line for a failure while opening s->path, saying what to do. */
+static void open_error(struct ap_store *s, sqlite3 *db, int rc, char *err, size_t errlen)
+{
+    const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int sys = db != NULL ? sqlite3_system_errno(db) : 0;
+
+    switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        snprintf(err, errlen,
+                 "database %s is not a SQLite database or is corrupt: %s; restore it from a "
+                 "backup or move it aside",
+                 s->path, msg);
+        break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        snprintf(err, errlen, "database %s is not writable: %s", s->path, msg);
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        snprintf(err, errlen, "database %s is locked by another process: %s", s->path, msg);
+        break;
+    default:
+        if (sys != 0)
+            snprintf(err, errlen, "database %s cannot be opened: %s (%s)", s->path, msg,
+                     strerror(sys));
+        else
+            snprintf(err, errlen, "database %s cannot be opened: %s", s->path, msg);
+    }
+}
+
+/* Runs setup SQL on a fresh handle; a pragma that answers (journal_mode)
+ * must answer what was asked. */
+static int run_setup(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+
+        if (strstr(sql, "journal_mode") != NULL && (v == NULL || strcmp(v, "wal") != 0)) {
+            rc = SQLITE_CANTOPEN;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Opens one connection to s->path; NULL with one line in err on failure. */
+static struct ap_db_conn *conn_open(struct ap_store *s, bool write, char *err, size_t errlen)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (write ? SQLITE_OPEN_CREATE : 0);
+    const char *const *pragmas = write ? WRITE_PRAGMAS : READ_PRAGMAS;
+    size_t npragmas = write ? sizeof(WRITE_PRAGMAS) / sizeof(WRITE_PRAGMAS[0])
+                            : sizeof(READ_PRAGMAS) / sizeof(READ_PRAGMAS[0]);
+    sqlite3 *db = NULL;
+    int rc;
+
+    rc = sqlite3_open_v2(s->path, &db, flags, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_extended_result_codes(db, 1);
+        rc = sqlite3_busy_timeout(db, AP_DB_BUSY_TIMEOUT_MS);
+    }
+    for (size_t i = 0; rc == SQLITE_OK && i < npragmas; i++)
+        rc = run_setup(db, pragmas[i]);
+    /* Reading the schema touches the file now: a damaged one fails here. */
+    if (rc == SQLITE_OK)
+        rc = run_setup(db, "SELECT count(*) FROM sqlite_schema");
+    if (rc != SQLITE_OK) {
+        open_error(s, db, rc, err, errlen);
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    struct ap_db_conn *c = ap_xcalloc(1, sizeof(*c));
+    c->s = s;
+    c->db = db;
+    c->write = write;
+    return c;
+}
+
+static void conn_close(struct ap_db_conn *c)
+{
+    if (c == NULL)
+        return;
+    ap_db_stmt_cache_clear(c);
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+static bool is_pg_url(const char *s)
+{
+    return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0;
+}
+
+struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen)
+{
+    struct ap_store *s = NULL;
+    struct stat st;
+
+    if (url_or_dir == NULL || url_or_dir[0] == '\0') {
+        snprintf(err, errlen, "no data dir given; set --data-dir");
+        return NULL;
+    }
+    if (is_pg_url(url_or_dir)) {
+        snprintf(err, errlen,
+                 "PostgreSQL stores are not supported by this appointd yet; use a "
+                 "data dir");
+        return NULL;
+    }
+    if (ap_store_ensure_dir(url_or_dir, err, errlen) != AP_OK)
+        return NULL;
+    s = ap_xcalloc(1, sizeof(*s));
+    size_t dlen = strlen(url_or_dir);
+    while (dlen > 1 && url_or_dir[dlen - 1] == '/')
+        dlen--;
+    s->path = ap_xasprintf("%.*s/appointd.db", (int)dlen, url_or_dir);
+    pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_cond_init(&s->pool_cv, NULL);
+    /* Create the file ourselves so that it, and the -wal and -shm files that
+     * SQLite gives the same mode, are private whatever the umask. */
+    int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    s->writer = conn_open(s, true, err, errlen);
+    if (s->writer == NULL || stat(s->path, &st) != 0) {
+        if (s->writer != NULL)
+            snprintf(err, errlen, "database %s vanished while opening: %s", s->path,
+                     strerror(errno));
+        ap_store_close(s);
+        return NULL;
+    }
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    ap_log_info("db.open", "path=%s backend=sqlite version=%s", s->path, sqlite3_libversion());
+    return s;
+}
+
+void ap_store_close(struct ap_store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->nreaders_out > 0)
+        ap_log_error("db.close", "bug=unreleased_connections count=%d path=%s", s->nreaders_out,
+                     s->path);
+    while (s->idle != NULL) {
+        struct ap_db_conn *c = s->idle;
+
+        s->idle = c->next_idle;
+        conn_close(c);
+    }
+    conn_close(s->writer);
+    pthread_cond_destroy(&s->pool_cv);
+    pthread_mutex_destroy(&s->pool_mu);
+    pthread_mutex_destroy(&s->write_mu);
+    free(s->path);
+    free(s);
+}
+
+const char *ap_store_path(const struct ap_store *s)
+{
+    return s->path;
+}
+
+static struct ap_db_conn *acquire_reader(struct ap_store *s)
+{
+    struct ap_db_conn *c;
+    char err[512];
+
+    pthread_mutex_lock(&s->pool_mu);
+    while (s->idle == NULL && s->nreaders >= AP_DB_MAX_READERS)
+        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+    c = s->idle;
+    if (c != NULL)
+        s->idle = c->next_idle;
+    else
+        s->nreaders++;
+    s->nreaders_out++;
+    pthread_mutex_unlock(&s->pool_mu);
+    if (c != NULL)
+        return c;
+
+    c = conn_open(s, false, err, sizeof(err));
+    if (c == NULL) {
+        char q[600];
+
+        ap_log_error("db.acquire", "path=%s error=%s", s->path, ap_log_quote(err, q, sizeof(q)));
+        pthread_mutex_lock(&s->pool_mu);
+        s->nreaders--;
+        s->nreaders_out--;
+        pthread_cond_signal(&s->pool_cv);
+        pthread_mutex_unlock(&s->pool_mu);
+    }
+    return c;
+}
+
+struct ap_db_conn *ap_store_acquire(struct ap_store *s, bool write)
+{
+    if (!write)
+        return acquire_reader(s);
+    pthread_mutex_lock(&s->write_mu);
+    return s->writer;
+}
+
+void ap_store_release(struct ap_db_conn *c)
+{
+    struct ap_store *s;
+
+    if (c == NULL)
+        return;
+    s = c->s;
+    if (c->ncursors > 0)
+        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", c->ncursors, s->path);
+    if (ap_db_in_transaction(c)) {
+        ap_log_error("db.release", "bug=open_transaction path=%s", s->path);
+        ap_db_rollback(c);
+    }
+    c->errmsg[0] = '\0';
+    if (c->write) {
+        pthread_mutex_unlock(&s->write_mu);
+        return;
+    }
+    pthread_mutex_lock(&s->pool_mu);
+    c->next_idle = s->idle;
+    s->idle = c;
+    s->nreaders_out--;
+    pthread_cond_signal(&s->pool_cv);
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+/* Is s->path still the file we opened, and can we read it? */
+static enum ap_err check_file(struct ap_store *s, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd;
+
+    if (stat(s->path, &st) != 0) {
+        if (errno == ENOENT) {
+            snprintf(err, errlen,
+                     "database %s was deleted while appointd was running; restore it and "
+                     "restart appointd",
+                     s->path);
+            return AP_EUNAVAIL;
+        }
+        snprintf(err, errlen, "database %s cannot be checked: %s", s->path, strerror(errno));
+        return AP_EIO;
+    }
+    if (st.st_dev != s->dev || st.st_ino != s->ino) {
+        snprintf(err, errlen,
+                 "database %s was replaced while appointd was running; restart appointd", s->path);
+        return AP_EUNAVAIL;
+    }
+    fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "database %s is not readable: %s", s->path, strerror(errno));
+        return AP_EUNAVAIL;
+    }
+    close(fd);
+    return AP_OK;
+}
+
+enum ap_err ap_store_ping(struct ap_store *s, char *err, size_t errlen)
+{
+    struct ap_db_conn *c;
+    enum ap_err e;
+    int64_t n = 0;
+
+    e = check_file(s, err, errlen);
+    if (e != AP_OK)
+        return e;
+    c = ap_store_acquire(s, false);
+    if (c == NULL) {
+        snprintf(err, errlen, "database %s cannot be opened for reading (see the log)", s->path);
+        return AP_EUNAVAIL;
+    }
+    e = ap_db_query_int(c, "SELECT count(*) FROM sqlite_schema", NULL, 0, &n);
+    if (e != AP_OK)
+        snprintf(err, errlen, "database %s: %s", s->path, ap_db_errmsg(c));
+    ap_store_release(c);
+    return e;
+}
+
+bool ap_db_table_exists(struct ap_db_conn *c, const char *table)
+{
+    struct ap_db_val v = ap_db_text(table);
+    int64_t n = 0;
+
+    return ap_db_query_int(c,
+                           "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                           &v, 1, &n) == AP_OK &&
+           n > 0;
+}

@@ -1,0 +1,407 @@
+/*
+ * sqlite_stmt.c — statements on a SQLite connection: the per-connection
+ * cache of prepared statements (keyed by SQL text), typed binds, cursors,
+ * transactions, and the mapping of SQLite result codes to enum ap_err.
+ *
+ * A cached statement is lent to one cursor at a time; a second cursor on the
+ * same SQL while the first is open gets a private statement, finalized when
+ * it is done. Statements are reset as soon as a cursor is done so that no
+ * idle statement pins a read snapshot (which would stall WAL checkpoints).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "db/sqlite_int.h"
+
+static enum ap_err map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return AP_OK;
+    case SQLITE_CONSTRAINT:
+        return AP_ECONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return AP_EBUSY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return AP_ECORRUPT;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+        return AP_EIO;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return AP_EPERM;
+    case SQLITE_TOOBIG:
+        return AP_ETOOBIG;
+    default:
+        return AP_EINTERNAL;
+    }
+}
+
+/* Records a failure of sql on c and returns its enum ap_err. */
+static enum ap_err fail(struct ap_db_conn *c, enum ap_err e, const char *sql, const char *msg)
+{
+    snprintf(c->errmsg, sizeof(c->errmsg), "%s (sql: %.80s)", msg, sql);
+    /* Keep the message to one line whatever the SQL looked like. */
+    for (char *p = c->errmsg; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    return e;
+}
+
+static enum ap_err fail_rc(struct ap_db_conn *c, int rc, const char *sql)
+{
+    return fail(c, map_rc(rc), sql, sqlite3_errmsg(c->db));
+}
+
+const char *ap_db_errmsg(const struct ap_db_conn *c)
+{
+    return c->errmsg;
+}
+
+static size_t sql_hash(const char *sql)
+{
+    size_t h = 14695981039346656037ULL;
+
+    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h % AP_DB_CACHE_BUCKETS;
+}
+
+static bool only_space(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ';')
+        p++;
+    return *p == '\0';
+}
+
+static enum ap_err prepare(struct ap_db_conn *c, const char *sql, unsigned flags,
+                           sqlite3_stmt **out)
+{
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, flags, out, &tail);
+
+    if (rc != SQLITE_OK)
+        return fail_rc(c, rc, sql);
+    if (*out == NULL || !only_space(tail)) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return fail(c, AP_EINTERNAL, sql, "not exactly one SQL statement");
+    }
+    return AP_OK;
+}
+
+/* Lends the statement for sql to r: cached when possible. */
+static enum ap_err stmt_get(struct ap_db_conn *c, const char *sql, struct ap_db_rows *r)
+{
+    size_t b = sql_hash(sql);
+    struct ap_db_stmt *e;
+    enum ap_err err;
+
+    for (e = c->cache[b]; e != NULL; e = e->next)
+        if (strcmp(e->sql, sql) == 0)
+            break;
+    if (e != NULL && !e->busy) {
+        e->busy = true;
+        r->st = e->st;
+        r->cached = e;
+        return AP_OK;
+    }
+    if (e != NULL || c->ncached >= AP_DB_CACHE_MAX)
+        return prepare(c, sql, 0, &r->st);
+    err = prepare(c, sql, SQLITE_PREPARE_PERSISTENT, &r->st);
+    if (err != AP_OK)
+        return err;
+    e = ap_xcalloc(1, sizeof(*e));
+    e->sql = ap_xstrdup(sql);
+    e->st = r->st;
+    e->busy = true;
+    e->next = c->cache[b];
+    c->cache[b] = e;
+    c->ncached++;
+    r->cached = e;
+    return AP_OK;
+}
+
+/* Resets a lent statement and gives it back (or finalizes a private one). */
+static void stmt_put(struct ap_db_rows *r)
+{
+    if (r->st == NULL)
+        return;
+    if (r->cached == NULL) {
+        sqlite3_finalize(r->st);
+    } else {
+        sqlite3_reset(r->st);
+        sqlite3_clear_bindings(r->st);
+        r->cached->busy = false;
+    }
+    r->st = NULL;
+    r->cached = NULL;
+}
+
+void ap_db_stmt_cache_clear(struct ap_db_conn *c)
+{
+    for (size_t b = 0; b < AP_DB_CACHE_BUCKETS; b++) {
+        while (c->cache[b] != NULL) {
+            struct ap_db_stmt *e = c->cache[b];
+
+            c->cache[b] = e->next;
+            sqlite3_finalize(e->st);
+            free(e->sql);
+            free(e);
+        }
+    }
+    c->ncached = 0;
+}
+
+static int bind_one(sqlite3_stmt *st, int i, const struct ap_db_val *v)
+{
+    switch (v->type) {
+    case AP_DB_NULL:
+        return sqlite3_bind_null(st, i);
+    case AP_DB_INT:
+        return sqlite3_bind_int64(st, i, v->i);
+    case AP_DB_TEXT:
+        return sqlite3_bind_text64(st, i, v->p != NULL ? v->p : "", v->len, SQLITE_TRANSIENT,
+                                   SQLITE_UTF8);
+    case AP_DB_BLOB:
+        /* A NULL pointer would bind SQL NULL; an empty blob is not NULL. */
+        if (v->len == 0)
+            return sqlite3_bind_zeroblob(st, i, 0);
+        return sqlite3_bind_blob64(st, i, v->p, v->len, SQLITE_TRANSIENT);
+    }
+    return SQLITE_MISUSE;
+}
+
+static enum ap_err bind_all(struct ap_db_conn *c, const char *sql, sqlite3_stmt *st,
+                            const struct ap_db_val *binds, size_t n)
+{
+    char msg[128];
+
+    if (n > AP_DB_MAX_BINDS || (int)n != sqlite3_bind_parameter_count(st)) {
+        snprintf(msg, sizeof(msg), "statement has %d placeholders but %zu values were bound",
+                 sqlite3_bind_parameter_count(st), n);
+        return fail(c, AP_EINTERNAL, sql, msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+
+        if ((binds[i].type == AP_DB_TEXT || binds[i].type == AP_DB_BLOB) &&
+            binds[i].len > AP_DB_VALUE_MAX) {
+            snprintf(msg, sizeof(msg), "value %zu is %zu bytes, more than the %zu allowed", i + 1,
+                     binds[i].len, AP_DB_VALUE_MAX);
+            return fail(c, AP_ETOOBIG, sql, msg);
+        }
+        rc = bind_one(st, (int)i + 1, &binds[i]);
+        if (rc != SQLITE_OK)
+            return fail_rc(c, rc, sql);
+    }
+    return AP_OK;
+}
+
+/* Prepares (or borrows), binds and arms r; on error r holds nothing. */
+static enum ap_err rows_start(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                              size_t n, struct ap_db_rows *r)
+{
+    enum ap_err err;
+
+    memset(r, 0, sizeof(*r));
+    r->c = c;
+    c->errmsg[0] = '\0';
+    err = stmt_get(c, sql, r);
+    if (err == AP_OK)
+        err = bind_all(c, sql, r->st, binds, n);
+    if (err != AP_OK) {
+        stmt_put(r);
+        return err;
+    }
+    c->ncursors++;
+    return AP_OK;
+}
+
+static enum ap_err rows_finish(struct ap_db_rows *r)
+{
+    enum ap_err err = r->err;
+
+    stmt_put(r);
+    r->c->ncursors--;
+    return err;
+}
+
+enum ap_err ap_db_query(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                        size_t nbinds, struct ap_db_rows **out)
+{
+    struct ap_db_rows *r = ap_xmalloc(sizeof(*r));
+    enum ap_err err = rows_start(c, sql, binds, nbinds, r);
+
+    if (err != AP_OK) {
+        free(r);
+        r = NULL;
+    }
+    *out = r;
+    return err;
+}
+
+bool ap_db_next(struct ap_db_rows *r)
+{
+    int rc;
+
+    if (r->done)
+        return false;
+    rc = sqlite3_step(r->st);
+    if (rc == SQLITE_ROW)
+        return true;
+    r->done = true;
+    if (rc != SQLITE_DONE)
+        r->err = fail_rc(r->c, rc, sqlite3_sql(r->st));
+    return false;
+}
+
+enum ap_err ap_db_done(struct ap_db_rows *r)
+{
+    enum ap_err err;
+
+    if (r == NULL)
+        return AP_OK;
+    err = rows_finish(r);
+    free(r);
+    return err;
+}
+
+enum ap_err ap_db_exec(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                       size_t nbinds)
+{
+    struct ap_db_rows r;
+    enum ap_err err = rows_start(c, sql, binds, nbinds, &r);
+
+    if (err != AP_OK)
+        return err;
+    while (ap_db_next(&r))
+        ;
+    return rows_finish(&r);
+}
+
+enum ap_err ap_db_query_int(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                            size_t nbinds, int64_t *out)
+{
+    struct ap_db_rows r;
+    enum ap_err err = rows_start(c, sql, binds, nbinds, &r);
+    bool row;
+
+    *out = 0;
+    if (err != AP_OK)
+        return err;
+    row = ap_db_next(&r);
+    if (row)
+        *out = sqlite3_column_int64(r.st, 0);
+    err = rows_finish(&r);
+    if (err == AP_OK && !row)
+        err = fail(c, AP_ENOTFOUND, sql, "no row");
+    return err;
+}
+
+enum ap_err ap_db_exec_script(struct ap_db_conn *c, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    enum ap_err err = AP_OK;
+
+    c->errmsg[0] = '\0';
+    if (rc != SQLITE_OK)
+        err = fail(c, map_rc(rc), sql, msg != NULL ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return err;
+}
+
+static bool col_ok(const struct ap_db_rows *r, int col)
+{
+    return r->st != NULL && col >= 0 && col < sqlite3_column_count(r->st);
+}
+
+int ap_db_row_count(const struct ap_db_rows *r)
+{
+    return r->st != NULL ? sqlite3_column_count(r->st) : 0;
+}
+
+bool ap_db_row_is_null(struct ap_db_rows *r, int col)
+{
+    return !col_ok(r, col) || sqlite3_column_type(r->st, col) == SQLITE_NULL;
+}
+
+int64_t ap_db_row_int(struct ap_db_rows *r, int col)
+{
+    return col_ok(r, col) ? sqlite3_column_int64(r->st, col) : 0;
+}
+
+const char *ap_db_row_text(struct ap_db_rows *r, int col)
+{
+    return col_ok(r, col) ? (const char *)sqlite3_column_text(r->st, col) : NULL;
+}
+
+const void *ap_db_row_blob(struct ap_db_rows *r, int col, size_t *len)
+{
+    const void *p;
+
+    *len = 0;
+    if (!col_ok(r, col))
+        return NULL;
+    p = sqlite3_column_blob(r->st, col);
+    *len = (size_t)sqlite3_column_bytes(r->st, col);
+    return p;
+}
+
+enum ap_err ap_db_begin(struct ap_db_conn *c)
+{
+    if (ap_db_in_transaction(c))
+        return fail(c, AP_EINTERNAL, "BEGIN", "a transaction is already open");
+    return ap_db_exec(c, c->write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0);
+}
+
+enum ap_err ap_db_commit(struct ap_db_conn *c)
+{
+    enum ap_err err = ap_db_exec(c, "COMMIT", NULL, 0);
+
+    /* A failed COMMIT can leave the transaction open; callers get a clean
+     * connection either way. */
+    if (err != AP_OK)
+        ap_db_rollback(c);
+    return err;
+}
+
+enum ap_err ap_db_rollback(struct ap_db_conn *c)
+{
+    char keep[sizeof(c->errmsg)];
+    enum ap_err err;
+
+    if (!ap_db_in_transaction(c))
+        return AP_OK;
+    /* Rolling back follows a failure whose message the caller still wants. */
+    memcpy(keep, c->errmsg, sizeof(keep));
+    err = ap_db_exec(c, "ROLLBACK", NULL, 0);
+    if (err == AP_OK)
+        memcpy(c->errmsg, keep, sizeof(keep));
+    return err;
+}
+
+bool ap_db_in_transaction(const struct ap_db_conn *c)
+{
+    return sqlite3_get_autocommit(c->db) == 0;
+}
+
+int64_t ap_db_last_insert_id(struct ap_db_conn *c)
+{
+    return sqlite3_last_insert_rowid(c->db);
+}
+
+int64_t ap_db_changes(struct ap_db_conn *c)
+{
+    return sqlite3_changes64(c->db);
+}

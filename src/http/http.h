@@ -1,0 +1,152 @@
+/*
+ * http.h — the HTTP server adapter. The only code that includes libh2o.
+ *
+ * One event loop per thread, all accepting on one listening socket. A
+ * handler runs on a loop thread and must not block: it either answers at
+ * once (ap_http_respond*) and returns AP_HTTP_DONE, or calls ap_http_defer()
+ * and returns AP_HTTP_DEFERRED, and later — from any thread — answers with
+ * ap_http_reply(). If the client went away meanwhile, the adapter drops the
+ * reply; the handler never needs to know.
+ *
+ * Each request carries a per-request arena (freed when the response has been
+ * sent), a request id (X-Request-Id if the client sent a sane one, else
+ * generated; echoed in the response and set as the log request id while the
+ * handler runs), and its route's name for metrics and the access log.
+ *
+ * Graceful shutdown: ap_http_server_stop() (async-signal-safe) closes the
+ * listener, lets in-flight requests finish (deferred ones included) up to a
+ * grace period, then ap_http_server_run() returns.
+ */
+#ifndef AP_HTTP_HTTP_H
+#define AP_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/mem.h"
+
+struct ap_http_req;
+struct ap_http_deferred;
+struct ap_http_server;
+struct ap_router;
+struct ap_metrics;
+
+enum ap_http_result { AP_HTTP_DONE, AP_HTTP_DEFERRED };
+
+typedef enum ap_http_result (*ap_http_handler_fn)(struct ap_http_req *req, void *ud);
+
+/* ---- router ---------------------------------------------------------- */
+
+struct ap_router *ap_router_new(void);
+void ap_router_free(struct ap_router *r);
+/*
+ * Adds a route. pattern segments starting with ':' capture one path segment
+ * ("/api/v1/accounts/:id"); a final "*name" captures the rest (may be empty).
+ * method is "GET", "POST", ... or "*"; GET routes also answer HEAD.
+ * Literal segments win over captures. Returns AP_ECONFLICT for a duplicate.
+ */
+enum ap_err ap_router_add(struct ap_router *r, const char *method, const char *pattern,
+                          ap_http_handler_fn fn, void *ud);
+
+/* Result of a lookup: the handler, or why none. */
+struct ap_route_match {
+    ap_http_handler_fn fn;
+    void *ud;
+    const char *pattern; /* the route's pattern, for metrics ("/api/v1/x/:id") */
+    size_t nparams;
+    struct ap_str names[8];
+    struct ap_str values[8]; /* slices of the path, not yet %-decoded */
+    bool method_mismatch;    /* path matched but not the method: 405 */
+    const char *allow;       /* on a mismatch: the path's methods, "GET, HEAD, POST" */
+};
+/*
+ * Finds the route for method and path (no query). Returns true with m's
+ * handler set; false with m->method_mismatch telling 405 from 404. Thread-safe
+ * once routes are no longer added. The strings m points to are owned by the
+ * router and by path.
+ */
+bool ap_router_match(const struct ap_router *r, struct ap_str method, struct ap_str path,
+                     struct ap_route_match *m);
+
+/*
+ * %-decodes s into the arena (and '+' into a space when plus_is_space).
+ * Returns NULL when s holds a bad escape or decodes to a NUL byte.
+ */
+char *ap_http_decode(struct ap_arena *a, struct ap_str s, bool plus_is_space);
+
+/* ---- server ---------------------------------------------------------- */
+
+struct ap_http_config {
+    const char *host; /* numeric or "localhost" */
+    int port;         /* 0 picks a free one: see ap_http_server_port() */
+    int threads;      /* event loops; <= 0 means one per core */
+    size_t max_body;  /* larger bodies get 413 */
+    const char *static_root;   /* directory served for unmatched GETs, or NULL */
+    const char *static_prefix; /* URL prefix mapped onto static_root, e.g. "/" */
+    int grace_ms;              /* how long shutdown waits for in-flight work */
+    bool access_log;           /* one http.request line per response */
+    struct ap_metrics *metrics; /* may be NULL */
+};
+
+/*
+ * Binds the listener now (so a taken port fails here, with err set to a line
+ * naming the address) and prepares the loops. router is borrowed.
+ */
+struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
+                                          const struct ap_router *router, char *err,
+                                          size_t errlen);
+int ap_http_server_port(const struct ap_http_server *s);
+/* Runs the loops until stopped; returns after graceful shutdown. */
+enum ap_err ap_http_server_run(struct ap_http_server *s);
+/* Asks run() to stop. Safe from a signal handler and from any thread. */
+void ap_http_server_stop(struct ap_http_server *s);
+void ap_http_server_free(struct ap_http_server *s);
+
+/* ---- request --------------------------------------------------------- */
+
+struct ap_str ap_http_method(const struct ap_http_req *req);
+struct ap_str ap_http_path(const struct ap_http_req *req); /* without the query */
+/* Path parameter by name, %-decoded into the arena; NULL if absent or badly encoded. */
+const char *ap_http_param(struct ap_http_req *req, const char *name);
+/* Query parameter, %- and '+'-decoded; NULL if absent. First one wins. */
+const char *ap_http_query(struct ap_http_req *req, const char *name);
+/* Request header (case-insensitive name), NUL-terminated in the arena; NULL if absent. */
+const char *ap_http_header(struct ap_http_req *req, const char *name);
+/* The whole request body (already limited to max_body). */
+struct ap_str ap_http_body(const struct ap_http_req *req);
+struct ap_arena *ap_http_arena(struct ap_http_req *req);
+const char *ap_http_request_id(const struct ap_http_req *req);
+/* "127.0.0.1" or "::1" etc. */
+const char *ap_http_peer(struct ap_http_req *req);
+
+/* ---- responses (loop thread, inside the handler) --------------------- */
+
+/* Adds a response header; name and value are copied. Before respond. */
+void ap_http_add_header(struct ap_http_req *req, const char *name, const char *value);
+/* Sends status with body (copied); content_type may be NULL for none. */
+void ap_http_respond(struct ap_http_req *req, int status, const char *content_type,
+                     const char *body, size_t len);
+/* Sends a JSON text body with Content-Type application/json. */
+void ap_http_respond_json(struct ap_http_req *req, int status, const char *json, size_t len);
+/* Sends {"error":{"code":code,"message":message[,"field":field]}}. field may be NULL. */
+void ap_http_respond_error(struct ap_http_req *req, int status, const char *code,
+                           const char *message, const char *field);
+
+/* ---- deferred replies ------------------------------------------------ */
+
+/*
+ * Turns req into a deferred one. The handler must return AP_HTTP_DEFERRED and
+ * must not touch req again. The returned handle is owned by the adapter until
+ * exactly one ap_http_reply()/ap_http_reply_error() call consumes it.
+ */
+struct ap_http_deferred *ap_http_defer(struct ap_http_req *req);
+/* From any thread; copies everything; frees the handle. */
+void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_type,
+                   const char *body, size_t len);
+void ap_http_reply_error(struct ap_http_deferred *d, int status, const char *code,
+                         const char *message, const char *field);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * http_int.h — private to src/http: the structures shared by server.c
+ * (loops, accept, shutdown), request.c (per-request state, responses,
+ * deferred replies), static.c (static files) and stats.c (access log and
+ * metrics). Only src/http includes this header, and with it libh2o.
+ */
+#ifndef AP_HTTP_HTTP_INT_H
+#define AP_HTTP_HTTP_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Debian's libh2o-evloop: the evloop flavour, not libuv. */
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+
+#include "http/http.h"
+
+#define HTTP_REQ_ID_MAX 64
+
+struct http_loop;
+struct http_static;
+
+/* Per-request state, allocated from the h2o request pool. */
+struct ap_http_req {
+    h2o_req_t *h2o;
+    struct http_loop *lp;
+    struct ap_arena arena;
+    struct ap_route_match match;
+    const char *route;     /* metrics/access-log label: pattern, "static" or "unmatched" */
+    int64_t start_ns;      /* monotonic, when the handler was entered */
+    char *peer;            /* cached ap_http_peer(), in the arena */
+    uint32_t slot;         /* deferred slot index, or UINT32_MAX */
+    bool responded;        /* a response has been started */
+    bool deferred;         /* ap_http_defer() was called */
+    char id[HTTP_REQ_ID_MAX + 1];
+};
+
+/* One deferred request on a loop; only the loop thread touches slots. */
+struct http_slot {
+    struct ap_http_req *req; /* NULL when free */
+    uint32_t gen;            /* bumped whenever the slot is released */
+    uint32_t next_free;
+};
+
+/* Keeps ap_http_reply() safe after the loops are gone: freed with its last ref. */
+struct http_hub {
+    pthread_mutex_t mu;
+    bool alive; /* loops still accept reply messages */
+    size_t refs;
+};
+
+/* Per-loop cache of metric series, so the hot path takes no lock. */
+struct http_series {
+    const char *route; /* NULL marks an empty entry */
+    int method;        /* index into the method table, -1 for a histogram */
+    int status;
+    void *series;
+};
+
+struct http_loop {
+    struct ap_http_server *srv;
+    int idx;
+    pthread_t tid;
+    int listen_fd;    /* this loop's dup of the listening socket */
+    int stop_pipe[2]; /* stop() writes one byte into [1] */
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    h2o_socket_t *stop_sock;
+    h2o_multithread_receiver_t replies;
+    size_t nconns; /* open connections */
+    bool stopping;
+    int64_t deadline_ns; /* end of the grace period once stopping */
+    bool forced;         /* pending deferred requests were answered 503 */
+    bool dead;           /* loop ended: replies are dropped (guarded by the hub mutex) */
+    struct http_slot *slots;
+    uint32_t nslots, free_slot, active_slots;
+    struct http_series *series;
+    size_t series_cap, series_len;
+};
+
+struct ap_http_server {
+    char *host;
+    int port;
+    int nloops;
+    size_t max_body;
+    int grace_ms;
+    bool access_log;
+    struct ap_metrics *metrics;
+    int fam_requests, fam_duration;
+    const struct ap_router *router;
+    int listen_fd;
+    atomic_int stop_requested;
+    bool ran;
+    struct http_hub *hub;
+    struct http_static *statics; /* NULL when no static_root */
+    h2o_globalconf_t globalconf;
+    h2o_hostconf_t *hostconf;
+    struct http_loop *loops;
+};
+
+/* request.c */
+int http_on_req(h2o_handler_t *self, h2o_req_t *hreq);
+void http_on_dispose(h2o_logger_t *self, h2o_req_t *hreq);
+void http_on_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+/* Answers every still-pending deferred request of lp with 503. */
+void http_force_pending(struct http_loop *lp);
+/* Sends status + body (copied) on hreq; headers already added stay. */
+void http_send(struct ap_http_req *r, int status, const char *ctype, const char *body, size_t len);
+void http_send_error(struct ap_http_req *r, int status, const char *code, const char *message);
+struct ap_http_req *http_req_of(h2o_req_t *hreq);
+/* A JSON error body in the h2o pool: {"error":{"code":..,"message":..}}. */
+h2o_iovec_t http_error_json(h2o_mem_pool_t *pool, const char *code, const char *message,
+                            const char *field);
+const char *http_status_code_word(int status);
+void http_hub_release(struct http_hub *hub);
+/* Fills out with a fresh 16-hex-char request id. */
+void http_new_request_id(char out[17]);
+
+/* static.c */
+struct http_static *http_static_new(const char *root, const char *prefix, char *err, size_t errlen);
+void http_static_free(struct http_static *st);
+/* Serves r if its path falls under the static prefix; false means "not mine". */
+bool http_static_serve(struct http_static *st, struct ap_http_req *r);
+
+/* stats.c */
+void http_stats_register(struct ap_http_server *srv);
+/* Access log line and metrics for a finished request; r may be NULL. */
+void http_stats_record(struct http_loop *lp, h2o_req_t *hreq, struct ap_http_req *r);
+void http_stats_cleanup(struct http_loop *lp);
+
+#endif

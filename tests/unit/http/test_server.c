@@ -1,0 +1,673 @@
+/*
+ * test_server.c — the HTTP server in-process on 127.0.0.1 (port 0, two
+ * loops), driven by a tiny blocking HTTP/1.1 client over plain sockets:
+ * JSON routes, JSON 404/405/413, request ids, deferred replies that do not
+ * block the loop, clients that leave before their reply, graceful stop,
+ * static files (ETag/304, gzip, no escape from the root), the access log
+ * (no query string) and metrics.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "http/http.h"
+
+#define MAX_BODY 1024
+
+struct fixture {
+    struct ap_router *router;
+    struct ap_http_server *srv;
+    struct ap_metrics *metrics;
+    pthread_t runner;
+    bool running;
+    int port;
+    char root[64];
+    char outside[80];
+};
+
+static atomic_int replied;      /* deferred replies sent by workers */
+static atomic_int workers_live; /* deferred workers not finished yet */
+
+/* ---- a tiny blocking HTTP/1.1 client ----------------------------------- */
+
+struct resp {
+    int status;
+    char head[8192];
+    char *body;
+    size_t len;
+};
+
+static int conn_open(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {5, 0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (void *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Value of header name (lowercase) in r, or NULL. */
+static const char *header(const struct resp *r, const char *name)
+{
+    static char val[512];
+    const char *p = r->head;
+    while ((p = strstr(p, "\r\n")) != NULL) {
+        p += 2;
+        size_t n = strlen(name);
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1 + strspn(p + n + 1, " ");
+            size_t vl = strcspn(v, "\r");
+            snprintf(val, sizeof(val), "%.*s", (int)vl, v);
+            return val;
+        }
+    }
+    return NULL;
+}
+
+static void resp_free(struct resp *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Reads one response; head: the request was HEAD (no body). 0 on success. */
+static int read_resp(int fd, struct resp *r, bool head)
+{
+    size_t hl = 0;
+    char *end = NULL;
+    memset(r, 0, sizeof(*r));
+    while (!end) {
+        if (hl + 1 >= sizeof(r->head))
+            return -1;
+        ssize_t n = recv(fd, r->head + hl, 1, 0); /* byte-wise: never eat the body */
+        if (n <= 0)
+            return -1;
+        hl += (size_t)n;
+        r->head[hl] = '\0';
+        end = strstr(r->head, "\r\n\r\n");
+    }
+    r->status = atoi(r->head + 9);
+    const char *cl = header(r, "content-length");
+    bool until_eof = !cl && !head && r->status != 304 && r->status != 204;
+    size_t want = cl && !head ? strtoul(cl, NULL, 10) : 0;
+    r->body = calloc(1, want + 1);
+    while (r->len < want || until_eof) {
+        if (until_eof && r->len == want) {
+            want = want * 2 + 4096;
+            r->body = realloc(r->body, want + 1);
+        }
+        ssize_t n = recv(fd, r->body + r->len, want - r->len, 0);
+        if (n == 0 && until_eof)
+            break;
+        if (n <= 0)
+            return -1;
+        r->len += (size_t)n;
+    }
+    r->body[r->len] = '\0';
+    return 0;
+}
+
+static int roundtrip(int fd, const char *req, struct resp *r)
+{
+    size_t len = strlen(req);
+    if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+        return -1;
+    return read_resp(fd, r, strncmp(req, "HEAD ", 5) == 0);
+}
+
+/* One request on a fresh connection. */
+static int fetch(int port, const char *req, struct resp *r)
+{
+    int fd = conn_open(port);
+    if (fd < 0)
+        return -1;
+    int rc = roundtrip(fd, req, r);
+    close(fd);
+    return rc;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static enum ap_http_result h_json(struct ap_http_req *req, void *ud)
+{
+    static const char body[] = "{\"ok\":true}";
+    ap_http_respond_json(req, 200, body, sizeof(body) - 1);
+    return AP_HTTP_DONE;
+}
+
+static enum ap_http_result h_echo(struct ap_http_req *req, void *ud)
+{
+    struct ap_str b = ap_http_body(req);
+    ap_http_respond(req, 200, "text/plain", b.p, b.len);
+    return AP_HTTP_DONE;
+}
+
+static enum ap_http_result h_param(struct ap_http_req *req, void *ud)
+{
+    const char *name = ap_http_param(req, "name"), *q = ap_http_query(req, "q");
+    char *out = ap_arena_printf(ap_http_arena(req), "%s|%s", name ? name : "(null)",
+                                q ? q : "(null)");
+    ap_http_add_header(req, "X-Test", "yes");
+    ap_http_respond(req, 200, "text/plain", out, strlen(out));
+    return AP_HTTP_DONE;
+}
+
+struct job {
+    struct ap_http_deferred *d;
+    int ms;
+};
+
+static void *worker(void *arg)
+{
+    struct job *j = arg;
+    usleep((useconds_t)j->ms * 1000);
+    atomic_fetch_add(&replied, 1);
+    static const char body[] = "{\"late\":true}";
+    ap_http_reply(j->d, 200, "application/json", body, sizeof(body) - 1);
+    free(j);
+    atomic_fetch_sub(&workers_live, 1);
+    return NULL;
+}
+
+static enum ap_http_result h_defer(struct ap_http_req *req, void *ud)
+{
+    const char *ms = ap_http_query(req, "ms");
+    struct job *j = calloc(1, sizeof(*j));
+    pthread_t t;
+    j->ms = ms ? atoi(ms) : 200;
+    j->d = ap_http_defer(req);
+    atomic_fetch_add(&workers_live, 1);
+    pthread_create(&t, NULL, worker, j);
+    pthread_detach(t);
+    return AP_HTTP_DEFERRED;
+}
+
+static void wait_workers(void)
+{
+    for (int i = 0; i < 500 && atomic_load(&workers_live) > 0; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&workers_live), 0);
+    usleep(50000); /* let the last worker's thread exit */
+}
+
+/* ---- fixture ------------------------------------------------------------- */
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static void make_static_root(struct fixture *fx)
+{
+    char p[256];
+    snprintf(fx->root, sizeof(fx->root), "/tmp/ap_http_test_XXXXXX");
+    assert_non_null(mkdtemp(fx->root));
+    snprintf(fx->outside, sizeof(fx->outside), "%s.secret", fx->root);
+    write_file(fx->outside, "TOP-SECRET-CONTENT\n", 19);
+    snprintf(p, sizeof(p), "%s/index.html", fx->root);
+    write_file(p, "<h1>home</h1>\n", 14);
+    snprintf(p, sizeof(p), "%s/app.js", fx->root);
+    FILE *f = fopen(p, "wb");
+    for (int i = 0; i < 400; i++)
+        fprintf(f, "export const v%d = \"value number %d\";\n", i, i);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/sub", fx->root);
+    mkdir(p, 0755);
+    snprintf(p, sizeof(p), "%s/sub/index.html", fx->root);
+    write_file(p, "<p>sub</p>", 10);
+    snprintf(p, sizeof(p), "%s/leak", fx->root);
+    assert_int_equal(symlink(fx->outside, p), 0);
+}
+
+static void *run_server(void *arg)
+{
+    struct fixture *fx = arg;
+    assert_int_equal(ap_http_server_run(fx->srv), AP_OK);
+    return NULL;
+}
+
+static int start(void **state, int grace_ms)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char err[256];
+    make_static_root(fx);
+    fx->router = ap_router_new();
+    ap_router_add(fx->router, "GET", "/json", h_json, NULL);
+    ap_router_add(fx->router, "POST", "/echo", h_echo, NULL);
+    ap_router_add(fx->router, "GET", "/p/:name", h_param, NULL);
+    ap_router_add(fx->router, "GET", "/defer", h_defer, NULL);
+    fx->metrics = ap_metrics_new();
+    struct ap_http_config cfg = {
+        .host = "127.0.0.1",
+        .port = 0,
+        .threads = 2,
+        .max_body = MAX_BODY,
+        .static_root = fx->root,
+        .static_prefix = "/",
+        .grace_ms = grace_ms,
+        .access_log = true,
+        .metrics = fx->metrics,
+    };
+    fx->srv = ap_http_server_new(&cfg, fx->router, err, sizeof(err));
+    assert_non_null(fx->srv);
+    fx->port = ap_http_server_port(fx->srv);
+    assert_true(fx->port > 0);
+    pthread_create(&fx->runner, NULL, run_server, fx);
+    fx->running = true;
+    *state = fx;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    atomic_store(&replied, 0);
+    return start(state, 2000);
+}
+
+static int setup_short_grace(void **state)
+{
+    atomic_store(&replied, 0);
+    return start(state, 200);
+}
+
+static void rm_static_root(struct fixture *fx)
+{
+    const char *files[] = {"index.html", "app.js", "sub/index.html", "leak", "sub"};
+    char p[256];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", fx->root, files[i]);
+        remove(p);
+    }
+    rmdir(fx->root);
+    unlink(fx->outside);
+}
+
+static void stop_and_join(struct fixture *fx)
+{
+    if (!fx->running)
+        return;
+    ap_http_server_stop(fx->srv);
+    pthread_join(fx->runner, NULL);
+    fx->running = false;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    stop_and_join(fx);
+    wait_workers();
+    ap_http_server_free(fx->srv);
+    ap_router_free(fx->router);
+    ap_metrics_free(fx->metrics);
+    rm_static_root(fx);
+    free(fx);
+    return 0;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static bool is_hex16(const char *s)
+{
+    if (!s || strlen(s) != 16)
+        return false;
+    for (int i = 0; i < 16; i++)
+        if (!strchr("0123456789abcdef", s[i]))
+            return false;
+    return true;
+}
+
+static void test_json_route_keepalive_and_ids(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int fd = conn_open(fx->port);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(roundtrip(fd, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "{\"ok\":true}");
+        assert_string_equal(header(&r, "content-type"), "application/json");
+        assert_true(is_hex16(header(&r, "x-request-id")));
+        resp_free(&r);
+    }
+    assert_int_equal(
+        roundtrip(fd, "GET /json HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc.DEF_1-2\r\n\r\n", &r), 0);
+    assert_string_equal(header(&r, "x-request-id"), "abc.DEF_1-2");
+    resp_free(&r);
+    assert_int_equal(
+        roundtrip(fd, "GET /json HTTP/1.1\r\nHost: x\r\nX-Request-Id: bad id!\r\n\r\n", &r), 0);
+    assert_true(is_hex16(header(&r, "x-request-id")));
+    resp_free(&r);
+    assert_int_equal(roundtrip(fd, "HEAD /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "content-length"), "11");
+    assert_int_equal(r.len, 0);
+    resp_free(&r);
+    close(fd);
+}
+
+static void test_404_405_json(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    assert_int_equal(fetch(fx->port, "GET /nope?email=a@b.c HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(header(&r, "content-type"), "application/json");
+    assert_non_null(strstr(r.body, "\"code\":\"not_found\""));
+    assert_non_null(strstr(r.body, "no route for GET /nope"));
+    assert_null(strstr(r.body, "a@b.c"));
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port, "DELETE /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(header(&r, "allow"), "GET, HEAD");
+    assert_non_null(strstr(r.body, "\"code\":\"method_not_allowed\""));
+    resp_free(&r);
+}
+
+static void test_params_query_headers(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    assert_int_equal(fetch(fx->port, "GET /p/a%20b%2Fc?q=x+y%21&z=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "a b/c|x y!");
+    assert_string_equal(header(&r, "x-test"), "yes");
+    resp_free(&r);
+}
+
+static void test_body_limits(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    char req[MAX_BODY + 256], body[MAX_BODY + 1];
+    memset(body, 'b', MAX_BODY);
+    body[MAX_BODY] = '\0';
+    /* exactly max_body is fine */
+    snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s",
+             MAX_BODY, body);
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, MAX_BODY);
+    resp_free(&r);
+    /* a huge Content-Length is refused before any body is read, as JSON */
+    assert_int_equal(
+        fetch(fx->port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n", &r),
+        0);
+    assert_int_equal(r.status, 413);
+    assert_string_equal(header(&r, "content-type"), "application/json");
+    assert_non_null(strstr(r.body, "\"code\":\"body_too_large\""));
+    assert_string_equal(header(&r, "connection"), "close");
+    resp_free(&r);
+    /* a chunked body that grows past the limit */
+    snprintf(req, sizeof(req),
+             "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s%s\r\n0\r\n\r\n",
+             MAX_BODY + 8, body, "12345678");
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.body, "body_too_large"));
+    resp_free(&r);
+}
+
+static void test_deferred_does_not_block_loop(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int dfd = conn_open(fx->port);
+    const char *dreq = "GET /defer?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
+    usleep(20000);
+    double t0 = now_ms();
+    int fd = conn_open(fx->port);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(roundtrip(fd, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    close(fd);
+    /* all 100 answered while the deferred one was still waiting */
+    assert_int_equal(atomic_load(&replied), 0);
+    assert_int_equal(read_resp(dfd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"late\":true}");
+    assert_int_equal(atomic_load(&replied), 1);
+    assert_true(now_ms() - t0 >= 150);
+    resp_free(&r);
+    close(dfd);
+}
+
+static void test_client_gone_before_reply(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    for (int i = 0; i < 5; i++) {
+        int fd = conn_open(fx->port);
+        const char *req = "GET /defer?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+        usleep(10000);
+        close(fd);
+    }
+    wait_workers();
+    usleep(50000);
+    assert_int_equal(atomic_load(&replied), 5);
+    /* the server is still fine */
+    assert_int_equal(fetch(fx->port, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+static void test_graceful_stop_finishes_deferred(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int idle = conn_open(fx->port);
+    assert_int_equal(roundtrip(idle, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    resp_free(&r);
+    int dfd = conn_open(fx->port);
+    const char *dreq = "GET /defer?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
+    usleep(50000);
+    double t0 = now_ms();
+    ap_http_server_stop(fx->srv);
+    /* the idle keep-alive connection is closed promptly */
+    char c;
+    assert_int_equal(recv(idle, &c, 1, 0), 0);
+    assert_true(now_ms() - t0 < 200);
+    close(idle);
+    assert_int_equal(read_resp(dfd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"late\":true}");
+    assert_string_equal(header(&r, "connection"), "close");
+    resp_free(&r);
+    close(dfd);
+    pthread_join(fx->runner, NULL);
+    fx->running = false;
+    assert_true(now_ms() - t0 < 1500);
+    /* the listener is gone */
+    assert_int_equal(conn_open(fx->port), -1);
+}
+
+static void test_grace_expiry_answers_503(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int dfd = conn_open(fx->port);
+    const char *dreq = "GET /defer?ms=900 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
+    usleep(50000);
+    ap_http_server_stop(fx->srv);
+    assert_int_equal(read_resp(dfd, &r, false), 0);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "shutting_down"));
+    resp_free(&r);
+    close(dfd);
+    pthread_join(fx->runner, NULL);
+    fx->running = false;
+    /* the late reply comes after run() returned: dropped and freed (LSan checks) */
+    assert_int_equal(atomic_load(&replied), 0);
+    wait_workers();
+    assert_int_equal(atomic_load(&replied), 1);
+}
+
+static char *gunzip(const char *in, size_t len, size_t *outlen)
+{
+    z_stream zs = {0};
+    size_t cap = 1 << 20;
+    char *out = malloc(cap);
+    assert_int_equal(inflateInit2(&zs, 16 + 15), Z_OK);
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+    *outlen = zs.total_out;
+    inflateEnd(&zs);
+    return out;
+}
+
+static void test_static_files(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    char req[512], etag[128], path[256];
+    assert_int_equal(fetch(fx->port, "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "content-type"), "text/javascript; charset=utf-8");
+    assert_null(header(&r, "content-encoding"));
+    snprintf(etag, sizeof(etag), "%s", header(&r, "etag"));
+    size_t plain_len = r.len;
+    char *plain = strdup(r.body);
+    resp_free(&r);
+    snprintf(req, sizeof(req), "GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", etag);
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.len, 0);
+    resp_free(&r);
+    /* gzip, twice: the second comes from the cache */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            fetch(fx->port, "GET /app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n\r\n", &r),
+            0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(header(&r, "content-encoding"), "gzip");
+        assert_true(r.len < plain_len / 2);
+        size_t n;
+        char *un = gunzip(r.body, r.len, &n);
+        assert_int_equal(n, plain_len);
+        assert_memory_equal(un, plain, n);
+        free(un);
+        resp_free(&r);
+    }
+    free(plain);
+    assert_int_equal(fetch(fx->port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "<h1>home</h1>\n");
+    assert_string_equal(header(&r, "content-type"), "text/html; charset=utf-8");
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port, "GET /sub HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 301);
+    assert_string_equal(header(&r, "location"), "/sub/");
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port, "GET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_string_equal(r.body, "<p>sub</p>");
+    resp_free(&r);
+    /* nothing outside the root: dot segments, encoded or not, and symlinks */
+    const char *name = strrchr(fx->outside, '/') + 1;
+    const char *bad[] = {"/../%s", "/%%2e%%2e/%s", "/sub/..%%2f..%%2f%s", "/leak"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char p2[200];
+        snprintf(p2, sizeof(p2), bad[i], name);
+        snprintf(path, sizeof(path), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", p2);
+        assert_int_equal(fetch(fx->port, path, &r), 0);
+        assert_int_equal(r.status, 404);
+        assert_null(strstr(r.body, "TOP-SECRET-CONTENT"));
+        resp_free(&r);
+    }
+}
+
+static void test_access_log_and_metrics(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    char logpath[] = "/tmp/ap_http_log_XXXXXX";
+    int lfd = mkstemp(logpath);
+    ap_log_set_fd(lfd);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(
+            fetch(fx->port, "GET /json?phone=5551234567 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+        resp_free(&r);
+    }
+    assert_int_equal(fetch(fx->port, "GET /p/x HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    resp_free(&r);
+    usleep(50000);
+    ap_log_set_fd(2);
+    char buf[8192] = {0};
+    ssize_t n = pread(lfd, buf, sizeof(buf) - 1, 0);
+    assert_true(n > 0);
+    close(lfd);
+    unlink(logpath);
+    assert_non_null(strstr(buf, "event=http.request"));
+    assert_non_null(strstr(buf, "method=GET path=/json route=/json status=200"));
+    assert_non_null(strstr(buf, "route=/p/:name"));
+    assert_non_null(strstr(buf, "peer=127.0.0.1"));
+    assert_null(strstr(buf, "5551234567"));
+    struct ap_buf out;
+    ap_buf_init(&out, 1 << 20);
+    assert_int_equal(ap_metrics_render(fx->metrics, &out), AP_OK);
+    assert_non_null(
+        strstr(out.data, "http_requests_total{route=\"/json\",method=\"GET\",status=\"200\"} 3"));
+    assert_non_null(strstr(out.data, "http_request_duration_seconds_bucket{route=\"/json\""));
+    ap_buf_cleanup(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_json_route_keepalive_and_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_404_405_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params_query_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_does_not_block_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_gone_before_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_deferred, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grace_expiry_answers_503, setup_short_grace,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_static_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_log_and_metrics, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
