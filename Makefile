@@ -34,13 +34,13 @@ run: build
 	exec ./$(BUILD)/appointd serve --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 check: deps
-	scripts/check
+	@scripts/check
 
 format:
 	clang-format -i $(C_SOURCES)
 
 bench: deps-bench build
-	bench/run.sh
+	@bench/run.sh
 
 clean:
 	rm -rf build build-test

@@ -33,8 +33,15 @@ tmp=$(mktemp -d /tmp/appointd-bench.XXXXXX)
 app_pid=
 nginx_pid=
 cleanup() {
-    [[ -n $app_pid ]] && kill -TERM "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
-    [[ -n $nginx_pid ]] && kill -QUIT "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+    set +e
+    if [[ -n $app_pid ]]; then
+        kill -TERM "$app_pid" 2>/dev/null
+        wait "$app_pid" 2>/dev/null
+    fi
+    if [[ -n $nginx_pid ]]; then
+        kill -QUIT "$nginx_pid" 2>/dev/null
+        wait "$nginx_pid" 2>/dev/null
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -58,7 +65,7 @@ wait_ok() {
 app_port=$(free_port)
 mkdir -p "$tmp/data"
 "$bin" serve --listen "127.0.0.1:$app_port" --data-dir "$tmp/data" --threads 2 \
-    --log-level warn 2>"$out/appointd.stderr" &
+    --log-level warn --no-access-log >"$out/appointd.stderr" 2>&1 &
 app_pid=$!
 
 nginx_port=$(free_port)
@@ -84,7 +91,7 @@ http {
     }
 }
 CONF
-"$nginx_bin" -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g 'daemon off;' &
+"$nginx_bin" -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g 'daemon off;' >"$out/nginx.stderr" 2>&1 &
 nginx_pid=$!
 
 wait_ok "http://127.0.0.1:$app_port/healthz"

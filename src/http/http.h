@@ -14,8 +14,17 @@
  * handler runs), and its route's name for metrics and the access log.
  *
  * Graceful shutdown: ap_http_server_stop() (async-signal-safe) closes the
- * listener, lets in-flight requests finish (deferred ones included) up to a
- * grace period, then ap_http_server_run() returns.
+ * listener, closes idle keep-alive connections, lets in-flight requests
+ * finish (deferred ones included) up to a grace period, then
+ * ap_http_server_run() returns. Responses sent meanwhile carry
+ * "Connection: close". Deferred requests still pending when the grace period
+ * ends are answered 503 {"error":{"code":"shutting_down",...}}.
+ *
+ * HTTP/1.1 with keep-alive only (no HTTP/2). Errors the server produces
+ * itself (404, 405 with Allow, 413 — including the one libh2o sends for a
+ * too-large Content-Length or chunked body before reading it, which also
+ * closes the connection) are JSON error bodies. ap_http_server_new() sets
+ * SIGPIPE to SIG_IGN: a client that leaves mid-write must not kill us.
  */
 #ifndef AP_HTTP_HTTP_H
 #define AP_HTTP_HTTP_H
@@ -80,14 +89,14 @@ char *ap_http_decode(struct ap_arena *a, struct ap_str s, bool plus_is_space);
 /* ---- server ---------------------------------------------------------- */
 
 struct ap_http_config {
-    const char *host; /* numeric or "localhost" */
-    int port;         /* 0 picks a free one: see ap_http_server_port() */
-    int threads;      /* event loops; <= 0 means one per core */
-    size_t max_body;  /* larger bodies get 413 */
-    const char *static_root;   /* directory served for unmatched GETs, or NULL */
-    const char *static_prefix; /* URL prefix mapped onto static_root, e.g. "/" */
-    int grace_ms;              /* how long shutdown waits for in-flight work */
-    bool access_log;           /* one http.request line per response */
+    const char *host;           /* numeric or "localhost" */
+    int port;                   /* 0 picks a free one: see ap_http_server_port() */
+    int threads;                /* event loops; <= 0 means one per core */
+    size_t max_body;            /* larger bodies get 413; 0 means 1 MiB */
+    const char *static_root;    /* directory served for unmatched GETs, or NULL */
+    const char *static_prefix;  /* URL prefix mapped onto static_root, e.g. "/" */
+    int grace_ms;               /* how long shutdown waits for in-flight work */
+    bool access_log;            /* one http.request line per response */
     struct ap_metrics *metrics; /* may be NULL */
 };
 
@@ -96,12 +105,15 @@ struct ap_http_config {
  * naming the address) and prepares the loops. router is borrowed.
  */
 struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
-                                          const struct ap_router *router, char *err,
-                                          size_t errlen);
+                                          const struct ap_router *router, char *err, size_t errlen);
 int ap_http_server_port(const struct ap_http_server *s);
-/* Runs the loops until stopped; returns after graceful shutdown. */
+/*
+ * Runs the loops (threads of its own) until stopped; returns AP_OK after
+ * graceful shutdown and after joining them. Runs once: a second call is
+ * AP_EINVAL.
+ */
 enum ap_err ap_http_server_run(struct ap_http_server *s);
-/* Asks run() to stop. Safe from a signal handler and from any thread. */
+/* Asks run() to stop. Safe from a signal handler, from any thread, and before run(). */
 void ap_http_server_stop(struct ap_http_server *s);
 void ap_http_server_free(struct ap_http_server *s);
 
@@ -124,9 +136,17 @@ const char *ap_http_peer(struct ap_http_req *req);
 
 /* ---- responses (loop thread, inside the handler) --------------------- */
 
-/* Adds a response header; name and value are copied. Before respond. */
+/*
+ * Adds a response header; name and value are copied. Before respond (or
+ * before ap_http_defer(): such headers go out with the deferred reply).
+ * Names or values holding CR/LF, and Content-Length, Transfer-Encoding and
+ * Connection (the server owns those), are refused and logged.
+ */
 void ap_http_add_header(struct ap_http_req *req, const char *name, const char *value);
-/* Sends status with body (copied); content_type may be NULL for none. */
+/*
+ * Sends status with body (copied); content_type may be NULL for none. Every
+ * response carries X-Request-Id. A HEAD request gets the headers only.
+ */
 void ap_http_respond(struct ap_http_req *req, int status, const char *content_type,
                      const char *body, size_t len);
 /* Sends a JSON text body with Content-Type application/json. */
@@ -143,7 +163,11 @@ void ap_http_respond_error(struct ap_http_req *req, int status, const char *code
  * exactly one ap_http_reply()/ap_http_reply_error() call consumes it.
  */
 struct ap_http_deferred *ap_http_defer(struct ap_http_req *req);
-/* From any thread; copies everything; frees the handle. */
+/*
+ * From any thread; copies everything; frees the handle. If the client went
+ * away, or the server has stopped (even been freed), the reply is dropped.
+ * d may be NULL (nothing happens).
+ */
 void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_type,
                    const char *body, size_t len);
 void ap_http_reply_error(struct ap_http_deferred *d, int status, const char *code,

@@ -29,12 +29,12 @@ struct ap_http_req {
     struct http_loop *lp;
     struct ap_arena arena;
     struct ap_route_match match;
-    const char *route;     /* metrics/access-log label: pattern, "static" or "unmatched" */
-    int64_t start_ns;      /* monotonic, when the handler was entered */
-    char *peer;            /* cached ap_http_peer(), in the arena */
-    uint32_t slot;         /* deferred slot index, or UINT32_MAX */
-    bool responded;        /* a response has been started */
-    bool deferred;         /* ap_http_defer() was called */
+    const char *route; /* metrics/access-log label: pattern, "static" or "unmatched" */
+    int64_t start_ns;  /* monotonic, when the handler was entered */
+    char *peer;        /* cached ap_http_peer(), in the arena */
+    uint32_t slot;     /* deferred slot index, or UINT32_MAX */
+    bool responded;    /* a response has been started */
+    bool deferred;     /* ap_http_defer() was called */
     char id[HTTP_REQ_ID_MAX + 1];
 };
 

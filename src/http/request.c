@@ -96,46 +96,80 @@ struct ap_http_req *http_req_of(h2o_req_t *hreq)
 static const char *reason_of(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 400 ? "OK" : "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 400 ? "OK" : "Error";
     }
 }
 
 const char *http_status_code_word(int status)
 {
     switch (status) {
-    case 400: return "bad_request";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "body_too_large";
-    case 416: return "range_not_satisfiable";
-    case 417: return "expectation_failed";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal" : "bad_request";
+    case 400:
+        return "bad_request";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 413:
+        return "body_too_large";
+    case 416:
+        return "range_not_satisfiable";
+    case 417:
+        return "expectation_failed";
+    case 503:
+        return "unavailable";
+    default:
+        return status >= 500 ? "internal" : "bad_request";
     }
 }
 
@@ -516,7 +550,8 @@ void http_on_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messa
 {
     struct http_loop *lp = H2O_STRUCT_FROM_MEMBER(struct http_loop, replies, receiver);
     while (!h2o_linklist_is_empty(messages)) {
-        struct reply_msg *msg = H2O_STRUCT_FROM_MEMBER(struct reply_msg, super.link, messages->next);
+        struct reply_msg *msg =
+            H2O_STRUCT_FROM_MEMBER(struct reply_msg, super.link, messages->next);
         h2o_linklist_unlink(&msg->super.link);
         deliver(lp, msg);
         free(msg);

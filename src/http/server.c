@@ -83,7 +83,8 @@ static void json_error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
 
 static int bind_listener(const char *host, int port, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     char portstr[16];
@@ -124,7 +125,10 @@ static void setup_h2o(struct ap_http_server *srv)
     h2o_globalconf_t *g = &srv->globalconf;
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT(""));
-    g->max_request_entity_size = srv->max_body;
+    /* h2o refuses a chunked body of exactly its limit (>=) and a declared
+     * length above it (>): one byte of slack makes max_body inclusive for
+     * both, and dispatch refuses the max_body + 1 case itself */
+    g->max_request_entity_size = srv->max_body + 1;
     g->http1.upgrade_to_http2 = 0;
     srv->hostconf = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *root = h2o_config_register_path(srv->hostconf, "/", 0);
@@ -167,8 +171,7 @@ static bool loops_init(struct ap_http_server *srv, char *err, size_t errlen)
 }
 
 struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
-                                          const struct ap_router *router, char *err,
-                                          size_t errlen)
+                                          const struct ap_router *router, char *err, size_t errlen)
 {
     struct ap_http_server *srv = ap_xcalloc(1, sizeof(*srv));
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
@@ -321,6 +324,14 @@ static void loop_teardown(struct http_loop *lp)
         return;
     http_on_replies(&lp->replies, &lp->replies._messages);
     h2o_multithread_unregister_receiver(lp->ctx.queue, &lp->replies);
+    if (lp->nconns > 0) {
+        /* connections left by a forced stop still hang on the context's
+         * timeouts; h2o cannot dispose it under them, so it is left to the
+         * process exit (logged by loop_wait) rather than crash here */
+        lp->loop = NULL;
+        http_stats_cleanup(lp);
+        return;
+    }
     if (lp->listener)
         h2o_socket_close(lp->listener);
     lp->listener = NULL;
@@ -332,11 +343,8 @@ static void loop_teardown(struct http_loop *lp)
         h2o_timeout_unlink(&lp->ctx.http2._graceful_shutdown_timeout);
     h2o_multithread_queue_t *queue = lp->ctx.queue;
     h2o_context_dispose(&lp->ctx);
-    free(queue); /* h2o 2.2.5's evloop destroy_queue does not free it */
-    /* one more turn frees the sockets closed above; not with connections
-     * left over from a forced stop, whose callbacks would see a dead context */
-    if (lp->nconns == 0)
-        h2o_evloop_run(lp->loop, 0);
+    free(queue);                 /* h2o 2.2.5's evloop destroy_queue does not free it */
+    h2o_evloop_run(lp->loop, 0); /* one more turn frees the sockets closed above */
     h2o_evloop_destroy(lp->loop);
     lp->loop = NULL;
     http_stats_cleanup(lp);

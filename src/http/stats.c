@@ -95,8 +95,8 @@ static void *series_make(struct http_loop *lp, const char *route, int method, in
         snprintf(labels, sizeof(labels), "route=\"%s\"", r);
         return ap_metrics_histogram_get(srv->metrics, srv->fam_duration, labels);
     }
-    snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",status=\"%d\"", r,
-             methods[method], status);
+    snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",status=\"%d\"", r, methods[method],
+             status);
     return ap_metrics_counter_get(srv->metrics, srv->fam_requests, labels);
 }
 
@@ -133,14 +133,16 @@ static void access_log(h2o_req_t *hreq, struct ap_http_req *r, const char *route
     snprintf(raw, sizeof(raw), "%.*s", (int)(plen < sizeof(raw) ? plen : sizeof(raw) - 1),
              hreq->input.path.base ? hreq->input.path.base : "");
     ap_log_quote(raw, path, sizeof(path));
-    snprintf(raw, sizeof(raw), "%.*s", (int)(hreq->input.method.len > 32 ? 32 : hreq->input.method.len),
+    snprintf(raw, sizeof(raw), "%.*s",
+             (int)(hreq->input.method.len > 32 ? 32 : hreq->input.method.len),
              hreq->input.method.base ? hreq->input.method.base : "");
     ap_log_quote(raw, method, sizeof(method));
     if (r)
         snprintf(peer, sizeof(peer), "%s", ap_http_peer(r));
     ap_log_set_request_id(r ? r->id : NULL);
-    ap_log_info("http.request", "method=%s path=%s route=%s status=%d bytes=%zu dur_ms=%.3f peer=%s",
-                method, path, route, hreq->res.status, hreq->bytes_sent, dur_ms, peer);
+    ap_log_info("http.request",
+                "method=%s path=%s route=%s status=%d bytes=%zu dur_ms=%.3f peer=%s", method, path,
+                route, hreq->res.status, hreq->bytes_sent, dur_ms, peer);
     ap_log_set_request_id(NULL);
 }
 

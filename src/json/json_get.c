@@ -270,8 +270,7 @@ enum ap_err ap_json_reject_unknown(json_t *obj, const char *const allowed[], con
         prefix = "";
     if (!json_is_object(obj))
         return type_error(e, prefix, "an object", ap_json_type_name(obj));
-    json_object_foreach(obj, key, v)
-    {
+    json_object_foreach (obj, key, v) {
         if (allowed_key(key, allowed))
             continue;
         snprintf(field, sizeof(field), "%s%s%s", prefix, prefix[0] ? "." : "", key);

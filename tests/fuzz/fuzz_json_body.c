@@ -42,16 +42,14 @@ static int depth_of(json_t *j)
     size_t i;
 
     if (json_is_object(j)) {
-        json_object_foreach(j, key, v)
-        {
+        json_object_foreach (j, key, v) {
             d = depth_of(v);
             max = d > max ? d : max;
         }
         return max + 1;
     }
     if (json_is_array(j)) {
-        json_array_foreach(j, i, v)
-        {
+        json_array_foreach (j, i, v) {
             d = depth_of(v);
             max = d > max ? d : max;
         }
@@ -106,8 +104,7 @@ static void walk(json_t *root, json_t *v, char *path, size_t len, int *budget)
         return;
     check_leaf(root, path, v);
     if (json_is_object(v)) {
-        json_object_foreach(v, key, child)
-        {
+        json_object_foreach (v, key, child) {
             if (!addressable(key))
                 continue;
             n = snprintf(path + len, AP_JSON_MAX_PATH + 1 - len, "%s%s", len ? "." : "", key);
@@ -116,8 +113,7 @@ static void walk(json_t *root, json_t *v, char *path, size_t len, int *budget)
             path[len] = '\0';
         }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, child)
-        {
+        json_array_foreach (v, i, child) {
             n = snprintf(path + len, AP_JSON_MAX_PATH + 1 - len, "[%zu]", i);
             if (n > 0 && len + (size_t)n <= AP_JSON_MAX_PATH)
                 walk(root, child, path, len + (size_t)n, budget);

@@ -136,8 +136,7 @@ static void test_duplicates_and_bad_input(void **state)
     assert_int_equal(ap_router_add(r, "PUT", "/a/:other", h_b, NULL), AP_OK);
     assert_int_equal(ap_router_add(r, "get", "/b", h_b, NULL), AP_EINVAL);
     assert_int_equal(ap_router_add(r, "GET", "b", h_b, NULL), AP_EINVAL);
-    assert_int_equal(ap_router_add(r, "GET", "/:a/:b/:c/:d/:e/:f/:g/:h/:i", h_b, NULL),
-                     AP_EINVAL);
+    assert_int_equal(ap_router_add(r, "GET", "/:a/:b/:c/:d/:e/:f/:g/:h/:i", h_b, NULL), AP_EINVAL);
     ap_router_free(r);
 }
 

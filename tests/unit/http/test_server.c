@@ -32,6 +32,7 @@
 #include "http/http.h"
 
 #define MAX_BODY 1024
+#define BIG_FILE (9 << 20) /* above the in-memory limit: streamed by h2o */
 
 struct fixture {
     struct ap_router *router;
@@ -176,8 +177,8 @@ static enum ap_http_result h_echo(struct ap_http_req *req, void *ud)
 static enum ap_http_result h_param(struct ap_http_req *req, void *ud)
 {
     const char *name = ap_http_param(req, "name"), *q = ap_http_query(req, "q");
-    char *out = ap_arena_printf(ap_http_arena(req), "%s|%s", name ? name : "(null)",
-                                q ? q : "(null)");
+    char *out =
+        ap_arena_printf(ap_http_arena(req), "%s|%s", name ? name : "(null)", q ? q : "(null)");
     ap_http_add_header(req, "X-Test", "yes");
     ap_http_respond(req, 200, "text/plain", out, strlen(out));
     return AP_HTTP_DONE;
@@ -251,6 +252,10 @@ static void make_static_root(struct fixture *fx)
     write_file(p, "<p>sub</p>", 10);
     snprintf(p, sizeof(p), "%s/leak", fx->root);
     assert_int_equal(symlink(fx->outside, p), 0);
+    snprintf(p, sizeof(p), "%s/big.bin", fx->root);
+    f = fopen(p, "wb");
+    assert_int_equal(ftruncate(fileno(f), BIG_FILE), 0);
+    fclose(f);
 }
 
 static void *run_server(void *arg)
@@ -306,7 +311,7 @@ static int setup_short_grace(void **state)
 
 static void rm_static_root(struct fixture *fx)
 {
-    const char *files[] = {"index.html", "app.js", "sub/index.html", "leak", "sub"};
+    const char *files[] = {"index.html", "app.js", "sub/index.html", "leak", "sub", "big.bin"};
     char p[256];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", fx->root, files[i]);
@@ -402,8 +407,8 @@ static void test_params_query_headers(void **state)
 {
     struct fixture *fx = *state;
     struct resp r;
-    assert_int_equal(fetch(fx->port, "GET /p/a%20b%2Fc?q=x+y%21&z=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r),
-                     0);
+    assert_int_equal(
+        fetch(fx->port, "GET /p/a%20b%2Fc?q=x+y%21&z=1 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "a b/c|x y!");
     assert_string_equal(header(&r, "x-test"), "yes");
@@ -433,9 +438,26 @@ static void test_body_limits(void **state)
     assert_non_null(strstr(r.body, "\"code\":\"body_too_large\""));
     assert_string_equal(header(&r, "connection"), "close");
     resp_free(&r);
+    /* one byte over, sent in full: still refused, as JSON */
+    snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%sX",
+             MAX_BODY + 1, body);
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.body, "\"code\":\"body_too_large\""));
+    resp_free(&r);
+    /* chunked, exactly max_body: fine */
+    snprintf(
+        req, sizeof(req),
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n",
+        MAX_BODY, body);
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, MAX_BODY);
+    resp_free(&r);
     /* a chunked body that grows past the limit */
     snprintf(req, sizeof(req),
-             "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s%s\r\n0\r\n\r\n",
+             "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n%x\r\n%s%s\r\n0\r\n\r\n",
              MAX_BODY + 8, body, "12345678");
     assert_int_equal(fetch(fx->port, req, &r), 0);
     assert_int_equal(r.status, 413);
@@ -572,7 +594,8 @@ static void test_static_files(void **state)
     size_t plain_len = r.len;
     char *plain = strdup(r.body);
     resp_free(&r);
-    snprintf(req, sizeof(req), "GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", etag);
+    snprintf(req, sizeof(req), "GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n",
+             etag);
     assert_int_equal(fetch(fx->port, req, &r), 0);
     assert_int_equal(r.status, 304);
     assert_int_equal(r.len, 0);
@@ -580,7 +603,8 @@ static void test_static_files(void **state)
     /* gzip, twice: the second comes from the cache */
     for (int i = 0; i < 2; i++) {
         assert_int_equal(
-            fetch(fx->port, "GET /app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n\r\n", &r),
+            fetch(fx->port, "GET /app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n\r\n",
+                  &r),
             0);
         assert_int_equal(r.status, 200);
         assert_string_equal(header(&r, "content-encoding"), "gzip");
@@ -605,13 +629,19 @@ static void test_static_files(void **state)
     assert_int_equal(fetch(fx->port, "GET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
     assert_string_equal(r.body, "<p>sub</p>");
     resp_free(&r);
+    assert_int_equal(fetch(fx->port, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, BIG_FILE);
+    assert_string_equal(header(&r, "content-type"), "application/octet-stream");
+    assert_true(is_hex16(header(&r, "x-request-id")));
+    resp_free(&r);
     /* nothing outside the root: dot segments, encoded or not, and symlinks */
     const char *name = strrchr(fx->outside, '/') + 1;
-    const char *bad[] = {"/../%s", "/%%2e%%2e/%s", "/sub/..%%2f..%%2f%s", "/leak"};
+    const char *bad[] = {"/../", "/%2e%2e/", "/sub/..%2f..%2f", "/leak"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        char p2[200];
-        snprintf(p2, sizeof(p2), bad[i], name);
-        snprintf(path, sizeof(path), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", p2);
+        bool link = strcmp(bad[i], "/leak") == 0;
+        snprintf(path, sizeof(path), "GET %s%s HTTP/1.1\r\nHost: x\r\n\r\n", bad[i],
+                 link ? "" : name);
         assert_int_equal(fetch(fx->port, path, &r), 0);
         assert_int_equal(r.status, 404);
         assert_null(strstr(r.body, "TOP-SECRET-CONTENT"));
@@ -654,6 +684,22 @@ static void test_access_log_and_metrics(void **state)
     ap_buf_cleanup(&out);
 }
 
+static void test_taken_port_and_unrun_free(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256] = "", want[64];
+    struct ap_http_config cfg = {.host = "127.0.0.1", .port = fx->port, .threads = 1};
+    assert_null(ap_http_server_new(&cfg, fx->router, err, sizeof(err)));
+    snprintf(want, sizeof(want), "127.0.0.1:%d", fx->port);
+    assert_non_null(strstr(err, want));
+    /* a server that is never run frees cleanly, and a stop before run is harmless */
+    cfg.port = 0;
+    struct ap_http_server *s = ap_http_server_new(&cfg, fx->router, err, sizeof(err));
+    assert_non_null(s);
+    ap_http_server_stop(s);
+    ap_http_server_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,10 +710,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_does_not_block_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_before_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_deferred, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_grace_expiry_answers_503, setup_short_grace,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grace_expiry_answers_503, setup_short_grace, teardown),
         cmocka_unit_test_setup_teardown(test_static_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_log_and_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_taken_port_and_unrun_free, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
