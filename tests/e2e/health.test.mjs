@@ -90,3 +90,33 @@ test('responses carry X-Request-Id: echoed when sent, unique when not', async ()
   }
   assert.equal(ids.size, 3, 'request ids repeat');
 });
+
+test('/healthz turns 503 with a reason when the database goes away, and back when it returns', async () => {
+  const { rename } = await import('node:fs/promises');
+  const own = await startServer();
+  try {
+    const ok = await getJson(own.url + '/healthz');
+    assert.equal(ok.status, 200, ok.text);
+    const db = own.dataDir + '/appointd.db';
+    await rename(db, db + '.moved');
+    // The verdict is cached for up to a second; poll (bounded) until it turns.
+    let r;
+    for (let i = 0; i < 40; i++) {
+      r = await getJson(own.url + '/healthz');
+      if (r.status === 503) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.body.status, 'unavailable');
+    assert.match(r.body.db, /appointd\.db/, 'the reason names the database file');
+    await rename(db + '.moved', db);
+    for (let i = 0; i < 40; i++) {
+      r = await getJson(own.url + '/healthz');
+      if (r.status === 200) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(r.status, 200, r.text);
+  } finally {
+    assertCleanExit(assert, await own.stop());
+  }
+});
