@@ -1,7 +1,7 @@
 # Makefile — a thin, readable wrapper over meson/ninja and the scripts in
 # scripts/. The real build description is meson.build.
 #
-#   make run     build build/ and serve on $(LISTEN) with data in $(DATA_DIR)
+#   make run     build build/, start stsim (demo seed) and appointd on $(LISTEN), data in $(DATA_DIR)
 #   make check   sanitizer build in build-test/, unit + fuzz replay + e2e + format
 #   make build   build build/ only
 #   make format  clang-format -i over src/ and tests/
@@ -12,7 +12,7 @@ LISTEN   ?= 127.0.0.1:8080
 DATA_DIR ?= var
 BUILD    := build
 
-C_SOURCES = $(shell find src tests -name '*.[ch]' -not -path '*/corpus/*' 2>/dev/null)
+C_SOURCES = $(shell find src sim tests -name '*.[ch]' -not -path '*/corpus/*' 2>/dev/null)
 
 .PHONY: all run check build format bench clean deps deps-bench
 
@@ -31,7 +31,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	exec ./$(BUILD)/appointd serve --data-dir $(DATA_DIR) --listen $(LISTEN)
+	LISTEN=$(LISTEN) DATA_DIR=$(DATA_DIR) exec scripts/demo $(BUILD)
 
 check: deps
 	@scripts/check

@@ -1,6 +1,7 @@
 /*
- * sqlite.c — the SQLite backend of store.h: opening <dir>/appointd.db, the
- * write connection and the pool of read connections, and health checks.
+ * sqlite.c — the SQLite backend of store.h: opening <dir>/appointd.db (or a
+ * named file), the write connection and the pool of read connections, and
+ * health checks.
  * Statements, cursors and transactions are in sqlite_stmt.c. These two files
  * are the only code that includes <sqlite3.h>.
  *
@@ -129,28 +130,13 @@ static bool is_pg_url(const char *s)
     return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0;
 }
 
-struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen)
+/* Opens the store at path (a malloc'd string the store takes over). */
+static struct ap_store *open_path(char *path, char *err, size_t errlen)
 {
-    struct ap_store *s = NULL;
+    struct ap_store *s = ap_xcalloc(1, sizeof(*s));
     struct stat st;
 
-    if (url_or_dir == NULL || url_or_dir[0] == '\0') {
-        snprintf(err, errlen, "no data dir given; set --data-dir");
-        return NULL;
-    }
-    if (is_pg_url(url_or_dir)) {
-        snprintf(err, errlen,
-                 "PostgreSQL stores are not supported by this appointd yet; use a "
-                 "data dir");
-        return NULL;
-    }
-    if (ap_store_ensure_dir(url_or_dir, err, errlen) != AP_OK)
-        return NULL;
-    s = ap_xcalloc(1, sizeof(*s));
-    size_t dlen = strlen(url_or_dir);
-    while (dlen > 1 && url_or_dir[dlen - 1] == '/')
-        dlen--;
-    s->path = ap_xasprintf("%.*s/appointd.db", (int)dlen, url_or_dir);
+    s->path = path;
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
@@ -171,6 +157,35 @@ struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen)
     s->ino = st.st_ino;
     ap_log_info("db.open", "path=%s backend=sqlite version=%s", s->path, sqlite3_libversion());
     return s;
+}
+
+struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen)
+{
+    if (url_or_dir == NULL || url_or_dir[0] == '\0') {
+        snprintf(err, errlen, "no data dir given; set --data-dir");
+        return NULL;
+    }
+    if (is_pg_url(url_or_dir)) {
+        snprintf(err, errlen,
+                 "PostgreSQL stores are not supported by this appointd yet; use a "
+                 "data dir");
+        return NULL;
+    }
+    if (ap_store_ensure_dir(url_or_dir, err, errlen) != AP_OK)
+        return NULL;
+    size_t dlen = strlen(url_or_dir);
+    while (dlen > 1 && url_or_dir[dlen - 1] == '/')
+        dlen--;
+    return open_path(ap_xasprintf("%.*s/appointd.db", (int)dlen, url_or_dir), err, errlen);
+}
+
+struct ap_store *ap_store_open_file(const char *path, char *err, size_t errlen)
+{
+    if (path == NULL || path[0] == '\0') {
+        snprintf(err, errlen, "no database file given");
+        return NULL;
+    }
+    return open_path(ap_xstrdup(path), err, errlen);
 }
 
 void ap_store_close(struct ap_store *s)

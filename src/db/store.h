@@ -72,6 +72,13 @@ struct ap_db_rows;
  */
 struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen);
 
+/*
+ * Opens (creating it, mode 0600, when missing) the SQLite file at path itself
+ * rather than <dir>/appointd.db, with the same settings and checks as
+ * ap_store_open(). The directory must exist. For stsim's --state-file.
+ */
+struct ap_store *ap_store_open_file(const char *path, char *err, size_t errlen);
+
 /* Closes every connection; all must have been released. NULL ok. */
 void ap_store_close(struct ap_store *s);
 

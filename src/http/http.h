@@ -125,6 +125,8 @@ struct ap_str ap_http_path(const struct ap_http_req *req); /* without the query 
 const char *ap_http_param(struct ap_http_req *req, const char *name);
 /* Query parameter, %- and '+'-decoded; NULL if absent. First one wins. */
 const char *ap_http_query(struct ap_http_req *req, const char *name);
+/* The raw query string (after '?', not decoded); empty when there is none. */
+struct ap_str ap_http_query_string(const struct ap_http_req *req);
 /* Request header (case-insensitive name), NUL-terminated in the arena; NULL if absent. */
 const char *ap_http_header(struct ap_http_req *req, const char *name);
 /* The whole request body (already limited to max_body). */
@@ -133,6 +135,37 @@ struct ap_arena *ap_http_arena(struct ap_http_req *req);
 const char *ap_http_request_id(const struct ap_http_req *req);
 /* "127.0.0.1" or "::1" etc. */
 const char *ap_http_peer(struct ap_http_req *req);
+
+/*
+ * Field of an application/x-www-form-urlencoded body, %- and '+'-decoded into
+ * the arena; NULL if absent or badly encoded. First one wins. The
+ * Content-Type is not checked (callers that care read the header).
+ */
+const char *ap_http_form(struct ap_http_req *req, const char *name);
+/* Cookie value by name from the Cookie header(s), copied into the arena as sent; NULL if absent. */
+const char *ap_http_cookie(struct ap_http_req *req, const char *name);
+
+/* ---- fault injection (emulators and tests) --------------------------- */
+
+/*
+ * Answers nothing and closes the connection: the client sees it reset (or
+ * closed) without a response. Counts as the answer: the handler returns
+ * AP_HTTP_DONE and must not respond again.
+ */
+void ap_http_drop(struct ap_http_req *req);
+/*
+ * Whatever is answered on req later (at once, deferred or delayed) is not
+ * sent: the connection is dropped instead, as with ap_http_drop(). For
+ * "the server did the work, the client never heard".
+ */
+void ap_http_set_drop_on_respond(struct ap_http_req *req);
+/*
+ * The response of req goes out ms milliseconds (at most 600000) after it is
+ * given, from the loop's timer; the loop is not blocked meanwhile. ms <= 0
+ * means at once. Call before responding (or deferring). On shutdown a delayed
+ * response still waiting when the grace period ends is sent at once.
+ */
+void ap_http_set_delay(struct ap_http_req *req, int ms);
 
 /* ---- responses (loop thread, inside the handler) --------------------- */
 

@@ -29,12 +29,20 @@ struct ap_http_req {
     struct http_loop *lp;
     struct ap_arena arena;
     struct ap_route_match match;
-    const char *route; /* metrics/access-log label: pattern, "static" or "unmatched" */
-    int64_t start_ns;  /* monotonic, when the handler was entered */
-    char *peer;        /* cached ap_http_peer(), in the arena */
-    uint32_t slot;     /* deferred slot index, or UINT32_MAX */
-    bool responded;    /* a response has been started */
-    bool deferred;     /* ap_http_defer() was called */
+    const char *route;    /* metrics/access-log label: pattern, "static" or "unmatched" */
+    int64_t start_ns;     /* monotonic, when the handler was entered */
+    char *peer;           /* cached ap_http_peer(), in the arena */
+    uint32_t slot;        /* deferred slot index, or UINT32_MAX */
+    bool responded;       /* a response has been started */
+    bool deferred;        /* ap_http_defer() was called */
+    bool drop_on_respond; /* ap_http_set_drop_on_respond(): drop instead of sending */
+    int delay_ms;         /* ap_http_set_delay() */
+    /* a delayed response waiting on the loop's delay list (see request.c) */
+    h2o_linklist_t delayed;
+    uint64_t due_ms; /* loop time (h2o_now) */
+    int d_status;
+    const char *d_ctype; /* in the h2o pool, or NULL */
+    h2o_iovec_t d_body;  /* in the h2o pool */
     char id[HTTP_REQ_ID_MAX + 1];
 };
 
@@ -64,7 +72,7 @@ struct http_loop {
     struct ap_http_server *srv;
     int idx;
     pthread_t tid;
-    int listen_fd;    /* this loop's dup of the listening socket */
+    int listen_fd;    /* this loop's own SO_REUSEPORT listener */
     int stop_pipe[2]; /* stop() writes one byte into [1] */
     h2o_evloop_t *loop;
     h2o_context_t ctx;
@@ -81,6 +89,11 @@ struct http_loop {
     uint32_t nslots, free_slot, active_slots;
     struct http_series *series;
     size_t series_cap, series_len;
+    /* delayed responses (ap_http_set_delay), in due order, and their ticker */
+    h2o_linklist_t delayed;
+    h2o_timeout_t delay_timeout;
+    h2o_timeout_entry_t delay_entry;
+    bool delay_ready; /* delay_timeout initialised */
 };
 
 struct ap_http_server {
@@ -93,7 +106,6 @@ struct ap_http_server {
     struct ap_metrics *metrics;
     int fam_requests, fam_duration;
     const struct ap_router *router;
-    int listen_fd;
     atomic_int stop_requested;
     bool ran;
     struct http_hub *hub;
@@ -118,6 +130,9 @@ h2o_iovec_t http_error_json(h2o_mem_pool_t *pool, const char *code, const char *
                             const char *field);
 const char *http_status_code_word(int status);
 void http_hub_release(struct http_hub *hub);
+/* Delayed responses: set up the ticker on the loop thread; dispose it at teardown. */
+void http_delay_init(struct http_loop *lp);
+void http_delay_dispose(struct http_loop *lp);
 /* Fills out with a fresh 16-hex-char request id. */
 void http_new_request_id(char out[17]);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -184,14 +185,35 @@ h2o_iovec_t http_error_json(h2o_mem_pool_t *pool, const char *code, const char *
 
 /* ---- responses ---------------------------------------------------------- */
 
-void http_send(struct ap_http_req *r, int status, const char *ctype, const char *body, size_t len)
+/*
+ * The "drop" fault: the socket is shut down (with SO_LINGER 0, so its close
+ * resets) before the response is written; h2o's write then fails and h2o
+ * closes the connection and disposes the request the usual way. The socket
+ * comes from h2o 2.2.5's http1 conn callbacks (get_socket).
+ */
+static void drop_socket(struct ap_http_req *r)
 {
-    h2o_req_t *h = r->h2o;
-    if (r->responded) {
-        ap_log_error("http.double_response", "status=%d", status);
+    h2o_conn_t *c = r->h2o->conn;
+    h2o_socket_t *sock = c->callbacks->get_socket ? c->callbacks->get_socket(c) : NULL;
+    r->h2o->http1_is_persistent = 0;
+    if (!sock) {
+        ap_log_warn("http.drop_unsupported", "route=%s", r->route);
         return;
     }
-    r->responded = true;
+    int fd = h2o_socket_get_fd(sock);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        shutdown(fd, SHUT_RDWR);
+    }
+}
+
+static void send_now(struct ap_http_req *r, int status, const char *ctype, const char *body,
+                     size_t len)
+{
+    h2o_req_t *h = r->h2o;
+    if (r->drop_on_respond)
+        drop_socket(r);
     h->res.status = status;
     h->res.reason = reason_of(status);
     h->res.content_length = (status == 204 || status == 304) ? SIZE_MAX : len;
@@ -204,6 +226,99 @@ void http_send(struct ap_http_req *r, int status, const char *ctype, const char 
     if (r->lp->stopping)
         h->http1_is_persistent = 0;
     h2o_send_inline(h, body ? body : "", body ? len : 0);
+}
+
+/* Queues r's response on the loop's delay list (kept in due order). */
+static void delay_response(struct ap_http_req *r, int status, const char *ctype, const char *body,
+                           size_t len)
+{
+    struct http_loop *lp = r->lp;
+    h2o_req_t *h = r->h2o;
+    r->d_status = status;
+    r->d_ctype = ctype ? h2o_strdup(&h->pool, ctype, strlen(ctype)).base : NULL;
+    r->d_body = body && len ? h2o_strdup(&h->pool, body, len) : h2o_iovec_init("", 0);
+    r->due_ms = h2o_now(lp->loop) + (uint64_t)r->delay_ms;
+    h2o_linklist_t *pos = &lp->delayed;
+    while (pos->prev != &lp->delayed) {
+        struct ap_http_req *o = H2O_STRUCT_FROM_MEMBER(struct ap_http_req, delayed, pos->prev);
+        if (o->due_ms <= r->due_ms)
+            break;
+        pos = pos->prev;
+    }
+    h2o_linklist_insert(pos, &r->delayed);
+    if (!h2o_timeout_is_linked(&lp->delay_entry))
+        h2o_timeout_link(lp->loop, &lp->delay_timeout, &lp->delay_entry);
+}
+
+void http_send(struct ap_http_req *r, int status, const char *ctype, const char *body, size_t len)
+{
+    if (r->responded) {
+        ap_log_error("http.double_response", "status=%d", status);
+        return;
+    }
+    r->responded = true;
+    if (r->delay_ms > 0 && r->lp->delay_ready) {
+        delay_response(r, status, ctype, body, len);
+        return;
+    }
+    send_now(r, status, ctype, body, len);
+}
+
+static void on_delay_tick(h2o_timeout_entry_t *e)
+{
+    struct http_loop *lp = H2O_STRUCT_FROM_MEMBER(struct http_loop, delay_entry, e);
+    uint64_t now = h2o_now(lp->loop);
+    while (!h2o_linklist_is_empty(&lp->delayed)) {
+        struct ap_http_req *r =
+            H2O_STRUCT_FROM_MEMBER(struct ap_http_req, delayed, lp->delayed.next);
+        if (r->due_ms > now)
+            break;
+        h2o_linklist_unlink(&r->delayed);
+        ap_log_set_request_id(r->id);
+        send_now(r, r->d_status, r->d_ctype, r->d_body.base, r->d_body.len);
+        ap_log_set_request_id(NULL);
+    }
+    if (!h2o_linklist_is_empty(&lp->delayed))
+        h2o_timeout_link(lp->loop, &lp->delay_timeout, &lp->delay_entry);
+}
+
+void http_delay_init(struct http_loop *lp)
+{
+    h2o_linklist_init_anchor(&lp->delayed);
+    h2o_timeout_init(lp->loop, &lp->delay_timeout, 2); /* a 2 ms ticker while any wait */
+    lp->delay_entry = (h2o_timeout_entry_t){0};
+    lp->delay_entry.cb = on_delay_tick;
+    lp->delay_ready = true;
+}
+
+void http_delay_dispose(struct http_loop *lp)
+{
+    if (!lp->delay_ready)
+        return;
+    if (h2o_timeout_is_linked(&lp->delay_entry))
+        h2o_timeout_unlink(&lp->delay_entry);
+    h2o_timeout_dispose(lp->loop, &lp->delay_timeout);
+    lp->delay_ready = false;
+}
+
+void ap_http_drop(struct ap_http_req *req)
+{
+    if (req->responded || req->deferred) {
+        ap_log_error("http.drop_after_respond", "route=%s", req->route);
+        return;
+    }
+    req->drop_on_respond = true;
+    http_send(req, 444, NULL, NULL, 0);
+}
+
+void ap_http_set_drop_on_respond(struct ap_http_req *req)
+{
+    req->drop_on_respond = true;
+}
+
+void ap_http_set_delay(struct ap_http_req *req, int ms)
+{
+    req->delay_ms = ms <= 0 ? 0 : ms > 600000 ? 600000 : ms;
 }
 
 void http_send_error(struct ap_http_req *r, int status, const char *code, const char *message)
@@ -285,23 +400,77 @@ const char *ap_http_param(struct ap_http_req *req, const char *name)
     return NULL;
 }
 
-const char *ap_http_query(struct ap_http_req *req, const char *name)
+/* The value of name in "k=v&k2=v2" text p..end, decoded into a; NULL if absent. */
+static const char *find_pair(struct ap_arena *a, const char *p, const char *end, const char *name)
 {
-    const h2o_req_t *h = req->h2o;
-    if (h->query_at == SIZE_MAX)
-        return NULL;
-    const char *p = h->path.base + h->query_at + 1, *end = h->path.base + h->path.len;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *pe = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(pe - p));
         const char *ke = eq ? eq : pe;
-        char *key = ap_http_decode(&req->arena, (struct ap_str){p, (size_t)(ke - p)}, true);
+        char *key = ap_http_decode(a, (struct ap_str){p, (size_t)(ke - p)}, true);
         if (key && strcmp(key, name) == 0) {
             struct ap_str v = eq ? (struct ap_str){eq + 1, (size_t)(pe - eq - 1)} : AP_STR("");
-            return ap_http_decode(&req->arena, v, true);
+            return ap_http_decode(a, v, true);
         }
         p = pe + 1;
+    }
+    return NULL;
+}
+
+const char *ap_http_query(struct ap_http_req *req, const char *name)
+{
+    const h2o_req_t *h = req->h2o;
+    if (h->query_at == SIZE_MAX)
+        return NULL;
+    return find_pair(&req->arena, h->path.base + h->query_at + 1, h->path.base + h->path.len, name);
+}
+
+struct ap_str ap_http_query_string(const struct ap_http_req *req)
+{
+    const h2o_req_t *h = req->h2o;
+    if (h->query_at == SIZE_MAX)
+        return AP_STR("");
+    return (struct ap_str){h->path.base + h->query_at + 1, h->path.len - h->query_at - 1};
+}
+
+const char *ap_http_form(struct ap_http_req *req, const char *name)
+{
+    struct ap_str b = ap_http_body(req);
+    return find_pair(&req->arena, b.p, b.p + b.len, name);
+}
+
+/* The value of name in one Cookie header "a=1; b=2" (quotes stripped); NULL if absent. */
+static const char *cookie_in(struct ap_arena *a, const char *p, const char *end, const char *name)
+{
+    size_t nlen = strlen(name);
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *pe = semi ? semi : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p));
+        if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
+            const char *v = eq + 1, *ve = pe;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
+                v++, ve--;
+            return ap_arena_strndup(a, v, (size_t)(ve - v));
+        }
+        p = pe + 1;
+    }
+    return NULL;
+}
+
+const char *ap_http_cookie(struct ap_http_req *req, const char *name)
+{
+    const h2o_headers_t *hs = &req->h2o->headers;
+    for (ssize_t i = -1; (i = h2o_find_header(hs, H2O_TOKEN_COOKIE, i)) >= 0;) {
+        const h2o_iovec_t *v = &hs->entries[i].value;
+        const char *val = cookie_in(&req->arena, v->base, v->base + v->len, name);
+        if (val)
+            return val;
     }
     return NULL;
 }
@@ -560,6 +729,15 @@ void http_on_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messa
 
 void http_force_pending(struct http_loop *lp)
 {
+    /* delayed responses go out now: their time is up with the grace period */
+    while (lp->delay_ready && !h2o_linklist_is_empty(&lp->delayed)) {
+        struct ap_http_req *r =
+            H2O_STRUCT_FROM_MEMBER(struct ap_http_req, delayed, lp->delayed.next);
+        h2o_linklist_unlink(&r->delayed);
+        ap_log_set_request_id(r->id);
+        send_now(r, r->d_status, r->d_ctype, r->d_body.base, r->d_body.len);
+        ap_log_set_request_id(NULL);
+    }
     for (uint32_t i = 0; i < lp->nslots; i++) {
         struct ap_http_req *r = lp->slots[i].req;
         if (!r || r->responded)
@@ -579,6 +757,8 @@ void http_on_dispose(h2o_logger_t *self, h2o_req_t *hreq)
     http_stats_record(lp, hreq, r);
     if (!r)
         return;
+    if (h2o_linklist_is_linked(&r->delayed))
+        h2o_linklist_unlink(&r->delayed);
     if (r->slot != UINT32_MAX)
         slot_release(lp, r->slot);
     r->slot = UINT32_MAX;

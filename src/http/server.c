@@ -81,7 +81,11 @@ static void json_error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
 
 /* ---- listening socket ---------------------------------------------------- */
 
-static int bind_listener(const char *host, int port, char *err, size_t errlen)
+/*
+ * A socket bound to host:port. With reuseport it joins an SO_REUSEPORT group
+ * and listens; without, it only binds (the probe: see ap_http_server_new).
+ */
+static int open_socket(const char *host, int port, bool reuseport, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -96,8 +100,9 @@ static int bind_listener(const char *host, int port, char *err, size_t errlen)
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
-        fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+        (reuseport && (listen(fd, SOMAXCONN) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0))) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -160,9 +165,11 @@ static bool loops_init(struct ap_http_server *srv, char *err, size_t errlen)
         lp->srv = srv;
         lp->idx = i;
         lp->stop_pipe[0] = lp->stop_pipe[1] = -1;
-        lp->listen_fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
         lp->free_slot = UINT32_MAX;
-        if (lp->listen_fd < 0 || pipe2(lp->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        lp->listen_fd = open_socket(srv->host, srv->port, true, err, errlen);
+        if (lp->listen_fd < 0)
+            return false;
+        if (pipe2(lp->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
             snprintf(err, errlen, "cannot set up loop %d: %s", i, strerror(errno));
             return false;
         }
@@ -175,7 +182,6 @@ struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
 {
     struct ap_http_server *srv = ap_xcalloc(1, sizeof(*srv));
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
-    srv->listen_fd = -1;
     srv->host = ap_xstrdup(host);
     srv->router = router;
     srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
@@ -192,9 +198,18 @@ struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
         if (!srv->statics)
             goto fail;
     }
-    if ((srv->listen_fd = bind_listener(host, cfg->port, err, errlen)) < 0)
+    /*
+     * Each loop gets its own SO_REUSEPORT listener, so the kernel spreads
+     * connections evenly over the loops (one shared socket let one loop grab
+     * most of a burst). The port must be free first: a probe bound without
+     * SO_REUSEPORT fails if anyone holds it, even another SO_REUSEPORT group
+     * such as a second appointd, and it turns port 0 into a real port.
+     */
+    int probe = open_socket(host, cfg->port, false, err, errlen);
+    if (probe < 0)
         goto fail;
-    srv->port = bound_port(srv->listen_fd);
+    srv->port = bound_port(probe);
+    close(probe);
     if (!loops_init(srv, err, errlen))
         goto fail;
     /* a client that goes away mid-write must not kill the process */
@@ -291,6 +306,7 @@ static void loop_setup(struct http_loop *lp)
     lp->stop_sock->data = lp;
     h2o_socket_read_start(lp->stop_sock, on_stop_pipe);
     h2o_multithread_register_receiver(lp->ctx.queue, &lp->replies, http_on_replies);
+    http_delay_init(lp);
 }
 
 /* Returns how long the next poll may wait, or -1 when the loop is done. */
@@ -338,6 +354,7 @@ static void loop_teardown(struct http_loop *lp)
     lp->listen_fd = -1;
     h2o_socket_close(lp->stop_sock);
     lp->stop_sock = NULL;
+    http_delay_dispose(lp);
     /* h2o's HTTP/2 shutdown timer, should anything have linked it */
     if (h2o_timeout_is_linked(&lp->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&lp->ctx.http2._graceful_shutdown_timeout);
@@ -399,9 +416,6 @@ enum ap_err ap_http_server_run(struct ap_http_server *s)
     if (!s || s->ran)
         return AP_EINVAL;
     s->ran = true;
-    /* every loop holds its own dup: once they close theirs, connects are refused */
-    close(s->listen_fd);
-    s->listen_fd = -1;
     ap_log_info("http.listen", "addr=%s:%d threads=%d", s->host, s->port, s->nloops);
     int started = 0;
     for (; started < s->nloops; started++)
@@ -441,8 +455,6 @@ void ap_http_server_free(struct ap_http_server *s)
         http_hub_release(s->hub);
         h2o_config_dispose(&s->globalconf);
     }
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
     http_static_free(s->statics);
     free(s->host);
     free(s);

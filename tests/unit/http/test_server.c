@@ -4,7 +4,8 @@
  * JSON routes, JSON 404/405/413, request ids, deferred replies that do not
  * block the loop, clients that leave before their reply, graceful stop,
  * static files (ETag/304, gzip, no escape from the root), the access log
- * (no query string) and metrics.
+ * (no query string) and metrics; form bodies and cookies; and the fault
+ * helpers: drop, apply-then-drop and delayed responses.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -184,6 +185,53 @@ static enum ap_http_result h_param(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
+static atomic_int applied; /* apply-then-drop handlers that did their work */
+
+static enum ap_http_result h_form(struct ap_http_req *req, void *ud)
+{
+    const char *g = ap_http_form(req, "grant_type"), *sec = ap_http_form(req, "client_secret");
+    const char *none = ap_http_form(req, "scope");
+    char *out = ap_arena_printf(ap_http_arena(req), "%s|%s|%s", g ? g : "(null)",
+                                sec ? sec : "(null)", none ? none : "(null)");
+    ap_http_respond(req, 200, "text/plain", out, strlen(out));
+    return AP_HTTP_DONE;
+}
+
+static enum ap_http_result h_cookie(struct ap_http_req *req, void *ud)
+{
+    const char *sid = ap_http_cookie(req, "sid"), *theme = ap_http_cookie(req, "theme");
+    const char *none = ap_http_cookie(req, "si");
+    char *out = ap_arena_printf(ap_http_arena(req), "%s|%s|%s", sid ? sid : "(null)",
+                                theme ? theme : "(null)", none ? none : "(null)");
+    ap_http_respond(req, 200, "text/plain", out, strlen(out));
+    return AP_HTTP_DONE;
+}
+
+static enum ap_http_result h_drop(struct ap_http_req *req, void *ud)
+{
+    const char *ms = ap_http_query(req, "ms");
+    if (ms)
+        ap_http_set_delay(req, atoi(ms));
+    ap_http_drop(req);
+    return AP_HTTP_DONE;
+}
+
+static enum ap_http_result h_apply_drop(struct ap_http_req *req, void *ud)
+{
+    ap_http_set_drop_on_respond(req);
+    atomic_fetch_add(&applied, 1);
+    ap_http_respond_json(req, 200, "{}", 2);
+    return AP_HTTP_DONE;
+}
+
+static enum ap_http_result h_delay(struct ap_http_req *req, void *ud)
+{
+    const char *ms = ap_http_query(req, "ms");
+    ap_http_set_delay(req, ms ? atoi(ms) : 100);
+    ap_http_respond_json(req, 201, "{\"slow\":true}", 13);
+    return AP_HTTP_DONE;
+}
+
 struct job {
     struct ap_http_deferred *d;
     int ms;
@@ -212,6 +260,12 @@ static enum ap_http_result h_defer(struct ap_http_req *req, void *ud)
     pthread_create(&t, NULL, worker, j);
     pthread_detach(t);
     return AP_HTTP_DEFERRED;
+}
+
+static enum ap_http_result h_delay_defer(struct ap_http_req *req, void *ud)
+{
+    ap_http_set_delay(req, 200);
+    return h_defer(req, ud);
 }
 
 static void wait_workers(void)
@@ -275,6 +329,12 @@ static int start(void **state, int grace_ms)
     ap_router_add(fx->router, "POST", "/echo", h_echo, NULL);
     ap_router_add(fx->router, "GET", "/p/:name", h_param, NULL);
     ap_router_add(fx->router, "GET", "/defer", h_defer, NULL);
+    ap_router_add(fx->router, "POST", "/form", h_form, NULL);
+    ap_router_add(fx->router, "GET", "/cookie", h_cookie, NULL);
+    ap_router_add(fx->router, "GET", "/drop", h_drop, NULL);
+    ap_router_add(fx->router, "POST", "/apply-drop", h_apply_drop, NULL);
+    ap_router_add(fx->router, "GET", "/delay", h_delay, NULL);
+    ap_router_add(fx->router, "GET", "/delay-defer", h_delay_defer, NULL);
     fx->metrics = ap_metrics_new();
     struct ap_http_config cfg = {
         .host = "127.0.0.1",
@@ -700,6 +760,145 @@ static void test_taken_port_and_unrun_free(void **state)
     ap_http_server_free(s);
 }
 
+static void test_form_and_cookie(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    const char *body = "grant_type=client_credentials&client_secret=a%2Bb+c&x";
+    char req[512];
+    snprintf(req, sizeof(req),
+             "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: "
+             "application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_string_equal(r.body, "client_credentials|a+b c|(null)");
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port,
+                           "GET /cookie HTTP/1.1\r\nHost: x\r\nCookie: a=1; sid=\"xyz\"; "
+                           "theme=dark\r\n\r\n",
+                           &r),
+                     0);
+    assert_string_equal(r.body, "xyz|dark|(null)");
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port, "GET /cookie HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_string_equal(r.body, "(null)|(null)|(null)");
+    resp_free(&r);
+}
+
+/* The connection ends without a single byte of response. */
+static void assert_dropped(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, 0);
+    assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+}
+
+static void test_drop_closes_without_answer(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int fd = conn_open(fx->port);
+    const char *req = "GET /drop HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_dropped(fd);
+    close(fd);
+    /* a drop after a delay: the client waits, then loses the connection */
+    double t0 = now_ms();
+    fd = conn_open(fx->port);
+    req = "GET /drop?ms=150 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_dropped(fd);
+    assert_true(now_ms() - t0 >= 140);
+    close(fd);
+    assert_int_equal(fetch(fx->port, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+static void test_apply_then_drop(void **state)
+{
+    struct fixture *fx = *state;
+    atomic_store(&applied, 0);
+    int fd = conn_open(fx->port);
+    const char *req = "POST /apply-drop HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_dropped(fd);
+    close(fd);
+    assert_int_equal(atomic_load(&applied), 1);
+}
+
+static void test_delay_does_not_block_loops(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    enum { N = 6 };
+    int fds[N];
+    const char *req = "GET /delay?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n";
+    double t0 = now_ms();
+    for (int i = 0; i < N; i++) {
+        fds[i] = conn_open(fx->port);
+        assert_int_equal(send(fds[i], req, strlen(req), 0), (ssize_t)strlen(req));
+    }
+    /* answered at once while six delayed responses wait on two loops */
+    assert_int_equal(fetch(fx->port, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_true(now_ms() - t0 < 250);
+    resp_free(&r);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(read_resp(fds[i], &r, false), 0);
+        assert_int_equal(r.status, 201);
+        assert_string_equal(r.body, "{\"slow\":true}");
+        resp_free(&r);
+        close(fds[i]);
+    }
+    double took = now_ms() - t0;
+    assert_true(took >= 290);
+    assert_true(took < 850); /* one after another would take 900 ms at least */
+}
+
+static void test_delay_applies_to_deferred_reply(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    double t0 = now_ms();
+    assert_int_equal(fetch(fx->port, "GET /delay-defer?ms=50 HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"late\":true}");
+    assert_true(now_ms() - t0 >= 240);
+    resp_free(&r);
+}
+
+static void test_graceful_stop_sends_delayed(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int fd = conn_open(fx->port);
+    const char *req = "GET /delay?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    usleep(30000);
+    stop_and_join(fx);
+    assert_int_equal(read_resp(fd, &r, false), 0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    close(fd);
+}
+
+static void test_grace_expiry_sends_delayed(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int fd = conn_open(fx->port);
+    const char *req = "GET /delay?ms=4000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    usleep(30000);
+    double t0 = now_ms();
+    stop_and_join(fx); /* grace 200 ms: the delayed answer goes out then */
+    assert_true(now_ms() - t0 < 3000);
+    assert_int_equal(read_resp(fd, &r, false), 0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +913,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_static_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_log_and_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_taken_port_and_unrun_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_form_and_cookie, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_closes_without_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_then_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delay_does_not_block_loops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delay_applies_to_deferred_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graceful_stop_sends_delayed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grace_expiry_sends_delayed, setup_short_grace,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

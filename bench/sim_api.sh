@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/sim_api.sh — authenticated API throughput of stsim, the ServiceTitan
+# emulator: GET {apiUrl}/settings/v2/tenant/{t}/business-units?pageSize=10
+# with ST-App-Key and a Bearer token (the full gate: app key, token check,
+# scope, rate-limit bookkeeping, request log, list + JSON), beside stsim's
+# cheap GET /healthz on the same API listener, in one run.
+#
+# stsim runs from the release build dir build/ (built here with ninja) with
+# --rate-limit 0 --threads 2 and the demo seed; wrk drives each URL with
+# 64 connections for $DURATION on loopback. Prints req/s, p50 and p99 per URL;
+# the raw wrk outputs go to build/bench/. The target (issue 3) is
+# >= 10,000 req/s for business-units on this 2-core machine.
+#
+# usage: bench/sim_api.sh
+# env:   STSIM_BIN (default build/sim/stsim; then nothing is built),
+#        DURATION (default 10s), CONNS (default 64)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+duration=${DURATION:-10s}
+conns=${CONNS:-64}
+out=$root/build/bench
+
+for tool in wrk curl node; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "bench: $tool not found (run: scripts/deps bench)" >&2
+        exit 1
+    }
+done
+
+if [[ -z ${STSIM_BIN:-} ]]; then
+    [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized -Dtests=false >/dev/null # as make build
+    ninja -C build sim/stsim >/dev/null
+fi
+bin=${STSIM_BIN:-$root/build/sim/stsim}
+[[ -x $bin ]] || { echo "bench: $bin not built" >&2; exit 1; }
+
+mkdir -p "$out"
+tmp=$(mktemp -d /tmp/stsim-bench.XXXXXX)
+sim_pid=
+cleanup() {
+    set +e
+    if [[ -n $sim_pid ]]; then
+        kill -TERM "$sim_pid" 2>/dev/null
+        wait "$sim_pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- stsim -------------------------------------------------------------------
+creds=$tmp/creds.json
+"$bin" --seed demo --auth-listen 127.0.0.1:0 --api-listen 127.0.0.1:0 --web-listen 127.0.0.1:0 \
+    --connect --write-credentials "$creds" --rate-limit 0 --threads 2 \
+    >"$out/stsim.stdout" 2>"$out/stsim.stderr" &
+sim_pid=$!
+for _ in $(seq 200); do
+    [[ -s $creds ]] && grep -q 'event=stsim.ready' "$out/stsim.stderr" && break
+    kill -0 "$sim_pid" 2>/dev/null || { echo "bench: stsim exited:" >&2; tail "$out/stsim.stderr" >&2; exit 1; }
+    sleep 0.05
+done
+[[ -s $creds ]] || { echo "bench: stsim never wrote $creds" >&2; exit 1; }
+
+field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])) [process.argv[2]])' "$creds" "$1"; }
+auth_url=$(field authUrl)
+api_url=$(field apiUrl)
+tenant=$(field tenantId)
+app_key=$(field appKey)
+token=$(curl --noproxy '*' -sf "$auth_url/connect/token" \
+    --data-urlencode grant_type=client_credentials \
+    --data-urlencode "client_id=$(field clientId)" \
+    --data-urlencode "client_secret=$(field clientSecret)" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))')
+[[ -n $token ]] || { echo "bench: no token" >&2; exit 1; }
+
+bu_url="$api_url/settings/v2/tenant/$tenant/business-units?pageSize=10"
+health_url="$api_url/healthz"
+hdr=(-H "ST-App-Key: $app_key" -H "Authorization: Bearer $token")
+code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "$bu_url")
+[[ $code == 200 ]] || { echo "bench: business-units answered $code" >&2; exit 1; }
+health_code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "$health_url" || true)
+
+# --- load --------------------------------------------------------------------
+# Converts a wrk latency ("812.00us", "1.23ms", "1.01s") to milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n *= 1; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.3f", n }'
+}
+
+run() { # run NAME URL [wrk args...]
+    local name=$1 url=$2
+    shift 2
+    local raw=$out/stsim-$name.txt
+    wrk -t2 -c16 -d2s "$@" "$url" >/dev/null # warm-up
+    wrk -t2 -c"$conns" -d"$duration" --latency "$@" "$url" >"$raw"
+    local r p50 p99 errs
+    r=$(awk '/^Requests\/sec:/ { print $2 }' "$raw")
+    p50=$(awk '$1 == "50%" { print $2 }' "$raw")
+    p99=$(awk '$1 == "99%" { print $2 }' "$raw")
+    errs=$(awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ {
+               for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i } END { print n + 0 }' "$raw")
+    printf '%-16s %6s %12s %10s %10s %8s\n' "$name" "$conns" "$r" "$(to_ms "$p50")" "$(to_ms "$p99")" "$errs"
+}
+
+printf '\n%-16s %6s %12s %10s %10s %8s\n' target conns req/s p50_ms p99_ms errors
+run business-units "$bu_url" "${hdr[@]}"
+if [[ $health_code == 200 ]]; then
+    run healthz "$health_url"
+else
+    echo "healthz: stsim has no GET /healthz on the API listener ($health_code); skipped"
+fi
+echo "machine: $(nproc) cores, $(lscpu | sed -nE 's/^Model name:[[:space:]]+//p' | head -n1); raw outputs in build/bench/"
