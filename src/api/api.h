@@ -19,13 +19,17 @@ struct ap_router;
 struct ap_store;
 struct ap_metrics;
 struct ap_api;
+struct ap_fms;
+struct ap_workers;
 
 /*
- * Handler state shared by every loop thread. store and metrics are borrowed
- * and must outlive the api. Returns NULL only when a worker thread cannot be
- * started.
+ * Handler state shared by every loop thread. store, metrics, fms and workers
+ * are borrowed and must outlive the api; fms is NULL when ServiceTitan is not
+ * set up (its routes then answer 503 saying so). Returns NULL only when a
+ * worker thread cannot be started.
  */
-struct ap_api *ap_api_new(struct ap_store *store, struct ap_metrics *metrics, bool debug_routes);
+struct ap_api *ap_api_new(struct ap_store *store, struct ap_metrics *metrics, bool debug_routes,
+                          struct ap_fms *fms, struct ap_workers *workers);
 /* Adds every route to r. */
 enum ap_err ap_api_routes(struct ap_api *api, struct ap_router *r);
 /*

@@ -27,7 +27,14 @@ struct ap_api {
     char health_reason[160];
 
     struct ap_debug_sleeper *sleeper; /* NULL unless debug routes */
+
+    struct ap_fms *fms;         /* NULL when ServiceTitan is not set up */
+    struct ap_workers *workers; /* slow work: ServiceTitan calls, password hashing */
 };
+
+/* Route groups of other files. */
+enum ap_err ap_api_admin_routes(struct ap_api *api, struct ap_router *r); /* admin.c */
+enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r);   /* fms_routes.c */
 
 enum ap_http_result ap_api_healthz(struct ap_http_req *req, void *ud);
 enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud);

@@ -13,6 +13,58 @@ const struct ap_migration ap_db_migrations[] = {
      "  value TEXT NOT NULL\n"
      ");\n"
      "INSERT INTO meta (key, value) VALUES ('created_at', CURRENT_TIMESTAMP);\n"},
+    {2, "accounts_users_fms",
+     "CREATE TABLE accounts (\n"
+     "  id         INTEGER PRIMARY KEY,\n"
+     "  name       TEXT NOT NULL UNIQUE,\n"
+     "  created_at TEXT NOT NULL\n"
+     ");\n"
+     "CREATE TABLE users (\n"
+     "  id            INTEGER PRIMARY KEY,\n"
+     "  account_id    INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  email         TEXT NOT NULL UNIQUE,\n" /* stored lowercased */
+     "  password_hash TEXT NOT NULL,\n"
+     "  role          TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'staff')),\n"
+     "  created_at    TEXT NOT NULL,\n"
+     "  password_changed_at TEXT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX users_account ON users (account_id);\n"
+     /* a permission granted to a role within an account ("manage_integrations") */
+     "CREATE TABLE role_permissions (\n"
+     "  account_id INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'staff')),\n"
+     "  permission TEXT NOT NULL,\n"
+     "  PRIMARY KEY (account_id, role, permission)\n"
+     ");\n"
+     /* the cookie holds a random token; only its hash is stored */
+     "CREATE TABLE sessions (\n"
+     "  token_hash TEXT PRIMARY KEY,\n"
+     "  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n"
+     "  csrf_token TEXT NOT NULL,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  expires_at TEXT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX sessions_user ON sessions (user_id);\n"
+     /* one ServiceTitan connection per account; every scheduler uses it */
+     "CREATE TABLE fms_connections (\n"
+     "  account_id     INTEGER PRIMARY KEY REFERENCES accounts (id),\n"
+     "  state          TEXT NOT NULL CHECK (state IN ('none', 'tenant_set', "
+     "'awaiting_app_access', 'connected', 'needs_attention', 'v1_migration_required')),\n"
+     "  environment    TEXT NOT NULL,\n"
+     "  tenant_id      INTEGER,\n"
+     "  tenant_confirmed INTEGER NOT NULL DEFAULT 1,\n"
+     "  client_id      TEXT,\n"
+     "  secret_sealed  TEXT,\n" /* ap_crypto_seal, context fms.client_secret:acct=<id> */
+     "  secret_last4   TEXT,\n"
+     "  granted_scopes TEXT,\n" /* space-separated */
+     "  missing_scopes TEXT,\n"
+     "  connected_at   TEXT,\n"
+     "  last_success_at TEXT,\n"
+     "  last_checked_at TEXT,\n"
+     "  attention_reason TEXT,\n"
+     "  v1_key_sealed  TEXT,\n" /* context fms.v1_key:acct=<id>; wiped once V2 connects */
+     "  updated_at     TEXT NOT NULL\n"
+     ");\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);

@@ -203,6 +203,13 @@ struct ap_http_deferred *ap_http_defer(struct ap_http_req *req);
  */
 void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_type,
                    const char *body, size_t len);
+/*
+ * ap_http_reply() with response headers: headers is NULL or
+ * {"Name", "value", ..., NULL} (copied). For answers whose headers depend on
+ * the worker's result, e.g. a Set-Cookie only when a login succeeded.
+ */
+void ap_http_reply_headers(struct ap_http_deferred *d, int status, const char *content_type,
+                           const char *const *headers, const char *body, size_t len);
 void ap_http_reply_error(struct ap_http_deferred *d, int status, const char *code,
                          const char *message, const char *field);
 

@@ -40,9 +40,10 @@ struct reply_msg {
     h2o_multithread_message_t super;
     uint32_t idx, gen;
     int status;
-    const char *ctype; /* points into data, or NULL */
+    const char *ctype;   /* points into data, or NULL */
+    const char *headers; /* "name\0value\0...\0" in data, or NULL */
     size_t len;
-    char data[]; /* body, then the content type */
+    char data[]; /* body, then the content type, then the headers */
 };
 
 static __thread uint64_t rng_state;
@@ -666,13 +667,35 @@ void http_hub_release(struct http_hub *hub)
     }
 }
 
-void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_type,
-                   const char *body, size_t len)
+/* Bytes of headers packed as "name\0value\0...\0" (0 for none). */
+static size_t packed_headers_len(const char *const *headers)
+{
+    size_t n = 0;
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        n += strlen(headers[i]) + strlen(headers[i + 1]) + 2;
+    return n ? n + 1 : 0;
+}
+
+static void pack_headers(char *out, const char *const *headers)
+{
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
+        for (size_t k = 0; k < 2; k++) {
+            size_t n = strlen(headers[i + k]) + 1;
+            memcpy(out, headers[i + k], n);
+            out += n;
+        }
+    }
+    *out = '\0';
+}
+
+void ap_http_reply_headers(struct ap_http_deferred *d, int status, const char *content_type,
+                           const char *const *headers, const char *body, size_t len)
 {
     if (!d)
         return;
     size_t ctlen = content_type ? strlen(content_type) + 1 : 0;
-    struct reply_msg *msg = ap_xmalloc(sizeof(*msg) + len + ctlen);
+    size_t hlen = packed_headers_len(headers);
+    struct reply_msg *msg = ap_xmalloc(sizeof(*msg) + len + ctlen + hlen);
     memset(&msg->super, 0, sizeof(msg->super));
     msg->idx = d->idx;
     msg->gen = d->gen;
@@ -681,6 +704,11 @@ void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_t
     if (len)
         memcpy(msg->data, body, len);
     msg->ctype = content_type ? memcpy(msg->data + len, content_type, ctlen) : NULL;
+    msg->headers = NULL;
+    if (hlen) {
+        pack_headers(msg->data + len + ctlen, headers);
+        msg->headers = msg->data + len + ctlen;
+    }
     pthread_mutex_lock(&d->hub->mu);
     if (d->hub->alive && !d->lp->dead) {
         h2o_multithread_send_message(&d->lp->replies, &msg->super);
@@ -692,6 +720,12 @@ void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_t
     free(msg);
     http_hub_release(d->hub);
     free(d);
+}
+
+void ap_http_reply(struct ap_http_deferred *d, int status, const char *content_type,
+                   const char *body, size_t len)
+{
+    ap_http_reply_headers(d, status, content_type, NULL, body, len);
 }
 
 void ap_http_reply_error(struct ap_http_deferred *d, int status, const char *code,
@@ -711,6 +745,11 @@ static void deliver(struct http_loop *lp, struct reply_msg *msg)
     }
     struct ap_http_req *r = s->req;
     ap_log_set_request_id(r->id);
+    for (const char *h = msg->headers; h && *h;) {
+        const char *v = h + strlen(h) + 1;
+        ap_http_add_header(r, h, v);
+        h = v + strlen(v) + 1;
+    }
     http_send(r, msg->status, msg->ctype, msg->data, msg->len);
     ap_log_set_request_id(NULL);
 }

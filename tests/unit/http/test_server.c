@@ -235,6 +235,7 @@ static enum ap_http_result h_delay(struct ap_http_req *req, void *ud)
 struct job {
     struct ap_http_deferred *d;
     int ms;
+    bool headers; /* answer with response headers chosen by the worker */
 };
 
 static void *worker(void *arg)
@@ -243,7 +244,10 @@ static void *worker(void *arg)
     usleep((useconds_t)j->ms * 1000);
     atomic_fetch_add(&replied, 1);
     static const char body[] = "{\"late\":true}";
-    ap_http_reply(j->d, 200, "application/json", body, sizeof(body) - 1);
+    static const char *const headers[] = {"Set-Cookie", "sid=abc; HttpOnly", "X-Worker", "yes",
+                                          NULL};
+    ap_http_reply_headers(j->d, 200, "application/json", j->headers ? headers : NULL, body,
+                          sizeof(body) - 1);
     free(j);
     atomic_fetch_sub(&workers_live, 1);
     return NULL;
@@ -255,6 +259,19 @@ static enum ap_http_result h_defer(struct ap_http_req *req, void *ud)
     struct job *j = calloc(1, sizeof(*j));
     pthread_t t;
     j->ms = ms ? atoi(ms) : 200;
+    j->d = ap_http_defer(req);
+    atomic_fetch_add(&workers_live, 1);
+    pthread_create(&t, NULL, worker, j);
+    pthread_detach(t);
+    return AP_HTTP_DEFERRED;
+}
+
+static enum ap_http_result h_defer_headers(struct ap_http_req *req, void *ud)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    pthread_t t;
+    j->ms = 10;
+    j->headers = true;
     j->d = ap_http_defer(req);
     atomic_fetch_add(&workers_live, 1);
     pthread_create(&t, NULL, worker, j);
@@ -335,6 +352,7 @@ static int start(void **state, int grace_ms)
     ap_router_add(fx->router, "POST", "/apply-drop", h_apply_drop, NULL);
     ap_router_add(fx->router, "GET", "/delay", h_delay, NULL);
     ap_router_add(fx->router, "GET", "/delay-defer", h_delay_defer, NULL);
+    ap_router_add(fx->router, "GET", "/defer-headers", h_defer_headers, NULL);
     fx->metrics = ap_metrics_new();
     struct ap_http_config cfg = {
         .host = "127.0.0.1",
@@ -550,6 +568,21 @@ static void test_deferred_does_not_block_loop(void **state)
     assert_true(now_ms() - t0 >= 150);
     resp_free(&r);
     close(dfd);
+}
+
+static void test_deferred_reply_headers(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    int fd = conn_open(fx->port);
+    assert_int_equal(roundtrip(fd, "GET /defer-headers HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strcasestr(r.head, "\r\nset-cookie: sid=abc; HttpOnly\r\n"));
+    assert_non_null(strcasestr(r.head, "\r\nx-worker: yes\r\n"));
+    assert_string_equal(r.body, "{\"late\":true}");
+    resp_free(&r);
+    close(fd);
+    wait_workers();
 }
 
 static void test_client_gone_before_reply(void **state)
@@ -907,6 +940,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_params_query_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_does_not_block_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_reply_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_before_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_expiry_answers_503, setup_short_grace, teardown),

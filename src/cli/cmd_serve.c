@@ -16,14 +16,17 @@
 
 #include "ap_build.h"
 #include "api/api.h"
+#include "app/app.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "db/store.h"
+#include "core/workers.h"
 #include "http/http.h"
-#include "serve.h"
+#include "titan/titan.h"
+#include "cli/cli.h"
 
 static struct ap_http_server *_Atomic running_server;
 
@@ -43,35 +46,6 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-}
-
-struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen)
-{
-    struct ap_store *store = ap_store_open(ap_conf_str(c, "data-dir"), err, errlen);
-    if (!store)
-        return NULL;
-    *applied = 0;
-    if (ap_store_migrate(store, ap_db_migrations, ap_db_nmigrations, applied, err, errlen)) {
-        ap_store_close(store);
-        return NULL;
-    }
-    if (*applied)
-        ap_log_info("db.migrated", "applied=%d version=%d", *applied,
-                    ap_store_schema_version(store));
-    return store;
-}
-
-static struct ap_crypto_key *load_key(const struct ap_conf *c, char *err, size_t errlen)
-{
-    const char *path = ap_conf_str(c, "master-key-file");
-    char *def = NULL;
-    if (!path)
-        path = def = ap_xasprintf("%s/master.key", ap_conf_str(c, "data-dir"));
-    struct ap_crypto_key *key = NULL;
-    if (ap_crypto_key_load(path, def != NULL, &key, err, errlen) != AP_OK)
-        key = NULL;
-    free(def);
-    return key;
 }
 
 static struct ap_metrics *make_metrics(void)
@@ -106,7 +80,7 @@ static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_rou
     return ap_http_server_new(&hc, r, err, errlen);
 }
 
-int ap_serve(const struct ap_conf *c)
+static int serve(const struct ap_conf *c)
 {
     char err[512] = "";
     int lock_fd = -1;
@@ -116,29 +90,46 @@ int ap_serve(const struct ap_conf *c)
     struct ap_api *api = NULL;
     struct ap_router *router = NULL;
     struct ap_http_server *server = NULL;
+    struct ap_titan *titan = NULL;
+    struct ap_workers *workers = NULL;
+    struct ap_fms fms;
+    struct ap_fms_health *health = NULL;
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
 
-    if (ap_crypto_init() != AP_OK) {
-        snprintf(err, sizeof(err), "libsodium failed to initialise");
-        goto out;
-    }
     if (ap_store_lock_dir(dir, &lock_fd, err, sizeof(err)) != AP_OK)
         goto out;
     int applied = 0;
     if (!(store = ap_open_store(c, &applied, err, sizeof(err))))
         goto out;
-    if (!(key = load_key(c, err, sizeof(err))))
+    if (!(key = ap_open_key(c, err, sizeof(err))))
         goto out;
+    if (ap_conf_str(c, "st-app-key")) {
+        if (!(titan = ap_open_titan(c, err, sizeof(err))))
+            goto out;
+        ap_fms_from_conf(&fms, c, store, titan, key);
+    } else {
+        ap_log_warn("fms.disabled", "reason=\"no st-app-key: set APPOINTD_ST_APP_KEY to connect "
+                                    "accounts to ServiceTitan\"");
+    }
+    if (!(workers = ap_workers_new((int)ap_conf_int(c, "workers"), 4096))) {
+        snprintf(err, sizeof(err), "could not start the worker threads");
+        goto out;
+    }
     metrics = make_metrics();
     router = ap_router_new();
-    api = ap_api_new(store, metrics, ap_conf_bool(c, "debug-routes"));
+    ap_login_set_limit((int)ap_conf_int(c, "login-rate-limit"));
+    api = ap_api_new(store, metrics, ap_conf_bool(c, "debug-routes"), titan ? &fms : NULL, workers);
     if (!api || ap_api_routes(api, router) != AP_OK) {
         snprintf(err, sizeof(err), "could not set up the HTTP routes");
         goto out;
     }
     if (!(server = make_server(c, router, metrics, err, sizeof(err))))
         goto out;
+    if (titan && !(health = ap_fms_health_start(&fms, (int)ap_conf_int(c, "health-interval")))) {
+        snprintf(err, sizeof(err), "could not start the ServiceTitan health check thread");
+        goto out;
+    }
 
     install_signals();
     atomic_store(&running_server, server);
@@ -156,12 +147,31 @@ int ap_serve(const struct ap_conf *c)
 out:
     if (code != EXIT_SUCCESS && err[0])
         fprintf(stderr, "appointd: %s\n", err);
-    ap_api_free(api); /* answers leftover deferred requests before the server goes */
+    ap_fms_health_stop(health); /* before the workers, the api and the titan client go */
+    ap_workers_free(workers);   /* finishes queued work (it may use the api); late replies drop */
+    ap_api_free(api);           /* answers leftover deferred requests before the server goes */
     ap_http_server_free(server);
     ap_router_free(router);
     ap_metrics_free(metrics);
     ap_crypto_key_free(key);
+    ap_titan_free(titan);
     ap_store_close(store);
     ap_store_unlock_dir(lock_fd);
+    return code;
+}
+
+int ap_cmd_serve(int argc, char **argv)
+{
+    struct ap_cli cli;
+    int code = ap_cli_open(&cli, argc, argv, 0);
+    if (code)
+        return code;
+    if (cli.npos) {
+        fprintf(stderr, "appointd: serve takes no arguments (got '%s')\n", cli.pos[0]);
+        ap_cli_close(&cli);
+        return AP_EXIT_USAGE;
+    }
+    code = serve(cli.conf);
+    ap_cli_close(&cli);
     return code;
 }

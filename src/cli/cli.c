@@ -1,0 +1,184 @@
+/*
+ * cli.c — appointd's settings table and the opening of what commands need.
+ *
+ * Every setting is declared once here; the config module turns it into an
+ * env var (APPOINTD_*), a config-file key and a --flag.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ap_build.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "crypto/crypto.h"
+#include "db/store.h"
+#include "titan/titan.h"
+
+extern char **environ;
+
+const struct ap_conf_opt ap_options[] = {
+    {"config", AP_CONF_STR, NULL, "read settings from this file (key = value lines)"},
+    {"listen", AP_CONF_ADDR, "127.0.0.1:8080",
+     "address to serve HTTP on (port 0: pick a free one)"},
+    {"data-dir", AP_CONF_STR, "./var", "directory for the SQLite database and the master key"},
+    {"threads", AP_CONF_INT, "0", "HTTP event loops (0: one per core)", 0, 256},
+    {"workers", AP_CONF_INT, "8", "threads for slow work (ServiceTitan calls, password hashing)", 1,
+     256},
+    {"log-level", AP_CONF_ENUM, "info", "least severe log level written", 0, 0,
+     "debug|info|warn|error"},
+    {"access-log", AP_CONF_BOOL, "true", "log one line per HTTP response"},
+    {"max-body", AP_CONF_SIZE, "1m", "largest request body accepted", 1024, 64 << 20},
+    {"web-root", AP_CONF_STR, AP_SOURCE_ROOT "/web", "directory of the dashboard and widget files"},
+    {"master-key-file", AP_CONF_STR, NULL,
+     "key that encrypts secrets at rest (default: DATA_DIR/master.key, created on first run)"},
+    {"shutdown-grace", AP_CONF_INT, "10000",
+     "milliseconds in-flight requests get to finish on SIGTERM", 0, 600000},
+    {"debug-routes", AP_CONF_BOOL, "false", "serve /debug/* routes (tests and benchmarks only)"},
+    {"st-env", AP_CONF_ENUM, "integration", "ServiceTitan environment", 0, 0,
+     "production|integration|custom"},
+    {"st-auth-url", AP_CONF_STR, NULL, "custom environment: base URL of the auth host"},
+    {"st-api-url", AP_CONF_STR, NULL, "custom environment: base URL of the API host"},
+    {"st-app-key", AP_CONF_STR, NULL, "the operator's ServiceTitan app key (ak1.…)", 0, 0, NULL,
+     AP_CONF_SECRET},
+    {"st-rate-limit", AP_CONF_INT, "50", "ServiceTitan requests per second per tenant", 1, 60},
+    {"fms-hook-kind", AP_CONF_ENUM, "none",
+     "how \"Add to ServiceTitan\" asks the operator's side to add a tenant to the app", 0, 0,
+     "none|command|url"},
+    {"fms-hook", AP_CONF_STR, NULL,
+     "command (gets TENANT_ID in its environment) or URL (POST {\"tenantId\"}) of that hook"},
+    {"fms-app-access-url", AP_CONF_STR, NULL,
+     "link to ServiceTitan's API Application Access page (default: the environment's)"},
+    {"health-interval", AP_CONF_INT, "900", "seconds between ServiceTitan connection checks", 5,
+     86400},
+    {"login-rate-limit", AP_CONF_INT, "10", "failed logins per 15 minutes per email or address", 1,
+     1000},
+};
+const size_t ap_noptions = sizeof(ap_options) / sizeof(ap_options[0]);
+
+struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen)
+{
+    struct ap_store *store = ap_store_open(ap_conf_str(c, "data-dir"), err, errlen);
+    if (!store)
+        return NULL;
+    *applied = 0;
+    if (ap_store_migrate(store, ap_db_migrations, ap_db_nmigrations, applied, err, errlen)) {
+        ap_store_close(store);
+        return NULL;
+    }
+    if (*applied)
+        ap_log_info("db.migrated", "applied=%d version=%d", *applied,
+                    ap_store_schema_version(store));
+    return store;
+}
+
+struct ap_crypto_key *ap_open_key(const struct ap_conf *c, char *err, size_t errlen)
+{
+    const char *path = ap_conf_str(c, "master-key-file");
+    char *def = NULL;
+    if (!path)
+        path = def = ap_xasprintf("%s/master.key", ap_conf_str(c, "data-dir"));
+    struct ap_crypto_key *key = NULL;
+    if (ap_crypto_init() != AP_OK) {
+        snprintf(err, errlen, "libsodium failed to initialise");
+    } else if (ap_crypto_key_load(path, def != NULL, &key, err, errlen) != AP_OK) {
+        key = NULL;
+    }
+    free(def);
+    return key;
+}
+
+struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen)
+{
+    struct ap_titan_config tc = {0};
+    if (ap_titan_env_parse(ap_conf_str(c, "st-env"), &tc.env) != AP_OK) {
+        snprintf(err, errlen, "bad st-env %s", ap_conf_str(c, "st-env"));
+        return NULL;
+    }
+    tc.auth_url = ap_conf_str(c, "st-auth-url");
+    tc.api_url = ap_conf_str(c, "st-api-url");
+    tc.app_key = ap_conf_str(c, "st-app-key");
+    tc.rate_limit = (double)ap_conf_int(c, "st-rate-limit");
+    if (!tc.app_key) {
+        snprintf(err, errlen,
+                 "ServiceTitan is not set up: set APPOINTD_ST_APP_KEY (the operator's app key, "
+                 "ak1.…) and APPOINTD_ST_ENV");
+        return NULL;
+    }
+    return ap_titan_new(&tc, err, errlen);
+}
+
+void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store *store,
+                      struct ap_titan *titan, const struct ap_crypto_key *key)
+{
+    enum ap_titan_env env = AP_TITAN_INTEGRATION;
+    ap_titan_env_parse(ap_conf_str(c, "st-env"), &env);
+    const char *kind = ap_conf_str(c, "fms-hook-kind");
+    memset(f, 0, sizeof(*f));
+    f->store = store;
+    f->titan = titan;
+    f->key = key;
+    f->environment = ap_conf_str(c, "st-env");
+    f->app_access_url = ap_conf_str(c, "fms-app-access-url");
+    if (!f->app_access_url)
+        f->app_access_url = ap_titan_app_access_url(env);
+    f->hook_kind = !strcmp(kind, "command") ? AP_FMS_HOOK_COMMAND
+                   : !strcmp(kind, "url")   ? AP_FMS_HOOK_URL
+                                            : AP_FMS_HOOK_NONE;
+    f->hook = ap_conf_str(c, "fms-hook");
+}
+
+/* Takes --json out of argv (commands accept it anywhere). Returns the new argc. */
+static int strip_json_flag(int argc, char **argv, bool *json)
+{
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            *json = true;
+        else
+            argv[out++] = argv[i];
+    }
+    return out;
+}
+
+int ap_cli_open(struct ap_cli *cli, int argc, char **argv, unsigned needs)
+{
+    char err[512] = "";
+    memset(cli, 0, sizeof(*cli));
+    argc = strip_json_flag(argc, argv, &cli->json);
+    cli->conf = ap_conf_new(ap_options, ap_noptions, "APPOINTD_");
+    if (ap_conf_load(cli->conf, argc, argv, environ, cli->pos, 8, &cli->npos, err, sizeof(err))) {
+        fprintf(stderr, "appointd: %s\n", err);
+        ap_cli_close(cli);
+        return AP_EXIT_USAGE;
+    }
+    enum ap_log_level lvl;
+    if (ap_log_level_parse(ap_conf_str(cli->conf, "log-level"), &lvl) == AP_OK)
+        ap_log_set_level(lvl);
+    int applied = 0;
+    if ((needs & AP_CLI_STORE) &&
+        !(cli->store = ap_open_store(cli->conf, &applied, err, sizeof(err))))
+        goto fail;
+    if ((needs & AP_CLI_KEY) && !(cli->key = ap_open_key(cli->conf, err, sizeof(err))))
+        goto fail;
+    if ((needs & AP_CLI_TITAN) && !(cli->titan = ap_open_titan(cli->conf, err, sizeof(err))))
+        goto fail;
+    if ((needs & AP_CLI_FMS) == AP_CLI_FMS)
+        ap_fms_from_conf(&cli->fms, cli->conf, cli->store, cli->titan, cli->key);
+    return 0;
+fail:
+    fprintf(stderr, "appointd: %s\n", err);
+    ap_cli_close(cli);
+    return AP_EXIT_FAILURE;
+}
+
+void ap_cli_close(struct ap_cli *cli)
+{
+    ap_titan_free(cli->titan);
+    ap_crypto_key_free(cli->key);
+    ap_store_close(cli->store);
+    ap_conf_free(cli->conf);
+    memset(cli, 0, sizeof(*cli));
+}

@@ -1,0 +1,69 @@
+/*
+ * cli.h — what appointd's commands share: the settings table, and opening
+ * the pieces a command needs (store, master key, ServiceTitan client, FMS).
+ *
+ * Each command lives in its own file (cmd_<name>.c) as
+ *   int ap_cmd_<name>(int argc, char **argv);
+ * taking the arguments after the command word and returning the exit code:
+ * 0 success, 1 failure (one line on stderr, the same message the dashboard
+ * shows), 2 usage error.
+ */
+#ifndef AP_CLI_CLI_H
+#define AP_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "app/fms.h"
+#include "core/config.h"
+
+#define AP_EXIT_FAILURE 1
+#define AP_EXIT_USAGE   2
+
+extern const struct ap_conf_opt ap_options[];
+extern const size_t ap_noptions;
+
+enum ap_cli_needs {
+    AP_CLI_STORE = 1 << 0, /* open the data dir's database, apply migrations */
+    AP_CLI_KEY = 1 << 1,   /* load (or create, at the default path) the master key */
+    AP_CLI_TITAN = 1 << 2, /* the ServiceTitan client (needs st-app-key) */
+    AP_CLI_FMS = AP_CLI_STORE | AP_CLI_KEY | AP_CLI_TITAN,
+};
+
+struct ap_cli {
+    struct ap_conf *conf;
+    char *pos[8]; /* positional arguments, borrowed from argv */
+    size_t npos;
+    bool json; /* --json was given (stripped before the config sees it) */
+    struct ap_store *store;
+    struct ap_crypto_key *key;
+    struct ap_titan *titan;
+    struct ap_fms fms; /* filled when needs has AP_CLI_FMS */
+};
+
+/*
+ * Loads settings from argv (flags, env, file) and opens what needs asks for.
+ * Returns 0, or the exit code after printing one line to stderr.
+ */
+int ap_cli_open(struct ap_cli *cli, int argc, char **argv, unsigned needs);
+void ap_cli_close(struct ap_cli *cli);
+
+/* Shared with `serve`: builds pieces from settings. NULL with err set. */
+struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen);
+struct ap_crypto_key *ap_open_key(const struct ap_conf *c, char *err, size_t errlen);
+struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen);
+/* Fills f from settings (borrowing store, titan, key and the conf's strings). */
+void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store *store,
+                      struct ap_titan *titan, const struct ap_crypto_key *key);
+
+/* Commands. */
+int ap_cmd_serve(int argc, char **argv);
+int ap_cmd_migrate(int argc, char **argv);
+int ap_cmd_config(int argc, char **argv);
+int ap_cmd_account(int argc, char **argv);          /* account create NAME */
+int ap_cmd_user(int argc, char **argv);             /* user add | reset-password */
+int ap_cmd_fms(int argc, char **argv);              /* fms tenant | connect | status | ... */
+int ap_cmd_import_v1(int argc, char **argv);        /* import-v1 FILE */
+int ap_cmd_migration_status(int argc, char **argv); /* migration-status */
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * cmd_user.c — `appointd user add EMAIL --account NAME --role ROLE
+ * [--password-stdin] [--json]` and `appointd user reset-password EMAIL
+ * [--password-stdin] [--json]`.
+ *
+ * The password comes from stdin (one line; a trailing newline is dropped) or,
+ * without --password-stdin, is generated (144 random bits) and printed once.
+ *
+ * --account, --role and --password-stdin belong to this command only, so
+ * they are taken out of argv here before the rest goes to ap_cli_open():
+ * putting them in the global settings table would also make them env vars
+ * and config-file keys (APPOINTD_ROLE=owner in a config file would be a
+ * trap) and list them under every command's help.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "cli/cli.h"
+#include "core/mem.h"
+#include "crypto/crypto.h"
+#include "json/json.h"
+
+struct user_flags {
+    const char *account;
+    const char *role;
+    bool password_stdin;
+};
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: appointd user add EMAIL --account NAME --role owner|admin|staff "
+                    "[--password-stdin] [--json]\n"
+                    "       appointd user reset-password EMAIL [--password-stdin] [--json]\n");
+    return AP_EXIT_USAGE;
+}
+
+/* Value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if argv[*i] is not it. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Takes this command's own flags out of argv; returns the new argc, or -1 on a usage error. */
+static int take_flags(int argc, char **argv, struct user_flags *f)
+{
+    int out = 0;
+    bool missing = false;
+    const char *v;
+    for (int i = 0; i < argc; i++) {
+        if ((v = flag_value(argc, argv, &i, "--account", &missing)))
+            f->account = v;
+        else if ((v = flag_value(argc, argv, &i, "--role", &missing)))
+            f->role = v;
+        else if (strcmp(argv[i], "--password-stdin") == 0)
+            f->password_stdin = true;
+        else
+            argv[out++] = argv[i];
+        if (missing) {
+            fprintf(stderr, "appointd: %s needs a value\n", argv[i]);
+            return -1;
+        }
+    }
+    return out;
+}
+
+/* Reads one password line from stdin into a new string (caller wipes and frees). */
+static char *read_password(char *err, size_t errlen)
+{
+    size_t cap = AP_CRYPTO_PASSWORD_MAX + 3, n = 0;
+    char *pw = ap_xmalloc(cap);
+    int c;
+    while (n < cap - 1 && (c = getchar()) != EOF && c != '\n')
+        pw[n++] = (char)c;
+    pw[n] = '\0';
+    if (n > 0 && pw[n - 1] == '\r')
+        pw[--n] = '\0';
+    if (n > AP_CRYPTO_PASSWORD_MAX) {
+        snprintf(err, errlen, "the password on stdin is longer than %d bytes",
+                 AP_CRYPTO_PASSWORD_MAX);
+        ap_crypto_wipe(pw, cap);
+        free(pw);
+        return NULL;
+    }
+    return pw;
+}
+
+static char *get_password(bool from_stdin, bool *generated, char *err, size_t errlen)
+{
+    *generated = !from_stdin;
+    if (from_stdin)
+        return read_password(err, errlen);
+    return ap_crypto_token(18);
+}
+
+static void free_password(char *pw)
+{
+    if (pw)
+        ap_crypto_wipe(pw, strlen(pw));
+    free(pw);
+}
+
+/* Prints the outcome; a generated password exactly once. */
+static void print_result(const struct ap_cli *cli, const char *what, const struct ap_user *u,
+                         const char *account, const char *pw)
+{
+    if (cli->json) {
+        json_t *j = json_pack("{s:s, s:s}", "result", what, "email", u->email);
+        if (u->id) {
+            json_object_set_new(j, "id", json_integer(u->id));
+            json_object_set_new(j, "role", json_string(ap_role_name(u->role)));
+            json_object_set_new(j, "accountId", json_integer(u->account_id));
+            json_object_set_new(j, "account", json_string(account));
+        }
+        if (pw)
+            json_object_set_new(j, "password", json_string(pw));
+        char *s = ap_json_dumps(j);
+        printf("%s\n", s);
+        free(s);
+        json_decref(j);
+    } else {
+        if (u->id)
+            printf("added user %s (%s) to account \"%s\", id %lld\n", u->email,
+                   ap_role_name(u->role), account, (long long)u->id);
+        else
+            printf("password changed for %s; their sessions were signed out\n", u->email);
+        if (pw)
+            printf("password: %s\nthis password will not be shown again; keep it somewhere safe\n",
+                   pw);
+    }
+}
+
+static int user_add(struct ap_cli *cli, const struct user_flags *f)
+{
+    struct ap_account a;
+    struct ap_user u;
+    enum ap_role role;
+    char err[300] = "";
+    bool gen = false;
+    char *pw = NULL;
+    int code = AP_EXIT_FAILURE;
+    if (!f->account || !f->role) {
+        fprintf(stderr, "appointd: user add needs --account NAME and --role owner|admin|staff\n");
+        return AP_EXIT_USAGE;
+    }
+    if (ap_role_parse(f->role, &role) != AP_OK) {
+        fprintf(stderr, "appointd: unknown role '%s' (owner, admin or staff)\n", f->role);
+        return AP_EXIT_USAGE;
+    }
+    enum ap_err rc = ap_account_find(cli->store, f->account, &a);
+    if (rc == AP_ENOTFOUND)
+        snprintf(err, sizeof(err),
+                 "no account named \"%s\"; create it with `appointd account create`", f->account);
+    else if (rc)
+        snprintf(err, sizeof(err), "could not read accounts (%s)", ap_err_str(rc));
+    if (!rc && (pw = get_password(f->password_stdin, &gen, err, sizeof(err))) != NULL)
+        rc = ap_user_add(cli->store, a.id, cli->pos[1], role, pw, &u, err, sizeof(err));
+    if (!rc && pw) {
+        print_result(cli, "added", &u, a.name, gen ? pw : NULL);
+        code = 0;
+    } else {
+        fprintf(stderr, "appointd: %s\n", err);
+    }
+    free_password(pw);
+    return code;
+}
+
+static int user_reset(struct ap_cli *cli, const struct user_flags *f)
+{
+    char err[300] = "";
+    bool gen = false;
+    struct ap_user u = {0};
+    if (f->account || f->role) {
+        fprintf(stderr, "appointd: user reset-password takes no --account or --role\n");
+        return AP_EXIT_USAGE;
+    }
+    char *pw = get_password(f->password_stdin, &gen, err, sizeof(err));
+    enum ap_err rc =
+        pw ? ap_user_set_password(cli->store, cli->pos[1], pw, err, sizeof(err)) : AP_EINVAL;
+    if (rc) {
+        fprintf(stderr, "appointd: %s\n", err);
+        free_password(pw);
+        return AP_EXIT_FAILURE;
+    }
+    snprintf(u.email, sizeof(u.email), "%s", cli->pos[1]);
+    for (char *p = u.email; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    print_result(cli, "password_reset", &u, NULL, gen ? pw : NULL);
+    free_password(pw);
+    return 0;
+}
+
+int ap_cmd_user(int argc, char **argv)
+{
+    struct user_flags f = {0};
+    struct ap_cli cli;
+    if ((argc = take_flags(argc, argv, &f)) < 0)
+        return usage();
+    int code = ap_cli_open(&cli, argc, argv, AP_CLI_STORE);
+    if (code)
+        return code;
+    if (ap_crypto_init() != AP_OK) {
+        fprintf(stderr, "appointd: libsodium failed to initialise\n");
+        code = AP_EXIT_FAILURE;
+    } else if (cli.npos == 2 && strcmp(cli.pos[0], "add") == 0) {
+        code = user_add(&cli, &f);
+    } else if (cli.npos == 2 && strcmp(cli.pos[0], "reset-password") == 0) {
+        code = user_reset(&cli, &f);
+    } else {
+        code = usage();
+    }
+    ap_cli_close(&cli);
+    return code;
+}

@@ -1,0 +1,322 @@
+/*
+ * test_token.c — unit tests of the token cache with an injected fetch and the
+ * fake clock: a token is reused until expiry minus the margin, short-lived
+ * tokens are used to their end, many threads asking at once cause one fetch
+ * (and share its error), a 401 drops only the token that got it, force and
+ * forget drop it, and ap_titan_token decodes the claims.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/mem.h"
+#include "titan/titan_int.h"
+
+#define SEC 1000000000LL
+
+struct fake {
+    _Atomic int fetches;
+    int expires_in;
+    const char *fail_with; /* oauth error to answer, or NULL */
+    const char *token;     /* fixed token to hand out, or NULL: "tok-N" */
+    /* a gate the fetch waits on (single-flight test) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool gated, open;
+    bool bad_secret;
+};
+
+static enum ap_err fake_fetch(void *ud, const struct ap_titan_creds *c,
+                              struct ap_titan_token_resp *out, struct ap_titan_error *e)
+{
+    struct fake *f = ud;
+    int n = atomic_fetch_add(&f->fetches, 1) + 1;
+
+    if (strcmp(c->client_secret, "cs2.secret") != 0)
+        f->bad_secret = true; /* checked by the test's thread: cmocka asserts only there */
+    if (f->gated) {
+        pthread_mutex_lock(&f->mu);
+        while (!f->open)
+            pthread_cond_wait(&f->cv, &f->mu);
+        pthread_mutex_unlock(&f->mu);
+    }
+    if (f->fail_with) {
+        e->stage = AP_TITAN_STAGE_TOKEN;
+        e->status = 401;
+        snprintf(e->oauth_error, sizeof(e->oauth_error), "%s", f->fail_with);
+        snprintf(e->title, sizeof(e->title), "wrong secret");
+        return AP_EPERM;
+    }
+    out->access_token = f->token ? ap_xstrdup(f->token) : ap_xasprintf("tok-%d", n);
+    out->expires_in = f->expires_in;
+    out->scope = ap_xstrdup("");
+    return AP_OK;
+}
+
+static struct fake fk;
+static const struct ap_titan_creds creds = {1234567, "cid.abc", "cs2.secret"};
+
+static struct ap_titan *client(int margin_s)
+{
+    char err[128];
+    struct ap_titan_config c = {
+        .env = AP_TITAN_INTEGRATION, .app_key = "ak1.test", .token_margin_s = margin_s};
+    struct ap_titan_hooks h = {.fetch_token = fake_fetch, .ud = &fk};
+    struct ap_titan *t = ap_titan_new(&c, err, sizeof(err));
+
+    assert_non_null(t);
+    ap_titan_set_hooks(t, &h);
+    return t;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&fk, 0, sizeof(fk));
+    pthread_mutex_init(&fk.mu, NULL);
+    pthread_cond_init(&fk.cv, NULL);
+    fk.expires_in = 900;
+    ap_clock_fake_begin(1700000000LL * SEC, 5000 * SEC);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_false(fk.bad_secret);
+    ap_clock_fake_end();
+    pthread_mutex_destroy(&fk.mu);
+    pthread_cond_destroy(&fk.cv);
+    return 0;
+}
+
+/* The token the cache hands out now (a fetch when needed). */
+static char *get(struct ap_titan *t, const char *stale)
+{
+    struct ap_titan_error e = {0};
+    char *tok = NULL;
+    assert_int_equal(ap_titan_token_get(t, &creds, false, stale, &tok, &e), AP_OK);
+    return tok;
+}
+
+static void expect_token(struct ap_titan *t, const char *want)
+{
+    char *tok = get(t, NULL);
+    assert_string_equal(tok, want);
+    free(tok);
+}
+
+static void test_cached_until_expiry_minus_margin(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+
+    expect_token(t, "tok-1");
+    ap_clock_fake_advance(839 * SEC);
+    expect_token(t, "tok-1");
+    assert_int_equal(fk.fetches, 1);
+    ap_clock_fake_advance(1 * SEC); /* 900 - 60 */
+    expect_token(t, "tok-2");
+    assert_int_equal(fk.fetches, 2);
+    /* another client id of the same tenant has its own token */
+    struct ap_titan_creds other = creds;
+    other.client_id = "cid.other";
+    struct ap_titan_error e;
+    char *tok = NULL;
+    assert_int_equal(ap_titan_token_get(t, &other, false, NULL, &tok, &e), AP_OK);
+    assert_string_equal(tok, "tok-3");
+    free(tok);
+    expect_token(t, "tok-2");
+    ap_titan_free(t);
+}
+
+static void test_short_lived_token_used_to_its_end(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+
+    fk.expires_in = 5; /* shorter than twice the margin: no margin */
+    expect_token(t, "tok-1");
+    ap_clock_fake_advance(4 * SEC + SEC / 2);
+    expect_token(t, "tok-1");
+    ap_clock_fake_advance(SEC / 2);
+    expect_token(t, "tok-2");
+    ap_titan_free(t);
+}
+
+static void test_401_drops_only_that_token(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+    char *first = get(t, NULL), *tok;
+
+    /* a 401 seen with an older token does not drop the current one */
+    tok = get(t, "tok-0");
+    assert_string_equal(tok, "tok-1");
+    free(tok);
+    assert_int_equal(fk.fetches, 1);
+    /* the token that got the 401 is dropped: one fresh fetch */
+    tok = get(t, first);
+    assert_string_equal(tok, "tok-2");
+    /* a second thread reporting the same stale token reuses the fresh one */
+    char *again = get(t, first);
+    assert_string_equal(again, "tok-2");
+    assert_int_equal(fk.fetches, 2);
+    free(again);
+    free(tok);
+    free(first);
+    ap_titan_free(t);
+}
+
+static void test_force_and_forget(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+    struct ap_titan_error e;
+    char *tok;
+
+    expect_token(t, "tok-1");
+    assert_int_equal(ap_titan_token_get(t, &creds, true, NULL, &tok, &e), AP_OK);
+    assert_string_equal(tok, "tok-2");
+    free(tok);
+    ap_titan_forget(t, creds.tenant_id, creds.client_id);
+    expect_token(t, "tok-3");
+    ap_titan_forget(t, 999, "cid.none"); /* unknown: nothing happens */
+    expect_token(t, "tok-3");
+    ap_titan_free(t);
+}
+
+struct asker {
+    struct ap_titan *t;
+    enum ap_err err;
+    char *tok;
+    struct ap_titan_error e;
+};
+
+static void *ask(void *arg)
+{
+    struct asker *a = arg;
+    a->err = ap_titan_token_get(a->t, &creds, false, NULL, &a->tok, &a->e);
+    return NULL;
+}
+
+/* Starts n threads asking at once; opens the fetch gate after they all had
+ * time to queue behind the first fetch. */
+static void ask_all(struct ap_titan *t, struct asker *a, int n)
+{
+    pthread_t th[16];
+    struct timespec ts = {0, 200 * 1000000L};
+
+    fk.gated = true;
+    for (int i = 0; i < n; i++) {
+        a[i] = (struct asker){.t = t};
+        pthread_create(&th[i], NULL, ask, &a[i]);
+    }
+    nanosleep(&ts, NULL);
+    pthread_mutex_lock(&fk.mu);
+    fk.open = true;
+    pthread_cond_broadcast(&fk.cv);
+    pthread_mutex_unlock(&fk.mu);
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+}
+
+static void test_single_flight(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+    struct asker a[16];
+    struct ap_titan_stats st;
+
+    ask_all(t, a, 16);
+    assert_int_equal(fk.fetches, 1);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(a[i].err, AP_OK);
+        assert_string_equal(a[i].tok, "tok-1");
+        free(a[i].tok);
+    }
+    ap_titan_stats(t, &st);
+    assert_int_equal(st.token_fetches, 1);
+    ap_titan_free(t);
+}
+
+static void test_single_flight_shares_error(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+    struct asker a[16];
+
+    fk.fail_with = "invalid_client";
+    ask_all(t, a, 16);
+    assert_int_equal(fk.fetches, 1);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(a[i].err, AP_EPERM);
+        assert_null(a[i].tok);
+        assert_int_equal(a[i].e.stage, AP_TITAN_STAGE_TOKEN);
+        assert_string_equal(a[i].e.oauth_error, "invalid_client");
+    }
+    /* the error is not cached: the next ask tries again */
+    fk.fail_with = NULL;
+    fk.gated = false;
+    expect_token(t, "tok-2");
+    ap_titan_free(t);
+}
+
+static void test_token_claims(void **state)
+{
+    (void)state;
+    struct ap_titan *t = client(60);
+    struct ap_titan_token_info ti;
+    struct ap_titan_error e;
+
+    /* {"tenant":"1234567","scope":["tn.crm.customers:r"],"exp":1700000900} */
+    fk.token = "eyJhbGciOiJSUzI1NiJ9."
+               "eyJ0ZW5hbnQiOiIxMjM0NTY3Iiwic2NvcGUiOlsidG4uY3JtLmN1c3RvbWVyczpyIl0sImV4cCI6MTcw"
+               "MDAwMDkwMH0.c2ln";
+    assert_int_equal(ap_titan_token(t, &creds, false, &ti, &e), AP_OK);
+    assert_int_equal(ti.tenant_id, 1234567);
+    assert_int_equal(ti.nscopes, 1);
+    assert_string_equal(ti.scopes[0], "tn.crm.customers:r");
+    assert_int_equal(ti.expires_at_ns, 1700000900LL * SEC);
+    ap_titan_token_info_cleanup(&ti);
+    /* cached: no second fetch; force: one more */
+    assert_int_equal(ap_titan_token(t, &creds, false, NULL, &e), AP_OK);
+    assert_int_equal(fk.fetches, 1);
+    assert_int_equal(ap_titan_token(t, &creds, true, NULL, &e), AP_OK);
+    assert_int_equal(fk.fetches, 2);
+    /* a token whose claims cannot be read */
+    fk.token = "opaque";
+    assert_int_equal(ap_titan_token(t, &creds, true, &ti, &e), AP_EPARSE);
+    assert_int_equal(e.stage, AP_TITAN_STAGE_TOKEN);
+    /* refused credentials: no retry, the OAuth error is kept */
+    fk.fail_with = "invalid_client";
+    assert_int_equal(ap_titan_token(t, &creds, true, &ti, &e), AP_EPERM);
+    assert_string_equal(e.oauth_error, "invalid_client");
+    assert_int_equal(e.attempts, 1);
+    ap_titan_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cached_until_expiry_minus_margin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_lived_token_used_to_its_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_401_drops_only_that_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_force_and_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_flight_shares_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_claims, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
