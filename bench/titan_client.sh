@@ -11,8 +11,7 @@
 #   3. token fetches per 10,000 calls in that run (the cache: ideally 1 per
 #      token lifetime, whatever the thread count).
 #
-# Builds stsim and titan_load in the release-ish build dir build/ (configuring
-# it with -Dtests=true when titan_load is not a target there yet). Prints the
+# Builds stsim and titan_load in the release-ish build dir build/. Prints the
 # figures; copy them into bench/RESULTS.md.
 #
 # usage: bench/titan_client.sh        env: SECONDS_RUN (default 10), CALLS_1T (default 3000)
@@ -28,9 +27,6 @@ for tool in wrk curl node; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found" >&2; exit 1; }
 done
 [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized >/dev/null
-if ! ninja -C build -t targets all 2>/dev/null | grep -q '^tests/titan_load/titan_load:'; then
-    meson configure build -Dtests=true >/dev/null
-fi
 ninja -C build sim/stsim tests/titan_load/titan_load >/dev/null
 sim=$root/build/sim/stsim
 drv=$root/build/tests/titan_load/titan_load

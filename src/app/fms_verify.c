@@ -167,6 +167,15 @@ enum ap_err ap_fms_verify(struct ap_fms *f, const struct ap_fms_titan_ctx *ctx,
         err = ap_fms_error_from_titan(err, &te, ctx, e);
         goto out;
     }
+    if (ap_fms_iss_mismatch(f->environment, ti.iss)) {
+        bool prod = strcmp(f->environment, "production") == 0;
+        err = ap_fms_fail(e, AP_EINVAL, 400, "other_environment", "clientId", 3,
+                          "These credentials come from ServiceTitan's %s environment, but appointd "
+                          "is set up for %s: copy the Client ID and Client Secret from the %s "
+                          "tenant's API Application Access page (Steps 3 and 4).",
+                          prod ? "integration" : "production", f->environment, f->environment);
+        goto out;
+    }
     if (ti.tenant_id != ctx->tenant_id) {
         err = ap_fms_wrong_tenant(ti.tenant_id, ctx->tenant_id, e);
         goto out;

@@ -221,6 +221,9 @@ enum ap_err ap_titan_jwt_claims(const char *jwt, struct ap_titan_token_info *inf
     if (json_is_integer(exp) && json_integer_value(exp) > 0 &&
         json_integer_value(exp) < INT64_MAX / 1000000000LL)
         info->expires_at_ns = (int64_t)json_integer_value(exp) * 1000000000LL;
+    json_t *iss = json_object_get(pl, "iss");
+    if (json_is_string(iss))
+        snprintf(info->iss, sizeof(info->iss), "%s", json_string_value(iss));
     err = AP_OK;
 out:
     if (err)

@@ -98,6 +98,7 @@ struct ap_titan_token_info {
     char **scopes;     /* the "scope" claim; free with ap_titan_token_info_cleanup */
     size_t nscopes;
     int64_t expires_at_ns; /* the "exp" claim: wall-clock ns since the epoch; 0 if absent */
+    char iss[128];         /* the "iss" claim (which auth host issued it); "" if absent */
 };
 void ap_titan_token_info_cleanup(struct ap_titan_token_info *ti);
 

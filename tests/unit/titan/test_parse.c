@@ -237,6 +237,7 @@ static void test_jwt_claims(void **state)
     struct ap_titan_token_info ti;
     char *jwt =
         make_jwt("{\"nbf\":1700000000,\"exp\":1700000900,\"client_id\":\"cid.x\","
+                 "\"iss\":\"https://auth-integration.servicetitan.io\","
                  "\"tenant\":\"8450\",\"scope\":[\"tn.crm.customers:r\",\"tn.jpm.jobs:w\"]}");
 
     assert_int_equal(ap_titan_jwt_claims(jwt, &ti), AP_OK);
@@ -245,11 +246,13 @@ static void test_jwt_claims(void **state)
     assert_string_equal(ti.scopes[0], "tn.crm.customers:r");
     assert_string_equal(ti.scopes[1], "tn.jpm.jobs:w");
     assert_int_equal(ti.expires_at_ns, 1700000900LL * 1000000000LL);
+    assert_string_equal(ti.iss, "https://auth-integration.servicetitan.io");
     ap_titan_token_info_cleanup(&ti);
     free(jwt);
 
     jwt = make_jwt("{\"tenant\":1234567,\"scope\":\"a:r b:w\"}");
     assert_int_equal(ap_titan_jwt_claims(jwt, &ti), AP_OK);
+    assert_string_equal(ti.iss, "");
     assert_int_equal(ti.tenant_id, 1234567);
     assert_int_equal(ti.nscopes, 2);
     assert_string_equal(ti.scopes[1], "b:w");
