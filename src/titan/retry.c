@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/status.h"
 #include "titan/titan_int.h"
 
 int64_t ap_titan_backoff_ns(int retry, uint32_t rnd)
@@ -125,34 +126,6 @@ bool ap_titan_status_retryable(int status)
 
 const char *ap_titan_status_text(int status)
 {
-    switch (status) {
-    case 0:
-        return "No answer";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 422:
-        return "Unprocessable Entity";
-    case 429:
-        return "Too Many Requests";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "HTTP error";
-    }
+    const char *r = status == 0 ? "No answer" : ap_status_reason(status);
+    return r ? r : "HTTP error";
 }
