@@ -33,28 +33,9 @@ drv=$root/build/tests/titan_load/titan_load
 
 mkdir -p "$out"
 tmp=$(mktemp -d /tmp/titan-bench.XXXXXX)
-sim_pid=
-cleanup() {
-    set +e
-    if [[ -n $sim_pid ]]; then
-        kill -TERM "$sim_pid" 2>/dev/null
-        wait "$sim_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-creds=$tmp/creds.json
-"$sim" --seed demo --auth-listen 127.0.0.1:0 --api-listen 127.0.0.1:0 --web-listen 127.0.0.1:0 \
-    --connect --write-credentials "$creds" --rate-limit 0 --token-rate-limit 0 --threads 2 \
-    >"$out/titan-stsim.stdout" 2>"$out/titan-stsim.stderr" &
-sim_pid=$!
-for _ in $(seq 200); do
-    [[ -s $creds ]] && grep -q 'event=stsim.ready' "$out/titan-stsim.stderr" && break
-    kill -0 "$sim_pid" 2>/dev/null || { echo "bench: stsim exited" >&2; exit 1; }
-    sleep 0.05
-done
-field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$creds" "$1"; }
+source "$root/bench/lib/stsim.sh"
+stsim_start "$sim" "$out" titan-stsim --rate-limit 0 --token-rate-limit 0 --threads 2
+field() { stsim_field "$1"; }
 auth_url=$(field authUrl)
 api_url=$(field apiUrl)
 tenant=$(field tenantId)
