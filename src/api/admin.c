@@ -4,7 +4,7 @@
  *
  *   POST /api/v1/login                      {email,password} → user, csrfToken, cookie
  *   POST /api/v1/logout                     (CSRF) → {} and the cookie cleared
- *   GET  /api/v1/me                         → user, csrfToken
+ *   GET  /api/v1/me                         → user (with "operator"), csrfToken
  *   GET  /api/v1/users                      → the caller's account's users
  *   GET  /api/v1/users/:id                  → one of them (404 for any other id)
  *   GET  /api/v1/roles                      → each role and its permissions
@@ -60,8 +60,9 @@ static json_t *user_json(const struct ap_user *u, const char *account_name)
     json_t *perms = json_array();
     if (u->manage_integrations)
         json_array_append_new(perms, json_string(AP_PERM_MANAGE_INTEGRATIONS));
-    json_t *j = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)u->id, "email", u->email,
-                          "role", ap_role_name(u->role), "accountId", (json_int_t)u->account_id);
+    json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:b}", "id", (json_int_t)u->id, "email", u->email,
+                          "role", ap_role_name(u->role), "accountId", (json_int_t)u->account_id,
+                          "operator", u->operator);
     if (account_name)
         json_object_set_new(j, "accountName", json_string(account_name));
     json_object_set_new(j, "permissions", perms);

@@ -36,6 +36,8 @@ enum ap_err ap_api_routes(struct ap_api *api, struct ap_router *r)
         err = ap_api_admin_routes(api, r);
     if (!err)
         err = ap_api_fms_routes(api, r);
+    if (!err)
+        err = ap_api_operator_routes(api, r);
     if (!err && api->debug_routes)
         err = ap_router_add(r, "POST", "/debug/echo", ap_api_debug_echo, api);
     if (!err && api->debug_routes)

@@ -33,8 +33,9 @@ struct ap_api {
 };
 
 /* Route groups of other files. */
-enum ap_err ap_api_admin_routes(struct ap_api *api, struct ap_router *r); /* admin.c */
-enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r);   /* fms_routes.c */
+enum ap_err ap_api_admin_routes(struct ap_api *api, struct ap_router *r);    /* admin.c */
+enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r);      /* fms_routes.c */
+enum ap_err ap_api_operator_routes(struct ap_api *api, struct ap_router *r); /* operator.c */
 
 enum ap_http_result ap_api_healthz(struct ap_http_req *req, void *ud);
 enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud);

@@ -301,6 +301,31 @@ enum ap_err ap_user_set_password(struct ap_store *st, const char *email, const c
     return rc;
 }
 
+enum ap_err ap_user_set_operator(struct ap_store *st, const char *email, bool on, char *err,
+                                 size_t errlen)
+{
+    char norm[256];
+    if (!ap_app_email_normalize(email, norm)) {
+        snprintf(err, errlen, "\"%.254s\" is not a valid email address", email ? email : "");
+        return AP_EINVAL;
+    }
+    struct ap_db_conn *c = ap_store_acquire(st, true);
+    if (!c) {
+        snprintf(err, errlen, "the database cannot be used right now");
+        return AP_EUNAVAIL;
+    }
+    struct ap_db_val v[2] = {ap_db_int(on), ap_db_text(norm)};
+    enum ap_err rc = ap_db_exec(c, "UPDATE users SET is_operator = ? WHERE email = ?", v, 2);
+    if (!rc && ap_db_changes(c) == 0)
+        rc = AP_ENOTFOUND;
+    if (rc == AP_ENOTFOUND)
+        snprintf(err, errlen, "there is no user with the email %s", norm);
+    else if (rc)
+        snprintf(err, errlen, "could not change the operator flag: %s", ap_db_errmsg(c));
+    ap_store_release(c);
+    return rc;
+}
+
 void ap_app_user_from_row(struct ap_db_rows *r, int col, struct ap_user *u)
 {
     memset(u, 0, sizeof(*u));
@@ -310,6 +335,7 @@ void ap_app_user_from_row(struct ap_db_rows *r, int col, struct ap_user *u)
     if (ap_role_parse(ap_db_row_text(r, col + 3), &u->role) != AP_OK)
         u->role = AP_ROLE_STAFF; /* the schema's CHECK makes this unreachable */
     u->manage_integrations = ap_db_row_int(r, col + 4) != 0;
+    u->operator= ap_db_row_int(r, col + 5) != 0;
 }
 
 enum ap_err ap_user_get(struct ap_store *st, int64_t account_id, int64_t user_id,

@@ -13,12 +13,13 @@ struct ap_db_rows;
 /* Shortest password accepted, in bytes. */
 #define AP_APP_PASSWORD_MIN 10
 
-/* The five columns ap_app_user_from_row() reads, from "users u"; the owner
- * role holds every permission whatever role_permissions says. */
+/* The AP_APP_USER_NCOLS columns ap_app_user_from_row() reads, from "users u";
+ * the owner role holds every permission whatever role_permissions says. */
 #define AP_APP_USER_COLS                                                                           \
     "u.id, u.account_id, u.email, u.role, (u.role = 'owner' OR EXISTS (SELECT 1 FROM "             \
     "role_permissions rp WHERE rp.account_id = u.account_id AND rp.role = u.role AND "             \
-    "rp.permission = '" AP_PERM_MANAGE_INTEGRATIONS "'))"
+    "rp.permission = '" AP_PERM_MANAGE_INTEGRATIONS "')), u.is_operator"
+#define AP_APP_USER_NCOLS 6
 
 /* Now as RFC 3339 UTC with milliseconds (fixed width, so text order is time order). */
 void ap_app_now(char out[32]);

@@ -14,6 +14,10 @@
  *
  * Every function that reads or writes account data takes the account id and
  * scopes its SQL by it: there is no query that can see another account.
+ *
+ * An operator is a user who runs appointd itself (not a contractor's role):
+ * besides their own account they may see every account's connection state
+ * (the dashboard's operator page). Only the CLI grants it.
  */
 #ifndef AP_APP_APP_H
 #define AP_APP_APP_H
@@ -44,6 +48,7 @@ struct ap_user {
     char email[256];
     enum ap_role role;
     bool manage_integrations; /* resolved from role_permissions */
+    bool operator;            /* appointd's own staff: sees every account's state */
 };
 
 /* Accounts. Names are 1..100 printable characters, unique. */
@@ -58,6 +63,13 @@ enum ap_err ap_user_add(struct ap_store *st, int64_t account_id, const char *ema
                         size_t errlen);
 enum ap_err ap_user_set_password(struct ap_store *st, const char *email, const char *password,
                                  char *err, size_t errlen);
+/*
+ * Makes the user with email an operator (on) or not. AP_ENOTFOUND (message
+ * in err) when no user has that email. Takes effect at once, also for the
+ * user's open sessions.
+ */
+enum ap_err ap_user_set_operator(struct ap_store *st, const char *email, bool on, char *err,
+                                 size_t errlen);
 /* Looks the user up within the account only. */
 enum ap_err ap_user_get(struct ap_store *st, int64_t account_id, int64_t user_id,
                         struct ap_user *out);

@@ -225,7 +225,8 @@ bool ap_fms_v1_is_json_lines(const char *path, const char *text, size_t n);
  *    none), "tenantConfirmed", "connectedAt" (null unless connected once),
  *    "v1KeyStored" (a sealed V1 key is still held)}]}
  * ordered by account name; accounts without a connection row are "none".
- * Operator-wide (all accounts): for the CLI only, never the admin API.
+ * Operator-wide (all accounts): for the CLI and the admin API's operator
+ * route (users with the operator flag only), never a contractor's session.
  * NULL on a storage error (logged).
  */
 json_t *ap_fms_migration_status(struct ap_store *st);

@@ -177,7 +177,7 @@ static enum ap_err user_by_email(struct ap_store *st, const char *email, struct 
     if (!err && ap_db_next(r)) {
         found = true;
         ap_app_user_from_row(r, 0, u);
-        snprintf(hash, AP_CRYPTO_PWHASH_LEN, "%s", ap_db_row_text(r, 5));
+        snprintf(hash, AP_CRYPTO_PWHASH_LEN, "%s", ap_db_row_text(r, AP_APP_USER_NCOLS));
     }
     if (!err)
         err = ap_db_done(r);
@@ -311,7 +311,7 @@ enum ap_err ap_session_get(struct ap_store *st, const char *token, struct ap_use
         found = true;
         ap_app_user_from_row(r, 0, user);
         if (csrf_out)
-            snprintf(csrf_out, 64, "%s", ap_db_row_text(r, 5));
+            snprintf(csrf_out, 64, "%s", ap_db_row_text(r, AP_APP_USER_NCOLS));
     }
     if (!err)
         err = ap_db_done(r);

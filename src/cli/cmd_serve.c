@@ -55,6 +55,15 @@ static struct ap_metrics *make_metrics(void)
     return m;
 }
 
+/*
+ * The dashboard's pages (web/admin) are plain files with no inline script or
+ * style, so static answers can carry a strict policy: only this origin's
+ * scripts, styles and images, never framed, no <base>, forms post here only.
+ */
+static const char static_csp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_router *r,
                                           struct ap_metrics *m, char *err, size_t errlen)
 {
@@ -71,6 +80,7 @@ static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_rou
         .max_body = (size_t)ap_conf_int(c, "max-body"),
         .static_root = ap_conf_str(c, "web-root"),
         .static_prefix = "/",
+        .static_csp = static_csp,
         .grace_ms = (int)ap_conf_int(c, "shutdown-grace"),
         .access_log = ap_conf_bool(c, "access-log"),
         .metrics = m,

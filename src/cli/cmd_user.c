@@ -1,12 +1,16 @@
 /*
  * cmd_user.c — `appointd user add EMAIL --account NAME --role ROLE
- * [--password-stdin] [--json]` and `appointd user reset-password EMAIL
- * [--password-stdin] [--json]`.
+ * [--operator] [--password-stdin] [--json]`, `appointd user reset-password
+ * EMAIL [--password-stdin] [--json]` and `appointd user grant-operator|
+ * revoke-operator EMAIL [--json]`.
+ *
+ * An operator (appointd's own staff, see app.h) may open the dashboard's
+ * operator page; only this command grants or revokes it.
  *
  * The password comes from stdin (one line; a trailing newline is dropped) or,
  * without --password-stdin, is generated (144 random bits) and printed once.
  *
- * --account, --role and --password-stdin belong to this command only, so
+ * --account, --role, --operator and --password-stdin belong to this command only, so
  * they are taken out of argv here before the rest goes to ap_cli_open():
  * putting them in the global settings table would also make them env vars
  * and config-file keys (APPOINTD_ROLE=owner in a config file would be a
@@ -26,13 +30,15 @@ struct user_flags {
     const char *account;
     const char *role;
     bool password_stdin;
+    bool operator;
 };
 
 static int usage(void)
 {
     fprintf(stderr, "usage: appointd user add EMAIL --account NAME --role owner|admin|staff "
-                    "[--password-stdin] [--json]\n"
-                    "       appointd user reset-password EMAIL [--password-stdin] [--json]\n");
+                    "[--operator] [--password-stdin] [--json]\n"
+                    "       appointd user reset-password EMAIL [--password-stdin] [--json]\n"
+                    "       appointd user grant-operator|revoke-operator EMAIL [--json]\n");
     return AP_EXIT_USAGE;
 }
 
@@ -66,6 +72,8 @@ static int take_flags(int argc, char **argv, struct user_flags *f)
             f->role = v;
         else if (strcmp(argv[i], "--password-stdin") == 0)
             f->password_stdin = true;
+        else if (strcmp(argv[i], "--operator") == 0)
+            f->operator= true;
         else
             argv[out++] = argv[i];
         if (missing) {
@@ -123,6 +131,7 @@ static void print_result(const struct ap_cli *cli, const char *what, const struc
             json_object_set_new(j, "role", json_string(ap_role_name(u->role)));
             json_object_set_new(j, "accountId", json_integer(u->account_id));
             json_object_set_new(j, "account", json_string(account));
+            json_object_set_new(j, "operator", json_boolean(u->operator));
         }
         if (pw)
             json_object_set_new(j, "password", json_string(pw));
@@ -132,8 +141,9 @@ static void print_result(const struct ap_cli *cli, const char *what, const struc
         json_decref(j);
     } else {
         if (u->id)
-            printf("added user %s (%s) to account \"%s\", id %lld\n", u->email,
-                   ap_role_name(u->role), account, (long long)u->id);
+            printf("added user %s (%s%s) to account \"%s\", id %lld\n", u->email,
+                   ap_role_name(u->role), u->operator? ", operator" : "", account,
+                   (long long)u->id);
         else
             printf("password changed for %s; their sessions were signed out\n", u->email);
         if (pw)
@@ -167,6 +177,9 @@ static int user_add(struct ap_cli *cli, const struct user_flags *f)
         snprintf(err, sizeof(err), "could not read accounts (%s)", ap_err_str(rc));
     if (!rc && (pw = get_password(f->password_stdin, &gen, err, sizeof(err))) != NULL)
         rc = ap_user_add(cli->store, a.id, cli->pos[1], role, pw, &u, err, sizeof(err));
+    if (!rc && pw && f->operator)
+        rc = ap_user_set_operator(cli->store, u.email, true, err, sizeof(err));
+    u.operator= f->operator;
     if (!rc && pw) {
         print_result(cli, "added", &u, a.name, gen ? pw : NULL);
         code = 0;
@@ -182,8 +195,8 @@ static int user_reset(struct ap_cli *cli, const struct user_flags *f)
     char err[300] = "";
     bool gen = false;
     struct ap_user u = {0};
-    if (f->account || f->role) {
-        fprintf(stderr, "appointd: user reset-password takes no --account or --role\n");
+    if (f->account || f->role || f->operator) {
+        fprintf(stderr, "appointd: user reset-password takes no --account, --role or --operator\n");
         return AP_EXIT_USAGE;
     }
     char *pw = get_password(f->password_stdin, &gen, err, sizeof(err));
@@ -199,6 +212,36 @@ static int user_reset(struct ap_cli *cli, const struct user_flags *f)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     print_result(cli, "password_reset", &u, NULL, gen ? pw : NULL);
     free_password(pw);
+    return 0;
+}
+
+/* grant-operator / revoke-operator EMAIL. */
+static int user_operator(struct ap_cli *cli, const struct user_flags *f, bool on)
+{
+    char err[300] = "", norm[256];
+    if (f->account || f->role || f->operator|| f->password_stdin) {
+        fprintf(stderr, "appointd: user %s takes only EMAIL\n", cli->pos[0]);
+        return AP_EXIT_USAGE;
+    }
+    if (ap_user_set_operator(cli->store, cli->pos[1], on, err, sizeof(err)) != AP_OK) {
+        fprintf(stderr, "appointd: %s\n", err);
+        return AP_EXIT_FAILURE;
+    }
+    snprintf(norm, sizeof(norm), "%s", cli->pos[1]);
+    for (char *p = norm; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    if (cli->json) {
+        json_t *j =
+            json_pack("{s:s, s:s, s:b}", "result", on ? "operator_granted" : "operator_revoked",
+                      "email", norm, "operator", on);
+        char *s = ap_json_dumps(j);
+        printf("%s\n", s);
+        free(s);
+        json_decref(j);
+    } else {
+        printf("%s %s an operator (the dashboard's operator page)\n", norm,
+               on ? "is now" : "is no longer");
+    }
     return 0;
 }
 
@@ -218,6 +261,9 @@ int ap_cmd_user(int argc, char **argv)
         code = user_add(&cli, &f);
     } else if (cli.npos == 2 && strcmp(cli.pos[0], "reset-password") == 0) {
         code = user_reset(&cli, &f);
+    } else if (cli.npos == 2 && (strcmp(cli.pos[0], "grant-operator") == 0 ||
+                                 strcmp(cli.pos[0], "revoke-operator") == 0)) {
+        code = user_operator(&cli, &f, cli.pos[0][0] == 'g');
     } else {
         code = usage();
     }

@@ -65,6 +65,8 @@ const struct ap_migration ap_db_migrations[] = {
      "  v1_key_sealed  TEXT,\n" /* context fms.v1_key:acct=<id>; wiped once V2 connects */
      "  updated_at     TEXT NOT NULL\n"
      ");\n"},
+    /* appointd's own staff: may see every account's connection state (the operator page) */
+    {3, "users_operator", "ALTER TABLE users ADD COLUMN is_operator INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);

@@ -95,6 +95,7 @@ struct ap_http_config {
     size_t max_body;            /* larger bodies get 413; 0 means 1 MiB */
     const char *static_root;    /* directory served for unmatched GETs, or NULL */
     const char *static_prefix;  /* URL prefix mapped onto static_root, e.g. "/" */
+    const char *static_csp;     /* Content-Security-Policy of static responses, or NULL */
     int grace_ms;               /* how long shutdown waits for in-flight work */
     bool access_log;            /* one http.request line per response */
     struct ap_metrics *metrics; /* may be NULL */

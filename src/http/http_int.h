@@ -137,7 +137,9 @@ void http_delay_dispose(struct http_loop *lp);
 void http_new_request_id(char out[17]);
 
 /* static.c */
-struct http_static *http_static_new(const char *root, const char *prefix, char *err, size_t errlen);
+/* csp: the Content-Security-Policy header every static response carries (copied), or NULL. */
+struct http_static *http_static_new(const char *root, const char *prefix, const char *csp,
+                                    char *err, size_t errlen);
 void http_static_free(struct http_static *st);
 /* Serves r if its path falls under the static prefix; false means "not mine". */
 bool http_static_serve(struct http_static *st, struct ap_http_req *r);

@@ -194,7 +194,8 @@ struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
     if (srv->nloops > 256)
         srv->nloops = 256;
     if (cfg->static_root) {
-        srv->statics = http_static_new(cfg->static_root, cfg->static_prefix, err, errlen);
+        srv->statics =
+            http_static_new(cfg->static_root, cfg->static_prefix, cfg->static_csp, err, errlen);
         if (!srv->statics)
             goto fail;
     }

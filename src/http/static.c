@@ -12,7 +12,9 @@
  * gzipped for clients that accept it; the compressed bytes are cached per
  * (file, etag) in a bounded LRU shared by the loops (a mutex: static files
  * are not the hot path). Files above MAX_MEM_FILE are streamed by h2o's file
- * sender instead, without gzip.
+ * sender instead, without gzip. When configured, every file response (304s
+ * included) carries the Content-Security-Policy given at creation — the
+ * dashboard's pages rely on it to forbid inline and foreign scripts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,7 @@ struct http_static {
     size_t rootlen;
     char *prefix; /* without trailing '/', "" for "/" */
     size_t prefixlen;
+    char *csp; /* Content-Security-Policy header value, or NULL */
     pthread_mutex_t mu;
     struct gz_entry ents[GZ_ENTRIES];
     size_t bytes;
@@ -82,7 +85,8 @@ static const struct file_type *type_of(const char *path)
     return &other;
 }
 
-struct http_static *http_static_new(const char *root, const char *prefix, char *err, size_t errlen)
+struct http_static *http_static_new(const char *root, const char *prefix, const char *csp,
+                                    char *err, size_t errlen)
 {
     char real[PATH_MAX];
     struct stat st;
@@ -99,6 +103,7 @@ struct http_static *http_static_new(const char *root, const char *prefix, char *
     while (s->prefixlen > 0 && prefix[s->prefixlen - 1] == '/')
         s->prefixlen--;
     s->prefix = ap_xstrndup(prefix, s->prefixlen);
+    s->csp = csp && csp[0] ? ap_xstrdup(csp) : NULL;
     pthread_mutex_init(&s->mu, NULL);
     return s;
 }
@@ -114,6 +119,7 @@ void http_static_free(struct http_static *s)
     pthread_mutex_destroy(&s->mu);
     free(s->root);
     free(s->prefix);
+    free(s->csp);
     free(s);
 }
 
@@ -329,6 +335,8 @@ static void serve_open(struct http_static *s, struct ap_http_req *r, struct file
     if (f->type->compressible)
         ap_http_add_header(r, "Vary", "Accept-Encoding");
     ap_http_add_header(r, "X-Content-Type-Options", "nosniff");
+    if (s->csp)
+        ap_http_add_header(r, "Content-Security-Policy", s->csp);
     if (etag_matches(ap_http_header(r, "if-none-match"), f->etag, f->etag_gz)) {
         ap_http_add_header(r, "ETag", f->gzip_ok ? f->etag_gz : f->etag);
         http_send(r, 304, NULL, NULL, 0);

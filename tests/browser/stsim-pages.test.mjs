@@ -14,16 +14,10 @@
 // Screenshots go to $SCREENSHOT_DIR (default build-test/screenshots/).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startStsim, stopClean } from '../e2e/sim/lib/stsim.mjs';
+import { launchBrowser, shotDir } from './lib/browser.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = process.env.SCREENSHOT_DIR || path.join(repoRoot, 'build-test/screenshots');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const BASE = '/settings/integrations/api-application-access';
 
 // Seeded accounts (docs/stsim.md): the demo tenant's admin holds "Manage API
@@ -32,26 +26,8 @@ const ADMIN = { username: 'admin', password: 'demo-admin' };
 const DISPATCHER = { username: 'dispatcher', password: 'demo-dispatcher' };
 const DEVELOPER = { username: 'developer', password: 'demo-developer' };
 
-const BROWSER_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-proxy-server', // this machine sets http_proxy; stsim is on 127.0.0.1
-];
-
-function browserEnv() {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/_proxy$/i.test(k)) delete env[k];
-  return env;
-}
-
 describe('stsim web pages in a browser', () => {
-  let sim, context, page, profile, web;
+  let sim, browser, context, page, web, SHOTS;
 
   const shot = (name) => page.screenshot({ path: path.join(SHOTS, `stsim-${name}.png`), fullPage: true });
 
@@ -79,22 +55,15 @@ describe('stsim web pages in a browser', () => {
   }
 
   before(async () => {
-    await mkdir(SHOTS, { recursive: true });
+    SHOTS = await shotDir();
     sim = await startStsim({ connect: false });
     web = sim.creds.webUrl.replace(/\/$/, '');
-    profile = await mkdtemp(path.join(tmpdir(), 'stsim-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: BROWSER_ARGS,
-      env: browserEnv(),
-    });
-    page = context.pages()[0] || (await context.newPage());
+    browser = await launchBrowser();
+    ({ context, page } = browser);
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.close();
     if (sim) await stopClean(sim, assert);
   });
 

@@ -338,6 +338,44 @@ static void test_sessions(void **state)
     free(csrf);
 }
 
+static void test_operator_flag(void **state)
+{
+    struct fx *f = *state;
+    struct ap_user added = add(f, f->a.id, "ops@acme.test", AP_ROLE_STAFF);
+    struct ap_user u, *list = NULL;
+    char *token = NULL, *csrf = NULL;
+    size_t n = 0;
+    int retry = 0;
+    assert_false(added.operator);
+    assert_int_equal(ap_session_create(f->st, &added, &token, &csrf), AP_OK);
+
+    /* granted by email (any case); an open session sees it at once */
+    assert_int_equal(ap_user_set_operator(f->st, "OPS@acme.test", true, f->err, sizeof(f->err)),
+                     AP_OK);
+    assert_int_equal(ap_session_get(f->st, token, &u, NULL), AP_OK);
+    assert_true(u.operator);
+    assert_int_equal(u.role, AP_ROLE_STAFF); /* the role is untouched */
+    assert_int_equal(ap_login(f->st, "ops@acme.test", PW, "10.9.0.1", &u, &retry), AP_OK);
+    assert_true(u.operator);
+    assert_int_equal(ap_user_list(f->st, f->a.id, &list, &n), AP_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(list[i].operator, list[i].id == added.id);
+    free(list);
+
+    assert_int_equal(ap_user_set_operator(f->st, "ops@acme.test", false, f->err, sizeof(f->err)),
+                     AP_OK);
+    assert_int_equal(ap_user_get(f->st, f->a.id, added.id, &u), AP_OK);
+    assert_false(u.operator);
+
+    assert_int_equal(ap_user_set_operator(f->st, "nobody@acme.test", true, f->err, sizeof(f->err)),
+                     AP_ENOTFOUND);
+    assert_non_null(strstr(f->err, "nobody@acme.test"));
+    assert_int_equal(ap_user_set_operator(f->st, "not-an-email", true, f->err, sizeof(f->err)),
+                     AP_EINVAL);
+    free(token);
+    free(csrf);
+}
+
 static void test_session_expiry(void **state)
 {
     struct fx *f = *state;
@@ -410,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login_success_clears_email_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operator_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_password, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

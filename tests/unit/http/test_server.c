@@ -34,6 +34,7 @@
 
 #define MAX_BODY 1024
 #define BIG_FILE (9 << 20) /* above the in-memory limit: streamed by h2o */
+#define TEST_CSP "default-src 'self'; frame-ancestors 'none'"
 
 struct fixture {
     struct ap_router *router;
@@ -361,6 +362,7 @@ static int start(void **state, int grace_ms)
         .max_body = MAX_BODY,
         .static_root = fx->root,
         .static_prefix = "/",
+        .static_csp = TEST_CSP,
         .grace_ms = grace_ms,
         .access_log = true,
         .metrics = fx->metrics,
@@ -742,6 +744,33 @@ static void test_static_files(void **state)
     }
 }
 
+/* The configured CSP rides on every static answer (200 and 304), not on API routes. */
+static void test_static_csp(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    char req[512], etag[128];
+    assert_int_equal(fetch(fx->port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(header(&r, "content-security-policy"));
+    assert_string_equal(header(&r, "content-security-policy"), TEST_CSP);
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port, "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_string_equal(header(&r, "content-security-policy"), TEST_CSP);
+    snprintf(etag, sizeof(etag), "%s", header(&r, "etag"));
+    resp_free(&r);
+    snprintf(req, sizeof(req), "GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n",
+             etag);
+    assert_int_equal(fetch(fx->port, req, &r), 0);
+    assert_int_equal(r.status, 304);
+    assert_string_equal(header(&r, "content-security-policy"), TEST_CSP);
+    resp_free(&r);
+    assert_int_equal(fetch(fx->port, "GET /json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_null(header(&r, "content-security-policy"));
+    resp_free(&r);
+}
+
 static void test_access_log_and_metrics(void **state)
 {
     struct fixture *fx = *state;
@@ -945,6 +974,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_expiry_answers_503, setup_short_grace, teardown),
         cmocka_unit_test_setup_teardown(test_static_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_csp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_log_and_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_taken_port_and_unrun_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_form_and_cookie, setup, teardown),
