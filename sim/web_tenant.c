@@ -357,6 +357,26 @@ static struct sim_conn *web_path_conn(struct web_ctx *w, struct sim_tenant *t, s
     return NULL;
 }
 
+/*
+ * The common start of an app's pages: a session (else the login page), for a
+ * POST the form's checks, then the connection of the app named in the path.
+ * NULL when the request has been answered (*res says how); otherwise the
+ * model lock is held, as after web_path_conn().
+ */
+static struct sim_conn *web_app_page(struct web_ctx *w, struct ap_http_req *req, void *ud,
+                                     bool post, struct sim_tenant **t, struct sim_app **a,
+                                     enum ap_http_result *res)
+{
+    web_ctx_init(w, req, ud);
+    if (!web_enter(w, t)) {
+        *res = web_redirect(w, "/login");
+        return NULL;
+    }
+    if (post && !web_post_ok(w, res))
+        return NULL;
+    return web_path_conn(w, *t, a, res);
+}
+
 static void web_secret_block(struct web_ctx *w, const struct sim_app *a, const struct sim_conn *c)
 {
     struct ap_buf *b = &w->b;
@@ -454,10 +474,7 @@ static enum ap_http_result web_details_get(struct ap_http_req *req, void *ud)
     struct sim_app *a;
     enum ap_http_result res;
 
-    web_ctx_init(&w, req, ud);
-    if (!web_enter(&w, &t))
-        return web_redirect(&w, "/login");
-    struct sim_conn *c = web_path_conn(&w, t, &a, &res);
+    struct sim_conn *c = web_app_page(&w, req, ud, false, &t, &a, &res);
     if (!c)
         return res;
     web_page_open(&w, a->name, CRUMBS);
@@ -478,10 +495,7 @@ static enum ap_http_result web_secret_get(struct ap_http_req *req, void *ud)
     struct sim_app *a;
     enum ap_http_result res;
 
-    web_ctx_init(&w, req, ud);
-    if (!web_enter(&w, &t))
-        return web_redirect(&w, "/login");
-    struct sim_conn *c = web_path_conn(&w, t, &a, &res);
+    struct sim_conn *c = web_app_page(&w, req, ud, false, &t, &a, &res);
     if (!c)
         return res;
     web_page_open(&w, "Generate Client Secret", CRUMBS);
@@ -515,12 +529,7 @@ static enum ap_http_result web_secret_post(struct ap_http_req *req, void *ud)
     enum ap_http_result res;
     char secret[64];
 
-    web_ctx_init(&w, req, ud);
-    if (!web_enter(&w, &t))
-        return web_redirect(&w, "/login");
-    if (!web_post_ok(&w, &res))
-        return res;
-    struct sim_conn *c = web_path_conn(&w, t, &a, &res);
+    struct sim_conn *c = web_app_page(&w, req, ud, true, &t, &a, &res);
     if (!c)
         return res;
     enum ap_err err = sim_conn_new_secret(w.s, c, secret);
@@ -546,12 +555,7 @@ static enum ap_http_result web_state_post(struct ap_http_req *req, void *ud)
     enum ap_http_result res;
     char msg[256];
 
-    web_ctx_init(&w, req, ud);
-    if (!web_enter(&w, &t))
-        return web_redirect(&w, "/login");
-    if (!web_post_ok(&w, &res))
-        return res;
-    struct sim_conn *c = web_path_conn(&w, t, &a, &res);
+    struct sim_conn *c = web_app_page(&w, req, ud, true, &t, &a, &res);
     if (!c)
         return res;
     const char *action = web_form_get(&w, "action");
@@ -594,10 +598,7 @@ static enum ap_http_result web_upgrade_get(struct ap_http_req *req, void *ud)
     enum ap_http_result res;
     char title[160];
 
-    web_ctx_init(&w, req, ud);
-    if (!web_enter(&w, &t))
-        return web_redirect(&w, "/login");
-    struct sim_conn *c = web_path_conn(&w, t, &a, &res);
+    struct sim_conn *c = web_app_page(&w, req, ud, false, &t, &a, &res);
     if (!c)
         return res;
     if (a->version <= c->version) {
@@ -633,12 +634,7 @@ static enum ap_http_result web_upgrade_post(struct ap_http_req *req, void *ud)
     enum ap_http_result res;
     char msg[256];
 
-    web_ctx_init(&w, req, ud);
-    if (!web_enter(&w, &t))
-        return web_redirect(&w, "/login");
-    if (!web_post_ok(&w, &res))
-        return res;
-    struct sim_conn *c = web_path_conn(&w, t, &a, &res);
+    struct sim_conn *c = web_app_page(&w, req, ud, true, &t, &a, &res);
     if (!c)
         return res;
     if (a->version > c->version)
