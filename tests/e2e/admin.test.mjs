@@ -5,25 +5,11 @@
 // it), and isolation between accounts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { BIN, childEnv, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+import { cli as runCli, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
 
 /** Runs `appointd ...args` with input on stdin: { code, stdout, stderr }. */
 function cli(args, input = '') {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  return runCli(args, { input, timeoutMs: 20000 });
 }
 
 const PW = {

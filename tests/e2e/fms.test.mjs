@@ -8,10 +8,9 @@
 // and disconnect. Once through the CLI and once through the admin API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, SANITIZER_RE, childEnv, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+import { cli, stsimEnv, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
 import { startStsim, stopClean } from './sim/lib/stsim.mjs';
 
 const CLI_TENANT = 5550001;
@@ -22,25 +21,6 @@ const EMPTY_TENANT = 7654321;
 let sim;
 let scopes; // every scope the demo app asks for
 
-/** Runs appointd with optional stdin; resolves { code, stdout, stderr }. */
-function cli(args, { env = {}, input = '' } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (SANITIZER_RE.test(stderr)) reject(new Error(`sanitizer report: appointd ${args.join(' ')}\n${stderr}`));
-      else resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
 /** The "appointd: …" line a failing command prints. */
 function message(r) {
   const m = /^appointd: (.*)$/m.exec(r.stderr);
@@ -48,18 +28,7 @@ function message(r) {
 }
 
 function stEnv(dataDir) {
-  const c = sim.creds;
-  return {
-    APPOINTD_DATA_DIR: dataDir,
-    APPOINTD_LOG_LEVEL: 'warn',
-    APPOINTD_ST_ENV: 'custom',
-    APPOINTD_ST_AUTH_URL: c.authUrl,
-    APPOINTD_ST_API_URL: c.apiUrl,
-    APPOINTD_ST_APP_KEY: c.appKey,
-    APPOINTD_FMS_HOOK_KIND: 'url',
-    APPOINTD_FMS_HOOK: `${c.controlUrl}/apps/${APP}/tenants`,
-    APPOINTD_FMS_APP_ACCESS_URL: `${c.webUrl}/settings/integrations/api-application-access`,
-  };
+  return { APPOINTD_DATA_DIR: dataDir, APPOINTD_LOG_LEVEL: 'warn', ...stsimEnv(sim.creds, APP) };
 }
 
 async function control(method, p, body) {

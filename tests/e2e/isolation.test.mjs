@@ -6,9 +6,8 @@
 // and 200 once an owner grants it — in their own account only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { BIN, childEnv, startServer, tempDir, SANITIZER_RE } from './lib/appointd.mjs';
+import { cli, SANITIZER_RE, startServer, stsimEnv, tempDir } from './lib/appointd.mjs';
 import { startStsim } from './sim/lib/stsim.mjs';
 
 let sim;
@@ -32,26 +31,10 @@ const FMS_ROUTES = [
   ['POST', '/api/v1/fms/check'],
 ];
 
-function runIn(args, input = '') {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, [...args, '--data-dir', dataDir], {
-      env: childEnv(env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      assert.doesNotMatch(stderr, SANITIZER_RE);
-      assert.equal(code, 0, `appointd ${args.join(' ')} → ${code}\n${stderr}`);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+async function runIn(args, input = '') {
+  const r = await cli([...args, '--data-dir', dataDir], { env, input });
+  assert.equal(r.code, 0, `appointd ${args.join(' ')} → ${r.code}\n${r.stderr}`);
+  return r;
 }
 
 function client() {
@@ -110,11 +93,7 @@ before(async () => {
   dataDir = path.join(tmp.dir, 'data');
   const c = sim.creds;
   env = {
-    APPOINTD_ST_ENV: 'custom',
-    APPOINTD_ST_AUTH_URL: c.authUrl,
-    APPOINTD_ST_API_URL: c.apiUrl,
-    APPOINTD_ST_APP_KEY: c.appKey,
-    APPOINTD_FMS_APP_ACCESS_URL: `${c.webUrl}/settings/integrations/api-application-access`,
+    ...stsimEnv(c),
   };
   A.tenant = c.tenantId;
   B.tenant = c.emptyTenantId;

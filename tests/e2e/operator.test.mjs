@@ -8,10 +8,9 @@
 // GET /me says who is an operator; revoking takes effect at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, SANITIZER_RE, childEnv, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+import { cli, stsimEnv, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
 import { startStsim, stopClean } from './sim/lib/stsim.mjs';
 
 const APP = 'appointd-demo';
@@ -20,24 +19,6 @@ const PW = 'correct horse battery';
 
 let sim;
 
-function cli(args, { env = {}, input = '' } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (SANITIZER_RE.test(stderr)) reject(new Error(`sanitizer report: appointd ${args.join(' ')}\n${stderr}`));
-      else resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
 async function ok(args, opts) {
   const r = await cli(args, opts);
   assert.equal(r.code, 0, `appointd ${args.join(' ')}: ${r.stderr}`);
@@ -45,18 +26,7 @@ async function ok(args, opts) {
 }
 
 function stEnv(dataDir) {
-  const c = sim.creds;
-  return {
-    APPOINTD_DATA_DIR: dataDir,
-    APPOINTD_LOG_LEVEL: 'warn',
-    APPOINTD_ST_ENV: 'custom',
-    APPOINTD_ST_AUTH_URL: c.authUrl,
-    APPOINTD_ST_API_URL: c.apiUrl,
-    APPOINTD_ST_APP_KEY: c.appKey,
-    APPOINTD_FMS_HOOK_KIND: 'url',
-    APPOINTD_FMS_HOOK: `${c.controlUrl}/apps/${APP}/tenants`,
-    APPOINTD_FMS_APP_ACCESS_URL: `${c.webUrl}/settings/integrations/api-application-access`,
-  };
+  return { APPOINTD_DATA_DIR: dataDir, APPOINTD_LOG_LEVEL: 'warn', ...stsimEnv(sim.creds, APP) };
 }
 
 async function control(method, p, body) {

@@ -10,11 +10,10 @@
 // app key or a user's password.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, childEnv, run, startServer, tempDir, SANITIZER_RE } from './lib/appointd.mjs';
+import { cli as runCli, run, SANITIZER_RE, startServer, stsimEnv, tempDir } from './lib/appointd.mjs';
 import { startStsim } from './sim/lib/stsim.mjs';
 
 let sim;
@@ -25,24 +24,11 @@ const seen = []; // { where, text } of everything appointd said to anyone
 const secrets = {}; // name → value that must never be seen
 
 /** `appointd args` with input on stdin; every output is recorded for the search. */
-function runIn(args, input = '') {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      seen.push({ where: `appointd ${args[0]} ${args[1] || ''} (stdout)`, text: stdout });
-      seen.push({ where: `appointd ${args[0]} ${args[1] || ''} (stderr)`, text: stderr });
-      assert.doesNotMatch(stderr, SANITIZER_RE);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+async function runIn(args, input = '') {
+  const r = await runCli(args, { env, input });
+  seen.push({ where: `appointd ${args[0]} ${args[1] || ''} (stdout)`, text: r.stdout });
+  seen.push({ where: `appointd ${args[0]} ${args[1] || ''} (stderr)`, text: r.stderr });
+  return r;
 }
 
 async function cli(args, input) {
@@ -95,11 +81,7 @@ before(async () => {
   dataDir = path.join(tmp.dir, 'data');
   const c = sim.creds;
   env = {
-    APPOINTD_ST_ENV: 'custom',
-    APPOINTD_ST_AUTH_URL: c.authUrl,
-    APPOINTD_ST_API_URL: c.apiUrl,
-    APPOINTD_ST_APP_KEY: c.appKey,
-    APPOINTD_FMS_APP_ACCESS_URL: `${c.webUrl}/settings/integrations/api-application-access`,
+    ...stsimEnv(c),
     APPOINTD_LOG_LEVEL: 'debug',
   };
   secrets.appKey = c.appKey;

@@ -14,12 +14,14 @@
 // selector used here is one of those ids. appointd's data dir is shared with
 // the CLI (the server holds the data-dir lock; CLI commands do not take it).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, SANITIZER_RE, assertCleanExit, childEnv, startServer, tempDir } from '../../e2e/lib/appointd.mjs';
+import { assertCleanExit, cli, startServer, stsimEnv, tempDir } from '../../e2e/lib/appointd.mjs';
+
 import { startStsim, stopClean } from '../../e2e/sim/lib/stsim.mjs';
 import { repoRoot } from './browser.mjs';
+
+export { cli };
 
 export const APP_ACCESS = '/settings/integrations/api-application-access';
 export const STSIM_ADMIN = { username: 'admin', password: 'demo-admin' };
@@ -35,25 +37,6 @@ export const ROUTES = {
 /** The section id of each view (login has a form, not a section). */
 export const VIEW_ROOT = { login: '#login-form', fms: 'section#fms', users: 'section#users', operator: 'section#operator' };
 
-/** Runs appointd with stdin; resolves { code, stdout, stderr }; rejects on a sanitizer report. */
-export function cli(args, { env = {}, input = '' } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (SANITIZER_RE.test(stderr)) reject(new Error(`sanitizer report: appointd ${args.join(' ')}\n${stderr}`));
-      else resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
 /**
  * Starts stsim (demo seed, not connected) and appointd configured for it,
  * then creates accounts: [{ name, users: [{ email, password, role, operator? }] }].
@@ -63,17 +46,7 @@ export async function startStack({ accounts = [], serverArgs = [] } = {}) {
   const sim = await startStsim({ connect: false });
   const c = sim.creds;
   const data = await tempDir('appointd-browser-');
-  const env = {
-    APPOINTD_DATA_DIR: data.dir,
-    APPOINTD_LOG_LEVEL: 'warn',
-    APPOINTD_ST_ENV: 'custom',
-    APPOINTD_ST_AUTH_URL: c.authUrl,
-    APPOINTD_ST_API_URL: c.apiUrl,
-    APPOINTD_ST_APP_KEY: c.appKey,
-    APPOINTD_FMS_HOOK_KIND: 'url',
-    APPOINTD_FMS_HOOK: `${c.controlUrl}/apps/${c.appId}/tenants`,
-    APPOINTD_FMS_APP_ACCESS_URL: `${c.webUrl.replace(/\/$/, '')}${APP_ACCESS}`,
-  };
+  const env = { APPOINTD_DATA_DIR: data.dir, APPOINTD_LOG_LEVEL: 'warn', ...stsimEnv(c, c.appId) };
   const run = async (args, input = '') => {
     const r = await cli(args, { env, input });
     assert.equal(r.code, 0, `appointd ${args.join(' ')} → ${r.code}\n${r.stderr}`);

@@ -41,12 +41,14 @@ export async function tempDir(prefix = 'appointd-e2e-') {
 }
 
 /**
- * Runs `appointd ...args` to completion (killed after timeoutMs).
- * Resolves { code, signal, stdout, stderr, timedOut }.
+ * Runs an appointd command: { code, signal, stdout, stderr, timedOut }.
+ * input, when given, is written to its stdin (for --password-stdin and
+ * --client-secret-stdin); otherwise stdin is closed.
  */
-export function run(args, { env = {}, timeoutMs = 15000 } = {}) {
+export function run(args, { env = {}, timeoutMs = 15000, input } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin = input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(BIN, args, { env: childEnv(env), stdio: [stdin, 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -64,7 +66,36 @@ export function run(args, { env = {}, timeoutMs = 15000 } = {}) {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
+    if (input !== undefined) child.stdin.end(input);
   });
+}
+
+/** run() with stdin (default empty) that rejects when the sanitizers reported anything. */
+export async function cli(args, { env = {}, input = '', timeoutMs = 30000 } = {}) {
+  const r = await run(args, { env, input, timeoutMs });
+  if (SANITIZER_RE.test(r.stderr)) throw new Error(`sanitizer report: appointd ${args.join(' ')}\n${r.stderr}`);
+  return r;
+}
+
+/**
+ * The settings that point appointd at an stsim (its credentials file as
+ * parsed by startStsim): the custom ServiceTitan environment and the API
+ * Application Access link; with appId also the "Add to ServiceTitan" hook,
+ * which adds the tenant to that app through stsim's control API.
+ */
+export function stsimEnv(creds, appId) {
+  const env = {
+    APPOINTD_ST_ENV: 'custom',
+    APPOINTD_ST_AUTH_URL: creds.authUrl,
+    APPOINTD_ST_API_URL: creds.apiUrl,
+    APPOINTD_ST_APP_KEY: creds.appKey,
+    APPOINTD_FMS_APP_ACCESS_URL: `${creds.webUrl}/settings/integrations/api-application-access`,
+  };
+  if (appId) {
+    env.APPOINTD_FMS_HOOK_KIND = 'url';
+    env.APPOINTD_FMS_HOOK = `${creds.controlUrl}/apps/${appId}/tenants`;
+  }
+  return env;
 }
 
 /**
