@@ -2,10 +2,12 @@
  * clock.c — the system clocks, or a fake one that only tests move.
  */
 #include "core/clock.h"
+#include "core/datetime.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static atomic_bool fake_on;
@@ -53,10 +55,8 @@ void ap_clock_fake_end(void)
 
 void ap_clock_format_utc(int64_t real_ns, char out[32])
 {
-    time_t secs = (time_t)(real_ns / 1000000000);
-    unsigned ms = (unsigned)((real_ns % 1000000000) / 1000000) % 1000u;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03uZ", ms);
+    char buf[AP_TIME_BUF];
+
+    ap_time_format(real_ns, 3, buf); /* 24 characters */
+    memcpy(out, buf, 25);
 }

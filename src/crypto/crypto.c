@@ -233,6 +233,39 @@ char *ap_crypto_token(size_t nbytes)
     return out;
 }
 
+char *ap_crypto_b64url(const void *bin, size_t n)
+{
+    size_t len = sodium_base64_ENCODED_LEN(n, B64URL);
+    char *out = ap_xmalloc(len);
+
+    sodium_bin2base64(out, len, bin, n, B64URL);
+    return out;
+}
+
+void *ap_crypto_b64url_decode(const char *s, size_t n, size_t *outlen)
+{
+    char *text, *out;
+    size_t len = 0;
+
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    text = ap_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        text[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+    out = ap_xmalloc(n * 3 / 4 + 2);
+    /* With b64_end NULL, any other character or non-canonical last bits fail. */
+    if (sodium_base642bin((unsigned char *)out, n * 3 / 4 + 1, text, n, NULL, &len, NULL, B64URL) !=
+        0) {
+        free(text);
+        free(out);
+        return NULL;
+    }
+    free(text);
+    out[len] = '\0';
+    *outlen = len;
+    return out;
+}
+
 char *ap_crypto_token_hex(size_t nbytes)
 {
     unsigned char raw[AP_CRYPTO_TOKEN_MAX];

@@ -125,6 +125,18 @@ char *ap_crypto_token(size_t nbytes);
 /* The same as lowercase hex (2 * nbytes characters). */
 char *ap_crypto_token_hex(size_t nbytes);
 
+/* ---- base64url ----------------------------------------------------------- */
+
+/* n bytes as base64url without padding: a new NUL-terminated string. */
+char *ap_crypto_b64url(const void *bin, size_t n);
+/*
+ * Decodes base64url of s[0..n) into a new buffer (NUL-terminated, for text;
+ * *outlen set). Lenient as peers are: '=' padding may be there or not, and
+ * the standard alphabet's '+' and '/' are read as '-' and '_'. NULL when s
+ * holds anything else.
+ */
+void *ap_crypto_b64url_decode(const char *s, size_t n, size_t *outlen);
+
 /* ---- HMAC, hex, comparison --------------------------------------------- */
 
 /* HMAC-SHA256 of msg (n bytes) under key (keylen bytes, any length). */

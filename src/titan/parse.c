@@ -11,7 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/datetime.h"
 #include "core/mem.h"
+#include "crypto/crypto.h"
 #include "titan/titan_int.h"
 
 /* Copies s into a fixed buffer, truncated; control bytes become spaces. */
@@ -99,48 +101,6 @@ out:
 
 /* ---- JWT claims -------------------------------------------------------- */
 
-static int b64url_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-' || c == '+')
-        return 62;
-    if (c == '_' || c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes base64url (padding optional) of s[0..n) into a malloc'd buffer. */
-static char *b64url_decode(const char *s, size_t n, size_t *outlen)
-{
-    char *out = ap_xmalloc(n * 3 / 4 + 4);
-    uint32_t acc = 0;
-    size_t o = 0, i;
-    int bits = 0, v;
-
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    for (i = 0; i < n; i++) {
-        if ((v = b64url_val((unsigned char)s[i])) < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
-
 static bool claim_tenant(json_t *pl, int64_t *out)
 {
     json_t *v = json_object_get(pl, "tenant");
@@ -211,7 +171,7 @@ enum ap_err ap_titan_jwt_claims(const char *jwt, struct ap_titan_token_info *inf
     if (!jwt || strlen(jwt) > AP_TITAN_MAX_TOKEN || !(p1 = strchr(jwt, '.')) ||
         !(p2 = strchr(p1 + 1, '.')))
         return AP_EPARSE;
-    if (!(raw = b64url_decode(p1 + 1, (size_t)(p2 - p1 - 1), &len)))
+    if (!(raw = ap_crypto_b64url_decode(p1 + 1, (size_t)(p2 - p1 - 1), &len)))
         goto out;
     if (ap_json_parse_body(raw, len, AP_JSON_OBJECT, &pl, NULL) != AP_OK)
         goto out;
@@ -299,106 +259,7 @@ void ap_titan_parse_error_body(int status, const char *body, size_t len, struct 
 
 /* ---- timestamps ---------------------------------------------------------- */
 
-/* Reads exactly n digits. */
-static bool digits(const char **p, int n, int *out)
-{
-    int v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return false;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-/* ".fffffff" (0–7 digits) → ns; an empty fraction is fine. */
-static bool fraction(const char **p, int64_t *ns)
-{
-    int64_t scale = 100000000;
-    int n = 0;
-
-    *ns = 0;
-    if (**p != '.')
-        return true;
-    (*p)++;
-    while (isdigit((unsigned char)**p)) {
-        if (++n > 7)
-            return false;
-        *ns += (**p - '0') * scale;
-        scale /= 10;
-        (*p)++;
-    }
-    return n > 0;
-}
-
-/* "Z", "+HH:MM", "-HH:MM", "+HHMM" or nothing (UTC) → offset seconds east. */
-static bool zone(const char **p, int *off)
-{
-    int sign, hh, mm;
-
-    *off = 0;
-    if (**p == 'Z' || **p == 'z') {
-        (*p)++;
-        return true;
-    }
-    if (**p != '+' && **p != '-')
-        return **p == '\0';
-    sign = **p == '-' ? -1 : 1;
-    (*p)++;
-    if (!digits(p, 2, &hh))
-        return false;
-    if (**p == ':')
-        (*p)++;
-    if (!digits(p, 2, &mm) || hh > 23 || mm > 59)
-        return false;
-    *off = sign * (hh * 3600 + mm * 60);
-    return true;
-}
-
 bool ap_titan_parse_time(const char *s, int64_t *ns)
 {
-    int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
-    int64_t frac = 0, secs;
-    const char *p = s;
-
-    if (!s || !digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d))
-        return false;
-    if (y < 1678 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-        return false;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
-            return false;
-        if (*p == ':' && (p++, !digits(&p, 2, &se)))
-            return false;
-        if (h > 23 || mi > 59 || se > 59 || !fraction(&p, &frac) || !zone(&p, &off))
-            return false;
-    }
-    if (*p != '\0')
-        return false;
-    secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-    *ns = secs * 1000000000LL + frac;
-    return true;
+    return ap_time_parse(s, ns);
 }

@@ -374,6 +374,28 @@ static void test_hmac_rfc4231(void **state)
     assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+static void test_b64url(void **state)
+{
+    size_t n = 0;
+    char *e = ap_crypto_b64url("\xfb\xff\x01", 3);
+    assert_string_equal(e, "-_8B");
+    char *d = ap_crypto_b64url_decode(e, strlen(e), &n);
+    assert_int_equal(n, 3);
+    assert_memory_equal(d, "\xfb\xff\x01", 3);
+    free(d);
+    free(e);
+    /* padding and the standard alphabet are read too; junk is refused */
+    d = ap_crypto_b64url_decode("+/8B", 4, &n);
+    assert_non_null(d);
+    assert_memory_equal(d, "\xfb\xff\x01", 3);
+    free(d);
+    d = ap_crypto_b64url_decode("aGk=", 4, &n);
+    assert_string_equal(d, "hi");
+    free(d);
+    assert_null(ap_crypto_b64url_decode("a*b=", 4, &n));
+    assert_null(ap_crypto_b64url_decode("a", 1, &n));
+}
+
 static void test_equal(void **state)
 {
     (void)state;
@@ -397,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hmac_rfc4231, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_b64url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_equal, setup, teardown),
     };
 

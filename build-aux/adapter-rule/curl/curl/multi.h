@@ -1,0 +1,2 @@
+/* The adapter rule (docs/ARCHITECTURE.md): one room includes each library. */
+#error "<curl/multi.h> belongs to src/httpc alone: include httpc/httpc.h instead"

@@ -1,0 +1,2 @@
+/* The adapter rule (docs/ARCHITECTURE.md): one room includes each library. */
+#error "<unicode/utrans.h> belongs to src/tz alone: include tz/tz.h instead"

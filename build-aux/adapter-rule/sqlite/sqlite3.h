@@ -1,0 +1,2 @@
+/* The adapter rule (docs/ARCHITECTURE.md): one room includes each library. */
+#error "<sqlite3.h> belongs to src/db alone: include db/store.h instead"
