@@ -24,6 +24,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/proc.h"
 #include "crypto/crypto.h"
 #include "sim/sim_int.h"
 
@@ -69,29 +70,13 @@ static void on_signal(int sig)
         ap_http_server_stop(servers[i]);
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 static int usage(FILE *to, int code)
 {
-    struct ap_conf *c = ap_conf_new(options, NOPTIONS, "STSIM_");
-    struct ap_buf b;
-    ap_buf_init(&b, 1 << 16);
-    ap_conf_usage(c, &b);
-    fprintf(to,
-            "usage: stsim [flags]\n\nA ServiceTitan V2 API emulator: auth host, API host, "
-            "tenant-side pages, control API.\n\nflags (each also an env var STSIM_<NAME>):\n%s",
-            b.data ? b.data : "");
-    ap_buf_cleanup(&b);
-    ap_conf_free(c);
-    return code;
+    return ap_conf_print_usage(to, options, NOPTIONS, "STSIM_",
+                               "usage: stsim [flags]\n\nA ServiceTitan V2 API emulator: auth host, "
+                               "API host, tenant-side pages, control API.\n\nflags (each also an "
+                               "env var STSIM_<NAME>):\n",
+                               code);
 }
 
 static enum ap_http_result healthz(struct ap_http_req *req, void *ud)
@@ -250,7 +235,7 @@ static int serve(struct ap_conf *c)
     bool have_secret = false;
     int code = EXIT_FAILURE;
     pthread_t tids[2];
-    install_signals();
+    ap_proc_on_stop(on_signal);
     struct sim *s = make_sim(c);
     build_routers(s, routers);
     if (!fill_sim(s, c, secret, &have_secret))

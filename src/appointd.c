@@ -8,7 +8,8 @@
 
 #include "ap_build.h"
 #include "cli/cli.h"
-#include "core/buf.h"
+#include "core/config.h"
+#include "core/defs.h"
 
 static const struct command {
     const char *name;
@@ -27,28 +28,21 @@ static const struct command {
      "import V1-era accounts from a CSV or JSON-lines FILE (exit 3: some rows skipped)"},
     {"migration-status", ap_cmd_migration_status, "accounts by ServiceTitan connection state"},
 };
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static int usage(FILE *to, int code)
 {
     fprintf(to, "usage: appointd <command> [arguments] [flags]\n\n"
                 "Online booking for home-service contractors, straight into ServiceTitan.\n\n"
                 "commands:\n");
-    for (size_t i = 0; i < NCOMMANDS; i++)
+    for (size_t i = 0; i < AP_COUNTOF(commands); i++)
         fprintf(to, "  %-17s %s\n", commands[i].name, commands[i].help);
     fprintf(to, "  %-17s %s\n  %-17s %s\n", "help", "show this help", "version",
             "print the version");
-    struct ap_conf *c = ap_conf_new(ap_options, ap_noptions, "APPOINTD_");
-    struct ap_buf b;
-    ap_buf_init(&b, 1 << 16);
-    ap_conf_usage(c, &b);
-    fprintf(to,
-            "\nflags (each also an env var APPOINTD_<NAME> and a config-file key <name>;"
-            " commands that print take --json):\n%s",
-            b.data ? b.data : "");
-    ap_buf_cleanup(&b);
-    ap_conf_free(c);
-    return code;
+    return ap_conf_print_usage(
+        to, ap_options, ap_noptions, "APPOINTD_",
+        "\nflags (each also an env var APPOINTD_<NAME> and a config-file key "
+        "<name>; commands that print take --json):\n",
+        code);
 }
 
 int main(int argc, char **argv)
@@ -68,7 +62,7 @@ int main(int argc, char **argv)
         printf("appointd %s\n", AP_VERSION);
         return EXIT_SUCCESS;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++)
+    for (size_t i = 0; i < AP_COUNTOF(commands); i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].run(argc - 2, argv + 2);
     if (cmd[0] == '-')

@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/proc.h"
 #include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "db/store.h"
@@ -36,16 +37,6 @@ static void on_signal(int sig)
     struct ap_http_server *s = atomic_load(&running_server);
     if (s)
         ap_http_server_stop(s);
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 }
 
 static struct ap_metrics *make_metrics(void)
@@ -141,7 +132,7 @@ static int serve(const struct ap_conf *c)
         goto out;
     }
 
-    install_signals();
+    ap_proc_on_stop(on_signal);
     atomic_store(&running_server, server);
     char host[256];
     int port = 0;

@@ -898,3 +898,17 @@ enum ap_err ap_conf_usage(const struct ap_conf *c, struct ap_buf *out)
     }
     return err;
 }
+
+int ap_conf_print_usage(FILE *to, const struct ap_conf_opt *opts, size_t n, const char *env_prefix,
+                        const char *head, int code)
+{
+    struct ap_conf *c = ap_conf_new(opts, n, env_prefix);
+    struct ap_buf b;
+
+    ap_buf_init(&b, 1 << 16);
+    ap_conf_usage(c, &b);
+    fprintf(to, "%s%s", head, b.data ? b.data : "");
+    ap_buf_cleanup(&b);
+    ap_conf_free(c);
+    return code;
+}

@@ -14,6 +14,7 @@
 #define AP_CORE_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -126,5 +127,13 @@ enum ap_err ap_conf_print(const struct ap_conf *c, struct ap_buf *out);
  * --[no-]name. Secrets never show a default.
  */
 enum ap_err ap_conf_usage(const struct ap_conf *c, struct ap_buf *out);
+
+/*
+ * Prints a program's usage to `to`: head (printf-free text), then the flags
+ * of the options table opts[0..n) as ap_conf_usage() writes them for the env
+ * prefix. Returns code, so a main can `return ap_conf_print_usage(...)`.
+ */
+int ap_conf_print_usage(FILE *to, const struct ap_conf_opt *opts, size_t n, const char *env_prefix,
+                        const char *head, int code);
 
 #endif
