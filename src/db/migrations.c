@@ -67,6 +67,37 @@ const struct ap_migration ap_db_migrations[] = {
      ");\n"},
     /* appointd's own staff: may see every account's connection state (the operator page) */
     {3, "users_operator", "ALTER TABLE users ADD COLUMN is_operator INTEGER NOT NULL DEFAULT 0;\n"},
+    /* the ServiceTitan catalog of each account, and the schedulers set up from it */
+    {4, "catalog_schedulers",
+     "CREATE TABLE st_catalog (\n"
+     "  account_id   INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  kind         TEXT NOT NULL,\n" /* business_unit, job_type, ... (catalog.c) */
+     "  st_id        INTEGER NOT NULL,\n"
+     "  name         TEXT NOT NULL,\n"
+     "  active       INTEGER NOT NULL,\n"
+     "  deleted      INTEGER NOT NULL DEFAULT 0,\n" /* no longer returned by ServiceTitan */
+     "  data         TEXT NOT NULL,\n"              /* ServiceTitan's row, JSON */
+     "  refreshed_at TEXT NOT NULL,\n"
+     "  PRIMARY KEY (account_id, kind, st_id)\n"
+     ");\n"
+     "CREATE TABLE st_catalog_state (\n"
+     "  account_id   INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  kind         TEXT NOT NULL,\n"
+     "  refreshed_at TEXT,\n" /* last successful read */
+     "  error        TEXT,\n" /* last failure, NULL after a success */
+     "  PRIMARY KEY (account_id, kind)\n"
+     ");\n"
+     "CREATE TABLE schedulers (\n"
+     "  id         INTEGER PRIMARY KEY,\n"
+     "  account_id INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  key        TEXT NOT NULL UNIQUE,\n" /* public: sits in a website */
+     "  name       TEXT NOT NULL,\n"
+     "  config     TEXT NOT NULL,\n" /* the scheduler JSON, normalised */
+     "  paused     INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  updated_at TEXT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX schedulers_account ON schedulers (account_id);\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);
