@@ -128,6 +128,9 @@ const struct ap_sched_service *ap_sched_service(const struct ap_sched *s, const 
 bool ap_sched_origin_allowed(const struct ap_sched *s, const char *origin);
 /* Whether zip is served (cat needed when the area is ServiceTitan's zones). */
 bool ap_sched_zip_served(const struct ap_sched *s, const struct ap_catalog *cat, const char *zip);
+/* A US ZIP (5 digits, or ZIP+4 reduced to 5) or a Canadian postal code
+ * ("a1a1a1" → "A1A 1A1") into out; false for anything else. */
+bool ap_sched_zip_norm(const char *in, char out[11]);
 /* Whether d is a blackout date. */
 bool ap_sched_blackout(const struct ap_sched *s, struct ap_date d);
 /* The campaign for a booking's attribution (an object of strings; NULL ok):

@@ -263,8 +263,7 @@ static int zip_cmp(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-/* A US ZIP (5 digits, or ZIP+4 reduced to 5) or a Canadian postal code ("A1A 1A1"). */
-static bool zip_norm(const char *in, char out[11])
+bool ap_sched_zip_norm(const char *in, char out[11])
 {
     size_t n = strlen(in);
 
@@ -315,7 +314,7 @@ static enum ap_err read_area(json_t *cfg, struct ap_sched *s, struct ap_json_err
     s->zips = ap_xcalloc(json_array_size(zips), sizeof(*s->zips));
     json_array_foreach (zips, i, v) {
         snprintf(path, sizeof(path), "serviceArea.zips[%zu]", i);
-        if (!json_is_string(v) || !zip_norm(json_string_value(v), s->zips[s->nzips]))
+        if (!json_is_string(v) || !ap_sched_zip_norm(json_string_value(v), s->zips[s->nzips]))
             return bad(e, path,
                        "expected a ZIP code like \"75001\" (or a postal code like "
                        "\"M5V 3L9\")");
@@ -763,7 +762,7 @@ bool ap_sched_zip_served(const struct ap_sched *s, const struct ap_catalog *cat,
 {
     char z[11];
 
-    if (!zip || !zip_norm(zip, z))
+    if (!zip || !ap_sched_zip_norm(zip, z))
         return false;
     if (s->area_zones)
         return ap_catalog_zone_zip(cat, z);
