@@ -98,6 +98,64 @@ const struct ap_migration ap_db_migrations[] = {
      "  updated_at TEXT NOT NULL\n"
      ");\n"
      "CREATE INDEX schedulers_account ON schedulers (account_id);\n"},
+    /* bookings, their ServiceTitan call log, and the widget's idempotency keys */
+    {5, "bookings",
+     "CREATE TABLE bookings (\n"
+     "  id            INTEGER PRIMARY KEY,\n"
+     "  reference     TEXT NOT NULL UNIQUE,\n" /* the homeowner's handle: unguessable */
+     "  account_id    INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  scheduler_id  INTEGER NOT NULL REFERENCES schedulers (id),\n"
+     "  state         TEXT NOT NULL CHECK (state IN ('accepted', 'pushing', 'booked', "
+     "'needs_attention', 'parked', 'canceled')),\n"
+     "  mode          TEXT NOT NULL CHECK (mode IN ('job', 'booking')),\n"
+     "  service_id    TEXT NOT NULL,\n"
+     "  tenant_id     INTEGER NOT NULL,\n"
+     "  business_unit_id INTEGER NOT NULL,\n"
+     "  job_type_id   INTEGER NOT NULL,\n"
+     "  campaign_id   INTEGER NOT NULL,\n"
+     "  window_start  INTEGER NOT NULL,\n" /* UTC ns */
+     "  window_end    INTEGER NOT NULL,\n"
+     "  hold          INTEGER NOT NULL,\n" /* what it takes from its window: seconds (local: 1) */
+     "  request       TEXT NOT NULL,\n"    /* the normalised request, JSON */
+     "  summary       TEXT NOT NULL,\n"
+     "  created_at    TEXT NOT NULL,\n"
+     "  updated_at    TEXT NOT NULL,\n"
+     "  attempts      INTEGER NOT NULL DEFAULT 0,\n"
+     "  next_attempt  INTEGER NOT NULL DEFAULT 0,\n" /* UTC ns */
+     "  lease_until   INTEGER NOT NULL DEFAULT 0,\n"
+     "  lease_owner   TEXT,\n"
+     "  pushed_at     INTEGER,\n" /* UTC ns it reached ServiceTitan */
+     "  st_customer_id INTEGER, st_location_id INTEGER, st_job_id INTEGER,\n"
+     "  st_appointment_id INTEGER, st_booking_id INTEGER,\n"
+     "  last_error    TEXT,\n" /* JSON: title, fields, traceId, status */
+     "  resolved_note TEXT\n"
+     ");\n"
+     "CREATE INDEX bookings_due ON bookings (state, next_attempt);\n"
+     "CREATE INDEX bookings_account ON bookings (account_id, created_at);\n"
+     "CREATE INDEX bookings_window ON bookings (tenant_id, business_unit_id, window_start);\n"
+     "CREATE TABLE booking_calls (\n"
+     "  id          INTEGER PRIMARY KEY,\n"
+     "  booking_id  INTEGER NOT NULL REFERENCES bookings (id),\n"
+     "  at          TEXT NOT NULL,\n"
+     "  method      TEXT NOT NULL,\n"
+     "  path        TEXT NOT NULL,\n"    /* no query: it may hold a phone number */
+     "  status      INTEGER NOT NULL,\n" /* 0: no answer */
+     "  outcome     TEXT NOT NULL,\n"
+     "  trace_id    TEXT,\n"
+     "  title       TEXT,\n"
+     "  fields      TEXT,\n"
+     "  created_ids TEXT,\n"
+     "  duration_ms INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX booking_calls_booking ON booking_calls (booking_id, id);\n"
+     "CREATE TABLE idempotency_keys (\n"
+     "  scheduler_id INTEGER NOT NULL REFERENCES schedulers (id),\n"
+     "  key          TEXT NOT NULL,\n"
+     "  body_hash    TEXT NOT NULL,\n"
+     "  booking_id   INTEGER NOT NULL REFERENCES bookings (id),\n"
+     "  created_at   TEXT NOT NULL,\n"
+     "  PRIMARY KEY (scheduler_id, key)\n"
+     ");\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);
