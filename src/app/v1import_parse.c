@@ -50,15 +50,14 @@ struct lines {
 /* The next physical line without its "\n" or "\r\n"; false at the end. */
 static bool next_line(struct lines *it, const char **line, size_t *len)
 {
-    if (it->p >= it->end)
+    size_t left = (size_t)(it->end - it->p);
+    if (left == 0)
         return false;
-    const char *nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
-    const char *e = nl ? nl : it->end;
+    const char *nl = memchr(it->p, '\n', left);
+    size_t n = nl ? (size_t)(nl - it->p) : left;
     *line = it->p;
-    *len = (size_t)(e - it->p);
-    if (*len > 0 && e[-1] == '\r')
-        (*len)--;
-    it->p = nl ? nl + 1 : it->end;
+    *len = n > 0 && it->p[n - 1] == '\r' ? n - 1 : n;
+    it->p += nl ? n + 1 : n;
     it->no++;
     return true;
 }
