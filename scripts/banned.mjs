@@ -15,11 +15,15 @@
 //
 // Prints every finding as "file:line: name() is banned: reason. Use: ...";
 // exits 1 when there is one.
+//
+// usage: scripts/banned.mjs [--root DIR]
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// --root DIR checks another tree (the tests of this script use it)
+const rootArg = process.argv.indexOf('--root');
+const ROOT = rootArg > 0 ? process.argv[rootArg + 1] : fileURLToPath(new URL('..', import.meta.url));
 const ALLOW_FILE = 'build-aux/check/banned-allow.txt';
 
 const unbounded = 'writes with no bound: a longer input overruns the destination';
@@ -94,7 +98,8 @@ function blankNonCode(src) {
 
 function* cFiles(dir) {
   if (!existsSync(join(ROOT, dir))) return;
-  for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+  const entries = readdirSync(join(ROOT, dir), { withFileTypes: true });
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name !== 'corpus' && e.name !== 'node_modules') yield* cFiles(p);
@@ -163,6 +168,10 @@ for (const [key, count] of allow) {
   }
 }
 
+if (nfiles === 0) {
+  console.log(`no C file found under ${ROOT} (src/ sim/ tests/ bench/): nothing was checked`);
+  process.exit(1);
+}
 if (findings.length) {
   for (const f of findings) console.log(f);
   console.log(`${findings.length} banned use(s). Rewrite them as each line says; a use that is safe and`);
