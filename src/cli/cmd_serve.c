@@ -1,7 +1,8 @@
 /*
- * serve.c — `appointd serve`: wires the store, the key, the api and the
- * HTTP server together, runs until SIGTERM/SIGINT, and takes them down in
- * the reverse order.
+ * cmd_serve.c — `appointd serve`: wires the store (migrated), the master
+ * key, the ServiceTitan client and FMS, the workers, the api, the HTTP server
+ * and the FMS health thread together, runs until SIGTERM/SIGINT, and takes
+ * them down in the reverse order.
  *
  * Start-up order matters for the error a user sees: the data dir lock comes
  * first (so a second server on the same dir says exactly that), then the
