@@ -1,7 +1,7 @@
 /*
  * store.h — the backend-neutral store: connections, prepared statements with
- * typed binds, row cursors, transactions, migrations, health, and the
- * data-dir lock of `appointd serve`.
+ * typed binds, row cursors, transactions, migrations, health, sealed-secret
+ * accounting, and the data-dir lock of `appointd serve`.
  *
  * Today the one backend is SQLite (src/db/sqlite.c, the only code that
  * includes <sqlite3.h>); PostgreSQL comes later behind this same interface.
@@ -28,7 +28,10 @@
  * AP_ECONFLICT, busy/locked → AP_EBUSY, corrupt / not a database →
  * AP_ECORRUPT, disk and I/O failures → AP_EIO, writes on a read connection /
  * read-only files → AP_EPERM, oversize values → AP_ETOOBIG, anything else
- * (bad SQL, wrong number of binds) → AP_EINTERNAL, which is a bug.
+ * (bad SQL, wrong number of binds) → AP_EINTERNAL, which is a bug. Every
+ * failure is also logged once (event=db.query) with a short name of the
+ * statement ("insert.sessions") and the database's reason, never a value;
+ * at error, but at warn for constraint violations, which callers answer.
  *
  * All functions are thread-safe in the sense above: a store may be shared by
  * any number of threads; a connection is used by one thread at a time.
@@ -98,9 +101,16 @@ struct ap_db_conn *ap_store_acquire(struct ap_store *s, bool write);
 void ap_store_release(struct ap_db_conn *c);
 
 /*
- * Health: a real query on a read connection, plus a check that the database
- * file is still the one opened (not deleted, replaced or unreadable).
- * AP_OK, or AP_EUNAVAIL / AP_ECORRUPT / AP_EIO with one line in err.
+ * Health, cheap enough for a route polled every second: is the database
+ * still the one opened (not deleted or replaced), can it be read (a real
+ * query), and can it be written — the outcome of the last write the store
+ * made, refreshed by one small write of the backend's own when nothing was
+ * written for a few seconds (never more often, never waiting for a busy
+ * writer). It opens no file beside the backend's connections. AP_OK, or one
+ * line in err naming the database and the reason: AP_EUNAVAIL (deleted,
+ * replaced, no connection), AP_EIO / AP_EPERM / AP_ECORRUPT (cannot be read
+ * or written, with the system's reason, e.g. "File too large", "No space
+ * left on device").
  */
 enum ap_err ap_store_ping(struct ap_store *s, char *err, size_t errlen);
 
@@ -237,6 +247,29 @@ enum ap_err ap_store_migrate(struct ap_store *s, const struct ap_migration *list
 /* Highest applied migration: 0 for a fresh database, -1 when it cannot be
  * read (the reason goes to the log). */
 int ap_store_schema_version(struct ap_store *s);
+
+/* ---- sealed secrets ---------------------------------------------------- */
+
+/*
+ * A column of appointd's schema holding ap_crypto_seal() output (readable
+ * only with the master key). Every such column is named "*_sealed" and is
+ * listed in ap_db_sealed_cols (src/db/sealed.c); a unit test checks the
+ * migrated schema against the list.
+ */
+struct ap_db_sealed_col {
+    const char *table;
+    const char *column;
+};
+extern const struct ap_db_sealed_col ap_db_sealed_cols[];
+extern const size_t ap_db_nsealed_cols;
+
+/*
+ * Counts the values in s sealed with the master key (non-NULL cells of the
+ * sealed columns), so a missing key is only ever created for a database
+ * that holds none. Needs appointd's schema migrated. On error one line in
+ * err naming the database.
+ */
+enum ap_err ap_store_count_sealed(struct ap_store *s, int64_t *out, char *err, size_t errlen);
 
 /* ---- data-dir lock ----------------------------------------------------- */
 
