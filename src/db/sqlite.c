@@ -6,8 +6,9 @@
  *
  * Every connection runs in WAL mode with a busy timeout, foreign keys on and
  * synchronous=NORMAL (a commit is durable at the next checkpoint or WAL
- * fsync; a power cut can lose the last commits but never corrupts). Read
- * connections set query_only, so a write through one fails loudly.
+ * fsync; a power cut can lose the last commits but never corrupts); the
+ * writer's batches switch to FULL (ap_db_conn_set_durable). Read connections
+ * set query_only, so a write through one fails loudly.
  *
  * Only SQLite opens, reads or closes the database's files once a connection
  * has them open: SQLite's locks are POSIX fcntl locks, and a process loses
@@ -301,4 +302,9 @@ bool ap_db_table_exists(struct ap_db_conn *c, const char *table)
                            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?",
                            &v, 1, &n) == AP_OK &&
            n > 0;
+}
+
+enum ap_err ap_db_conn_set_durable(struct ap_db_conn *c, bool on)
+{
+    return ap_db_exec(c, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, 0);
 }
