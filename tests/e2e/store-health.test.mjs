@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cli, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+import { startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+import { addOwner, login } from './lib/owner.mjs';
 
 const exec = promisify(execFile);
 const OWNER = { email: 'owner@acme.test', password: 'owner-password-1' };
@@ -17,14 +18,6 @@ const OWNER = { email: 'owner@acme.test', password: 'owner-password-1' };
 /** Sets the soft file-size limit of a running process ('unlimited' or bytes). */
 async function fsizeLimit(pid, soft) {
   await exec('prlimit', ['--pid', String(pid), `--fsize=${soft}:`]);
-}
-
-async function login(url) {
-  return getJson(`${url}/api/v1/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(OWNER),
-  });
 }
 
 /** Polls /healthz (bounded: the verdict is cached 1 s, the probe runs every 5 s) until status. */
@@ -50,19 +43,14 @@ test('/healthz answers 503 naming the database while it cannot be written, and r
   const data = await tempDir();
   let srv;
   try {
-    const dd = ['--data-dir', data.dir];
-    let r = await cli(['account', 'create', 'Acme Heating', ...dd]);
-    assert.equal(r.code, 0, r.stderr);
-    r = await cli(['user', 'add', OWNER.email, '--account', 'Acme Heating', '--role', 'owner',
-      '--password-stdin', ...dd], { input: OWNER.password + '\n' });
-    assert.equal(r.code, 0, r.stderr);
+    await addOwner(data.dir, OWNER);
     srv = await startServer({ dataDir: data.dir });
-    assert.equal((await login(srv.url)).status, 200);
+    assert.equal((await login(srv.url, OWNER)).status, 200);
     assert.equal((await getJson(srv.url + '/healthz')).status, 200);
 
     // A real write fails: sign-in cannot store its session.
     await fsizeLimit(srv.pid, 1);
-    const refused = await login(srv.url);
+    const refused = await login(srv.url, OWNER);
     assert.equal(refused.status, 503, refused.text);
     assertNamesTheReason(await healthzBecomes(srv.url, 503), data.dir);
     assert.match(srv.stderr(), /level=error event=db\.query .*stmt=insert\.sessions err=eio/,
@@ -72,14 +60,14 @@ test('/healthz answers 503 naming the database while it cannot be written, and r
     // Writing works again: /healthz recovers (through its probe), and so does sign-in.
     await fsizeLimit(srv.pid, 'unlimited');
     await healthzBecomes(srv.url, 200);
-    assert.equal((await login(srv.url)).status, 200);
+    assert.equal((await login(srv.url, OWNER)).status, 200);
 
     // No traffic but /healthz: the probe alone finds it, and the recovery.
     await fsizeLimit(srv.pid, 1);
     assertNamesTheReason(await healthzBecomes(srv.url, 503), data.dir);
     await fsizeLimit(srv.pid, 'unlimited');
     await healthzBecomes(srv.url, 200);
-    assert.equal((await login(srv.url)).status, 200);
+    assert.equal((await login(srv.url, OWNER)).status, 200);
 
     assertCleanExit(assert, await srv.stop());
     srv = null;

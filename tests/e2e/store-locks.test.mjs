@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { cli, run, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+import { addOwner, login } from './lib/owner.mjs';
 
 const OWNER = { email: 'owner@acme.test', password: 'owner-password-1' };
 
@@ -30,17 +31,6 @@ async function deletedDescriptors(pid) {
   return out;
 }
 
-async function login(url, { email, password }) {
-  const res = await fetch(`${url}/api/v1/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  const body = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return { cookie: (res.headers.get('set-cookie') || '').split(';')[0], csrf: body.csrfToken };
-}
-
 async function staffCanManageIntegrations(url, s) {
   const r = await getJson(`${url}/api/v1/roles`, { headers: { cookie: s.cookie } });
   assert.equal(r.status, 200, `GET /api/v1/roles: ${r.status} ${r.text}`);
@@ -52,11 +42,7 @@ test('writes of the CLI and of the server survive kill -9 after /healthz and a C
   let srv;
   try {
     const dd = ['--data-dir', data.dir];
-    let r = await cli(['account', 'create', 'Acme Heating', ...dd]);
-    assert.equal(r.code, 0, r.stderr);
-    r = await cli(['user', 'add', OWNER.email, '--account', 'Acme Heating', '--role', 'owner',
-      '--password-stdin', ...dd], { input: OWNER.password + '\n' });
-    assert.equal(r.code, 0, r.stderr);
+    await addOwner(data.dir, OWNER);
 
     srv = await startServer({ dataDir: data.dir });
     const h = await getJson(srv.url + '/healthz');
@@ -64,12 +50,13 @@ test('writes of the CLI and of the server survive kill -9 after /healthz and a C
     assert.deepEqual(await deletedDescriptors(srv.pid), [], 'after /healthz');
 
     // A CLI write beside the server (it opens and closes the database).
-    r = await cli(['account', 'create', 'Bolt Plumbing', ...dd]);
+    let r = await cli(['account', 'create', 'Bolt Plumbing', ...dd]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await deletedDescriptors(srv.pid), [], 'after a CLI run');
 
     // Server writes: a session (login) and a role permission change.
     const s = await login(srv.url, OWNER);
+    assert.equal(s.status, 200, s.text);
     assert.equal(await staffCanManageIntegrations(srv.url, s), false);
     const put = await getJson(`${srv.url}/api/v1/roles/staff/permissions`, {
       method: 'PUT',

@@ -25,6 +25,9 @@ int db_fixture_teardown(void **state);
 /* Opens f->data into f->s and applies list; fails the test on error. */
 struct ap_store *db_fixture_open(struct fixture *f, const struct ap_migration *list, size_t n);
 
+/* The same for a child (no cmocka): NULL, or what went wrong. */
+const char *db_fixture_try_open(struct fixture *f, const struct ap_migration *list, size_t n);
+
 /*
  * Runs check(arg) in a forked child and fails the test unless it returns
  * NULL; otherwise the message it returns is the failure. The child must not

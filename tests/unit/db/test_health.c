@@ -154,6 +154,15 @@ static bool set_fsize(rlim_t limit)
     return setrlimit(RLIMIT_FSIZE, &rl) == 0;
 }
 
+/* A child's start: writes past the file-size limit fail (EFBIG) instead of
+ * killing it, the clock is ours, the store is open. NULL or what failed. */
+static const char *child_open(struct fixture *f)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    ap_clock_fake_begin(1000 * AP_NS_PER_S, 1000 * AP_NS_PER_S);
+    return db_fixture_try_open(f, LIST, 1);
+}
+
 /* In a child: a real write fails with EFBIG, ping says so, and recovers
  * after the limit is lifted once a probe (5 s later) succeeds. */
 static const char *unwritable_after_a_failed_write(void *arg)
@@ -161,11 +170,10 @@ static const char *unwritable_after_a_failed_write(void *arg)
     struct fixture *f = arg;
     static char err[512];
 
-    signal(SIGXFSZ, SIG_IGN);
-    ap_clock_fake_begin(1000 * AP_NS_PER_S, 1000 * AP_NS_PER_S);
-    f->s = ap_store_open(f->data, err, sizeof(err));
-    if (f->s == NULL || ap_store_migrate(f->s, LIST, 1, NULL, err, sizeof(err)) != AP_OK)
-        return "open";
+    const char *msg = child_open(f);
+
+    if (msg != NULL)
+        return msg;
     if (insert_t(f->s, "a") != AP_OK || ap_store_ping(f->s, err, sizeof(err)) != AP_OK)
         return "a write before the limit failed";
     if (!set_fsize(1))
@@ -202,11 +210,10 @@ static const char *unwritable_found_by_probe(void *arg)
     struct fixture *f = arg;
     static char err[512];
 
-    signal(SIGXFSZ, SIG_IGN);
-    ap_clock_fake_begin(1000 * AP_NS_PER_S, 1000 * AP_NS_PER_S);
-    f->s = ap_store_open(f->data, err, sizeof(err));
-    if (f->s == NULL || ap_store_migrate(f->s, LIST, 1, NULL, err, sizeof(err)) != AP_OK)
-        return "open";
+    const char *msg = child_open(f);
+
+    if (msg != NULL)
+        return msg;
     if (!set_fsize(1))
         return "setrlimit";
     ap_clock_fake_advance(5 * AP_NS_PER_S);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -476,12 +475,18 @@ static const char *check_unwritable(const char *base)
     return strcmp(err, want) == 0 ? NULL : err;
 }
 
+/* In a child: root ignores permission bits, nobody does not. */
+static const char *unwritable_as_nobody(void *base)
+{
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+        return "cannot become nobody";
+    return check_unwritable(base);
+}
+
 static void test_unwritable_dir(void **state)
 {
     struct fixture *f = *state;
     const char *msg;
-    int status = 0;
-    pid_t pid;
 
     if (geteuid() != 0) {
         msg = check_unwritable(f->dir);
@@ -489,21 +494,8 @@ static void test_unwritable_dir(void **state)
             fail_msg("%s", msg);
         return;
     }
-    /* Root ignores permission bits: run the check as nobody in a child. */
     assert_int_equal(chmod(f->dir, 0777), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (setgid(65534) != 0 || setuid(65534) != 0)
-            _exit(2);
-        msg = check_unwritable(f->dir);
-        if (msg != NULL)
-            fprintf(stderr, "child: %s\n", msg);
-        _exit(msg == NULL ? 0 : 1);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    db_in_child(unwritable_as_nobody, f->dir);
 }
 
 static void test_dir_lock(void **state)

@@ -89,6 +89,15 @@ static struct ap_db_writer *writer(struct ap_store *s, size_t queue_max)
     return w;
 }
 
+/* Submits a[from..to) with seq = index; each must be taken. */
+static void submit_range(struct ap_db_writer *w, struct ins *a, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        a[i].seq = i;
+        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
+    }
+}
+
 static int64_t count_w(struct ap_store *s, const char *where)
 {
     struct ap_db_conn *c = ap_store_acquire(s, false);
@@ -114,10 +123,7 @@ static void test_writes_run_and_complete_in_order(void **state)
     db_fixture_open(f, LIST, 1);
     w = writer(f->s, 0);
     atomic_store(&completions, 0);
-    for (int i = 0; i < N; i++) {
-        a[i].seq = i;
-        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
-    }
+    submit_range(w, a, 0, N);
     ap_db_writer_free(w); /* drains */
     for (int i = 0; i < N; i++) {
         assert_true(a[i].done);
@@ -177,10 +183,7 @@ static void test_one_batch_one_commit(void **state)
     db_fixture_open(f, LIST, 1);
     w = writer(f->s, 0);
     hold = ap_store_acquire(f->s, true);
-    for (int i = 0; i < N; i++) {
-        a[i].seq = i;
-        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
-    }
+    submit_range(w, a, 0, N);
     ap_db_writer_get_stats(w, &st);
     assert_int_equal(st.queued, N);
     ap_store_release(hold);
@@ -221,10 +224,10 @@ static const char *write_and_die(void *arg)
     static char err[256];
     struct ap_db_writer *w;
     struct ins a = {0};
+    const char *msg = db_fixture_try_open(f, LIST, 1);
 
-    f->s = ap_store_open(f->data, err, sizeof(err));
-    if (f->s == NULL || ap_store_migrate(f->s, LIST, 1, NULL, err, sizeof(err)) != AP_OK)
-        return "open";
+    if (msg != NULL)
+        return msg;
     w = ap_db_writer_new(f->s, NULL, err, sizeof(err));
     if (w == NULL)
         return err;
@@ -312,10 +315,7 @@ static void test_a_full_queue_is_busy_at_once(void **state)
     db_fixture_open(f, LIST, 1);
     w = writer(f->s, 8);
     hold = ap_store_acquire(f->s, true);
-    for (int i = 0; i < 8; i++) {
-        a[i].seq = i;
-        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
-    }
+    submit_range(w, a, 0, 8);
     a[8].seq = 8;
     assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[8], on_done), AP_EBUSY);
     assert_int_equal(ap_db_writer_run(w, insert_seq, &a[8]), AP_EBUSY);
@@ -347,10 +347,7 @@ static void test_shutdown_drains_then_refuses(void **state)
     db_fixture_open(f, LIST, 1);
     w = writer(f->s, 64);
     hold = ap_store_acquire(f->s, true);
-    for (int i = 0; i < N; i++) {
-        a[i].seq = i;
-        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
-    }
+    submit_range(w, a, 0, N);
     assert_int_equal(pthread_create(&th, NULL, free_writer, w), 0);
     /* Until the writer is told to stop it still takes writes (no-ops here,
      * busy once the queue is full); then it refuses them. */
@@ -422,8 +419,7 @@ static const char *disk_failure(void *arg)
     struct ins a = {.seq = 1}, b = {.seq = 2};
 
     signal(SIGXFSZ, SIG_IGN);
-    f->s = ap_store_open(f->data, err, sizeof(err));
-    if (f->s == NULL || ap_store_migrate(f->s, LIST, 1, NULL, err, sizeof(err)) != AP_OK)
+    if (db_fixture_try_open(f, LIST, 1) != NULL)
         return "open";
     w = ap_db_writer_new(f->s, NULL, err, sizeof(err));
     if (w == NULL || getrlimit(RLIMIT_FSIZE, &rl) != 0)
