@@ -69,8 +69,14 @@ static void run_one(struct ap_db_conn *c, struct job *j)
         return; /* the whole transaction is gone: run_batch sees it */
     if (j->err == AP_OK)
         j->err = ap_db_exec(c, "RELEASE SAVEPOINT ap_write", NULL, 0);
-    if (j->err != AP_OK && ap_db_exec(c, "ROLLBACK TO SAVEPOINT ap_write", NULL, 0) == AP_OK)
+    if (j->err == AP_OK)
+        return;
+    /* Never commit what a failed write did: if its statements cannot be
+     * undone alone, the whole transaction goes (run_transaction sees it). */
+    if (ap_db_exec(c, "ROLLBACK TO SAVEPOINT ap_write", NULL, 0) == AP_OK)
         ap_db_exec(c, "RELEASE SAVEPOINT ap_write", NULL, 0);
+    else
+        ap_db_rollback(c);
 }
 
 /*
@@ -140,6 +146,7 @@ static size_t take(struct ap_db_writer *w)
     return n;
 }
 
+/* Tells each job of the batch how it ended, in submission order. */
 static void complete(struct ap_db_writer *w, size_t n)
 {
     uint64_t failed = 0;
