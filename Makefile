@@ -2,7 +2,8 @@
 # scripts/. The real build description is meson.build.
 #
 #   make run     build build/, start stsim (demo seed) and appointd on $(LISTEN), data in $(DATA_DIR)
-#   make check   sanitizer build in build-test/, unit + fuzz replay + e2e + format
+#   make check   format, banned functions, cppcheck; sanitizer build in build-test/, unit + fuzz
+#                replay + e2e + browser tests; ends "N passed, N failed, N skipped"
 #   make build   build build/ only
 #   make format  clang-format -i over src/ and tests/
 #   make bench   wrk against appointd and nginx (see bench/RESULTS.md)

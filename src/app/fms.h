@@ -120,6 +120,15 @@ struct ap_fms_health *ap_fms_health_start(struct ap_fms *f, int interval_s);
 /* Stops and joins the thread (waits for a check in progress). NULL ok. */
 void ap_fms_health_stop(struct ap_fms_health *h);
 
+/* What one import did. */
+struct ap_fms_v1_summary {
+    int imported;         /* good rows: changed + unchanged */
+    int changed;          /* rows whose connection row was written */
+    int unchanged;        /* rows already exactly so */
+    int accounts_created; /* accounts that did not exist */
+    int skipped;          /* bad rows and rows refused by the account's state */
+};
+
 /*
  * V1-era import: CSV (header: account,tenant_id,v1_api_key) or JSON lines
  * ({"account","tenantId","v1ApiKey"}). Creates or updates accounts in
@@ -127,7 +136,7 @@ void ap_fms_health_stop(struct ap_fms_health *h);
  * sealed. Bad rows are reported (line number + reason) into report and
  * skipped; good rows import; re-running is idempotent.
  *
- * (v1import.c) The format is JSON lines when the file name ends in .jsonl,
+ * (v1import*.c) The format is JSON lines when the file name ends in .jsonl,
  * .ndjson or .json, CSV when it ends in .csv, else JSON lines when its first
  * non-blank character is '{'. Each good row is applied in its own
  * transaction (an account created for it is created just before), so a
@@ -142,19 +151,10 @@ void ap_fms_health_stop(struct ap_fms_health *h);
  * without a usable header, a storage error when a row could not be
  * written: *report (malloc'd, caller frees; "" when nothing to say) then
  * ends with the reason. Neither the report nor the logs ever hold a V1 key.
- * *imported counts good rows (created, updated or already up to date).
+ * sum counts the rows (imported: created, updated or already up to date).
  */
-enum ap_err ap_fms_import_v1(struct ap_fms *f, const char *path, int *imported, int *skipped,
-                             char **report);
-
-/* What one import did, in detail. */
-struct ap_fms_v1_summary {
-    int imported;         /* good rows: changed + unchanged */
-    int changed;          /* rows whose connection row was written */
-    int unchanged;        /* rows already exactly so */
-    int accounts_created; /* accounts that did not exist */
-    int skipped;          /* bad rows and rows refused by the account's state */
-};
+enum ap_err ap_fms_import_v1_file(struct ap_fms *f, const char *path, struct ap_fms_v1_summary *sum,
+                                  char **report);
 
 /* Limits of an import file. */
 #define AP_FMS_V1_FILE_MAX    ((size_t)16 * 1024 * 1024)
@@ -173,15 +173,11 @@ struct ap_fms_v1_row {
     char v1_key[AP_FMS_V1_KEY_MAX + 1];
 };
 
-/* ap_fms_import_v1() with the detail (sum) instead of the two counts. */
-enum ap_err ap_fms_import_v1_file(struct ap_fms *f, const char *path, struct ap_fms_v1_summary *sum,
-                                  char **report);
-
 struct ap_buf;
 
 /*
  * The import of text[0..n) already in memory (json_lines picks the format):
- * what ap_fms_import_v1() does after reading the file. Report lines are
+ * what ap_fms_import_v1_file() does after reading the file. Report lines are
  * appended to report ("line N: reason\n").
  */
 enum ap_err ap_fms_import_v1_text(struct ap_fms *f, const char *text, size_t n, bool json_lines,
@@ -214,7 +210,7 @@ enum ap_err ap_fms_v1_parse(const char *text, size_t n, bool json_lines,
                             struct ap_fms_v1_row **rows, size_t *nrows, int *bad,
                             struct ap_buf *report);
 
-/* True when path or the content says JSON lines (see ap_fms_import_v1). */
+/* True when path or the content says JSON lines (see ap_fms_import_v1_file). */
 bool ap_fms_v1_is_json_lines(const char *path, const char *text, size_t n);
 
 /*

@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,8 @@ const struct ap_conf_opt ap_options[] = {
     {"max-body", AP_CONF_SIZE, "1m", "largest request body accepted", 1024, 64 << 20},
     {"web-root", AP_CONF_STR, AP_SOURCE_ROOT "/web", "directory of the dashboard and widget files"},
     {"master-key-file", AP_CONF_STR, NULL,
-     "key that encrypts secrets at rest (default: DATA_DIR/master.key, created on first run)"},
+     "key that encrypts secrets at rest (default: DATA_DIR/master.key, created while no "
+     "secret is sealed)"},
     {"shutdown-grace", AP_CONF_INT, "10000",
      "milliseconds in-flight requests get to finish on SIGTERM", 0, 600000},
     {"debug-routes", AP_CONF_BOOL, "false", "serve /debug/* routes (tests and benchmarks only)"},
@@ -74,18 +76,58 @@ struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err,
     return store;
 }
 
-struct ap_crypto_key *ap_open_key(const struct ap_conf *c, char *err, size_t errlen)
+/*
+ * The key is missing: says why no new one is made when store holds values
+ * sealed with it, and how to get it back. AP_OK when one may be made.
+ */
+static enum ap_err key_missing(struct ap_store *store, const char *path, char *err, size_t errlen)
+{
+    int64_t n = 0;
+
+    if (!store) {
+        snprintf(err, errlen, "master key file %s does not exist", path);
+        return AP_ENOTFOUND;
+    }
+    if (ap_store_count_sealed(store, &n, err, errlen) != AP_OK)
+        return AP_EUNAVAIL;
+    if (n == 0)
+        return AP_OK;
+    snprintf(err, errlen,
+             "master key file %s is missing, and database %s holds %lld %s sealed with that key; "
+             "appointd will not make a new key, which would leave %s unreadable. Restore the file "
+             "from a backup of the data dir, or point --master-key-file (APPOINTD_MASTER_KEY_FILE) "
+             "at a copy of it",
+             path, ap_store_path(store), (long long)n, n == 1 ? "secret" : "secrets",
+             n == 1 ? "it" : "them");
+    return AP_ENOTFOUND;
+}
+
+struct ap_crypto_key *ap_open_key(const struct ap_conf *c, struct ap_store *store, char *err,
+                                  size_t errlen)
 {
     const char *path = ap_conf_str(c, "master-key-file");
     char *def = NULL;
     if (!path)
         path = def = ap_xasprintf("%s/master.key", ap_conf_str(c, "data-dir"));
     struct ap_crypto_key *key = NULL;
+    enum ap_err e = AP_EINTERNAL;
     if (ap_crypto_init() != AP_OK) {
         snprintf(err, errlen, "libsodium failed to initialise");
-    } else if (ap_crypto_key_load(path, def != NULL, &key, err, errlen) != AP_OK) {
-        key = NULL;
+        goto out;
     }
+    e = ap_crypto_key_load(path, false, &key, err, errlen);
+    if (e != AP_ENOTFOUND)
+        goto out;
+    /* A new key only at the default path, and only for a database that
+     * holds nothing sealed with the lost one. */
+    e = key_missing(store, path, err, errlen);
+    if (e == AP_OK && def)
+        e = ap_crypto_key_load(path, true, &key, err, errlen);
+    else if (e == AP_OK)
+        e = ap_crypto_key_load(path, false, &key, err, errlen); /* says it is missing */
+out:
+    if (e != AP_OK)
+        key = NULL;
     free(def);
     return key;
 }
@@ -147,6 +189,9 @@ int ap_cli_open(struct ap_cli *cli, int argc, char **argv, unsigned needs)
 {
     char err[512] = "";
     memset(cli, 0, sizeof(*cli));
+    /* A write past the file-size limit (ulimit -f) then fails with EFBIG and
+     * is reported (/healthz, 503s, an error line) instead of killing us. */
+    signal(SIGXFSZ, SIG_IGN);
     argc = strip_json_flag(argc, argv, &cli->json);
     cli->conf = ap_conf_new(ap_options, ap_noptions, "APPOINTD_");
     if (ap_conf_load(cli->conf, argc, argv, environ, cli->pos, 8, &cli->npos, err, sizeof(err))) {
@@ -161,7 +206,7 @@ int ap_cli_open(struct ap_cli *cli, int argc, char **argv, unsigned needs)
     if ((needs & AP_CLI_STORE) &&
         !(cli->store = ap_open_store(cli->conf, &applied, err, sizeof(err))))
         goto fail;
-    if ((needs & AP_CLI_KEY) && !(cli->key = ap_open_key(cli->conf, err, sizeof(err))))
+    if ((needs & AP_CLI_KEY) && !(cli->key = ap_open_key(cli->conf, cli->store, err, sizeof(err))))
         goto fail;
     if ((needs & AP_CLI_TITAN) && !(cli->titan = ap_open_titan(cli->conf, err, sizeof(err))))
         goto fail;

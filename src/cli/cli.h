@@ -25,7 +25,7 @@ extern const size_t ap_noptions;
 
 enum ap_cli_needs {
     AP_CLI_STORE = 1 << 0, /* open the data dir's database, apply migrations */
-    AP_CLI_KEY = 1 << 1,   /* load (or create, at the default path) the master key */
+    AP_CLI_KEY = 1 << 1,   /* load (or create, see ap_open_key) the master key; with STORE */
     AP_CLI_TITAN = 1 << 2, /* the ServiceTitan client (needs st-app-key) */
     AP_CLI_FMS = AP_CLI_STORE | AP_CLI_KEY | AP_CLI_TITAN,
 };
@@ -50,7 +50,12 @@ void ap_cli_close(struct ap_cli *cli);
 
 /* Shared with `serve`: builds pieces from settings. NULL with err set. */
 struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen);
-struct ap_crypto_key *ap_open_key(const struct ap_conf *c, char *err, size_t errlen);
+/* The master key at master-key-file, or DATA_DIR/master.key, which is
+ * created when missing only if store (may be NULL: never) holds no sealed
+ * secret; otherwise the error says which file is missing and how to restore
+ * it. */
+struct ap_crypto_key *ap_open_key(const struct ap_conf *c, struct ap_store *store, char *err,
+                                  size_t errlen);
 struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen);
 /* Fills f from settings (borrowing store, titan, key and the conf's strings). */
 void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store *store,

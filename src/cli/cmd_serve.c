@@ -1,12 +1,14 @@
 /*
- * serve.c — `appointd serve`: wires the store, the key, the api and the
- * HTTP server together, runs until SIGTERM/SIGINT, and takes them down in
- * the reverse order.
+ * cmd_serve.c — `appointd serve`: wires the store (migrated), the master
+ * key, the ServiceTitan client and FMS, the workers, the api, the HTTP server
+ * and the FMS health thread together, runs until SIGTERM/SIGINT, and takes
+ * them down in the reverse order.
  *
  * Start-up order matters for the error a user sees: the data dir lock comes
  * first (so a second server on the same dir says exactly that), then the
  * database (a corrupt file is named), then the master key, then the port.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,6 +57,24 @@ static const char static_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/* True when the data dir lies inside web-root: the database and the master
+ * key would be served as static files (and opening the database from the
+ * HTTP side would drop SQLite's locks in this process). */
+static bool data_dir_served(const struct ap_conf *c, char *err, size_t errlen)
+{
+    char web[PATH_MAX], data[PATH_MAX];
+    if (!realpath(ap_conf_str(c, "web-root"), web) || !realpath(ap_conf_str(c, "data-dir"), data))
+        return false;
+    size_t n = strlen(web);
+    if (strncmp(web, data, n) != 0 || (data[n] != '/' && data[n] != '\0' && n > 1))
+        return false;
+    snprintf(err, errlen,
+             "data dir %s is inside web-root %s, which would serve the database and the master "
+             "key; choose a data dir outside web-root",
+             data, web);
+    return true;
+}
+
 static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_router *r,
                                           struct ap_metrics *m, char *err, size_t errlen)
 {
@@ -98,12 +118,13 @@ static int serve(const struct ap_conf *c)
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
 
-    if (ap_store_lock_dir(dir, &lock_fd, err, sizeof(err)) != AP_OK)
+    if (ap_store_lock_dir(dir, &lock_fd, err, sizeof(err)) != AP_OK ||
+        data_dir_served(c, err, sizeof(err)))
         goto out;
     int applied = 0;
     if (!(store = ap_open_store(c, &applied, err, sizeof(err))))
         goto out;
-    if (!(key = ap_open_key(c, err, sizeof(err))))
+    if (!(key = ap_open_key(c, store, err, sizeof(err))))
         goto out;
     if (ap_conf_str(c, "st-app-key")) {
         if (!(titan = ap_open_titan(c, err, sizeof(err))))

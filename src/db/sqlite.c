@@ -1,14 +1,19 @@
 /*
  * sqlite.c — the SQLite backend of store.h: opening <dir>/appointd.db (or a
- * named file), the write connection and the pool of read connections, and
- * health checks.
- * Statements, cursors and transactions are in sqlite_stmt.c. These two files
- * are the only code that includes <sqlite3.h>.
+ * named file), the write connection and the pool of read connections.
+ * Statements, cursors and transactions are in sqlite_stmt.c, health checks
+ * in sqlite_health.c. These are the only files that include <sqlite3.h>.
  *
  * Every connection runs in WAL mode with a busy timeout, foreign keys on and
  * synchronous=NORMAL (a commit is durable at the next checkpoint or WAL
- * fsync; a power cut can lose the last commits but never corrupts). Read
- * connections set query_only, so a write through one fails loudly.
+ * fsync; a power cut can lose the last commits but never corrupts); the
+ * writer's batches switch to FULL (ap_db_conn_set_durable). Read connections
+ * set query_only, so a write through one fails loudly.
+ *
+ * Only SQLite opens, reads or closes the database's files once a connection
+ * has them open: SQLite's locks are POSIX fcntl locks, and a process loses
+ * all of them on a file when it closes any descriptor of that file. The one
+ * open() here creates a missing file before SQLite has ever opened it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,23 +145,30 @@ static struct ap_store *open_path(char *path, char *err, size_t errlen)
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
+    pthread_mutex_init(&s->wr_mu, NULL);
     /* Create the file ourselves so that it, and the -wal and -shm files that
-     * SQLite gives the same mode, are private whatever the umask. */
+     * SQLite gives the same mode, are private whatever the umask. O_EXCL:
+     * only a file that did not exist, so no connection of this process has
+     * it open and closing this descriptor drops no lock. */
     int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0)
         close(fd);
     s->writer = conn_open(s, true, err, errlen);
-    if (s->writer == NULL || stat(s->path, &st) != 0) {
-        if (s->writer != NULL)
-            snprintf(err, errlen, "database %s vanished while opening: %s", s->path,
-                     strerror(errno));
-        ap_store_close(s);
-        return NULL;
+    if (s->writer == NULL)
+        goto fail;
+    /* The identity ap_store_ping() compares the path with: the stat() of the
+     * path, confirmed by SQLite to be the file it has open. */
+    if (stat(s->path, &st) != 0 || ap_db_conn_file_moved(s->writer)) {
+        snprintf(err, errlen, "database %s was moved or deleted while opening; try again", s->path);
+        goto fail;
     }
     s->dev = st.st_dev;
     s->ino = st.st_ino;
     ap_log_info("db.open", "path=%s backend=sqlite version=%s", s->path, sqlite3_libversion());
     return s;
+fail:
+    ap_store_close(s);
+    return NULL;
 }
 
 struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen)
@@ -205,6 +217,7 @@ void ap_store_close(struct ap_store *s)
     pthread_cond_destroy(&s->pool_cv);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->wr_mu);
     free(s->path);
     free(s);
 }
@@ -280,58 +293,6 @@ void ap_store_release(struct ap_db_conn *c)
     pthread_mutex_unlock(&s->pool_mu);
 }
 
-/* Is s->path still the file we opened, and can we read it? */
-static enum ap_err check_file(struct ap_store *s, char *err, size_t errlen)
-{
-    struct stat st;
-    int fd;
-
-    if (stat(s->path, &st) != 0) {
-        if (errno == ENOENT) {
-            snprintf(err, errlen,
-                     "database %s was deleted while appointd was running; restore it and "
-                     "restart appointd",
-                     s->path);
-            return AP_EUNAVAIL;
-        }
-        snprintf(err, errlen, "database %s cannot be checked: %s", s->path, strerror(errno));
-        return AP_EIO;
-    }
-    if (st.st_dev != s->dev || st.st_ino != s->ino) {
-        snprintf(err, errlen,
-                 "database %s was replaced while appointd was running; restart appointd", s->path);
-        return AP_EUNAVAIL;
-    }
-    fd = open(s->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "database %s is not readable: %s", s->path, strerror(errno));
-        return AP_EUNAVAIL;
-    }
-    close(fd);
-    return AP_OK;
-}
-
-enum ap_err ap_store_ping(struct ap_store *s, char *err, size_t errlen)
-{
-    struct ap_db_conn *c;
-    enum ap_err e;
-    int64_t n = 0;
-
-    e = check_file(s, err, errlen);
-    if (e != AP_OK)
-        return e;
-    c = ap_store_acquire(s, false);
-    if (c == NULL) {
-        snprintf(err, errlen, "database %s cannot be opened for reading (see the log)", s->path);
-        return AP_EUNAVAIL;
-    }
-    e = ap_db_query_int(c, "SELECT count(*) FROM sqlite_schema", NULL, 0, &n);
-    if (e != AP_OK)
-        snprintf(err, errlen, "database %s: %s", s->path, ap_db_errmsg(c));
-    ap_store_release(c);
-    return e;
-}
-
 bool ap_db_table_exists(struct ap_db_conn *c, const char *table)
 {
     struct ap_db_val v = ap_db_text(table);
@@ -341,4 +302,9 @@ bool ap_db_table_exists(struct ap_db_conn *c, const char *table)
                            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?",
                            &v, 1, &n) == AP_OK &&
            n > 0;
+}
+
+enum ap_err ap_db_conn_set_durable(struct ap_db_conn *c, bool on)
+{
+    return ap_db_exec(c, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, 0);
 }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "db/db_int.h"
@@ -27,7 +28,9 @@ struct ap_db_conn {
     struct ap_store *s;
     sqlite3 *db;
     bool write;
-    int ncursors; /* cursors not yet ap_db_done() */
+    bool probing;       /* the health probe's write: a busy file is no failure */
+    int ncursors;       /* cursors not yet ap_db_done() */
+    int64_t tx_changes; /* sqlite3_total_changes64() when the transaction began */
     struct ap_db_stmt *cache[AP_DB_CACHE_BUCKETS];
     size_t ncached;
     char errmsg[512];
@@ -40,6 +43,7 @@ struct ap_db_rows {
     struct ap_db_stmt *cached; /* NULL: st is ours to finalize */
     enum ap_err err;
     bool done;
+    int64_t changes0; /* sqlite3_total_changes64() when it started */
 };
 
 struct ap_store {
@@ -53,7 +57,25 @@ struct ap_store {
     struct ap_db_conn *idle; /* idle read connections */
     int nreaders;            /* read connections open (idle or out) */
     int nreaders_out;        /* read connections acquired */
+    /* The last write on the write connection (a caller's or the health
+     * probe's), for ap_store_ping(): when, and how it ended. */
+    pthread_mutex_t wr_mu;
+    int64_t wr_at_ns; /* monotonic; 0: none yet */
+    enum ap_err wr_err;
+    char wr_msg[256]; /* why it failed, "" when it did not */
 };
+
+/*
+ * Notes how a write on s's write connection ended: err AP_OK when it reached
+ * the database file (msg ignored), else the error of a failure that says the
+ * file cannot be written (disk full, I/O error, read-only) with SQLite's
+ * message. Thread-safe.
+ */
+void ap_db_note_write(struct ap_store *s, enum ap_err err, const char *msg);
+
+/* True when the file at the store's path is no longer the one c has open
+ * (SQLite's own check, SQLITE_FCNTL_HAS_MOVED; it opens nothing). */
+bool ap_db_conn_file_moved(struct ap_db_conn *c);
 
 /* Finalizes every cached statement of c. */
 void ap_db_stmt_cache_clear(struct ap_db_conn *c);

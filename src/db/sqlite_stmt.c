@@ -1,17 +1,26 @@
 /*
  * sqlite_stmt.c — statements on a SQLite connection: the per-connection
  * cache of prepared statements (keyed by SQL text), typed binds, cursors,
- * transactions, and the mapping of SQLite result codes to enum ap_err.
+ * transactions, the mapping of SQLite result codes to enum ap_err, and the
+ * log line of every failed statement.
  *
  * A cached statement is lent to one cursor at a time; a second cursor on the
  * same SQL while the first is open gets a private statement, finalized when
  * it is done. Statements are reset as soon as a cursor is done so that no
  * idle statement pins a read snapshot (which would stall WAL checkpoints).
+ *
+ * Every failure is logged once, where it happens: event=db.query with the
+ * statement's name (ap_db_stmt_name), at error — except constraint
+ * violations, which callers turn into answers ("already exists") and which
+ * are logged at warn. How writes on the write connection end (committed, or
+ * failed because the file cannot be written) is noted for ap_store_ping().
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 #include "db/sqlite_int.h"
 
@@ -46,7 +55,22 @@ static enum ap_err map_rc(int rc)
     }
 }
 
-/* Records a failure of sql on c and returns its enum ap_err. */
+/* One log line for a failed statement: its name, never its values. */
+static void log_failure(const struct ap_db_conn *c, enum ap_err e, const char *sql, const char *msg)
+{
+    char name[AP_DB_STMT_NAME_MAX], q[400];
+
+    enum ap_log_level lvl = e == AP_ECONFLICT             ? AP_LOG_WARN
+                            : e == AP_EBUSY && c->probing ? AP_LOG_DEBUG
+                                                          : AP_LOG_ERROR;
+
+    ap_log_at(lvl, "db.query", "stmt=%s err=%s conn=%s path=%s error=%s",
+              ap_db_stmt_name(sql, name, sizeof(name)), ap_err_str(e), c->write ? "write" : "read",
+              c->s->path, ap_log_quote(msg, q, sizeof(q)));
+}
+
+/* Records a failure of sql on c, logs it (a missing row is no failure) and
+ * returns its enum ap_err. */
 static enum ap_err fail(struct ap_db_conn *c, enum ap_err e, const char *sql, const char *msg)
 {
     snprintf(c->errmsg, sizeof(c->errmsg), "%s (sql: %.80s)", msg, sql);
@@ -54,12 +78,48 @@ static enum ap_err fail(struct ap_db_conn *c, enum ap_err e, const char *sql, co
     for (char *p = c->errmsg; *p != '\0'; p++)
         if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';
+    if (e != AP_ENOTFOUND)
+        log_failure(c, e, sql, msg);
     return e;
+}
+
+/* True for results that say the database file cannot be written. */
+static bool is_disk_failure(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A failure of sql on c with SQLite's result rc; sys_errno is errno right
+ * after the call that failed (SQLite does not always keep it). */
+static enum ap_err fail_os(struct ap_db_conn *c, int rc, const char *sql, int sys_errno)
+{
+    char msg[300];
+    int sys = sqlite3_system_errno(c->db) != 0 ? sqlite3_system_errno(c->db) : sys_errno;
+
+    /* The operating system's reason says what to fix (EFBIG, ENOSPC, EROFS). */
+    if (is_disk_failure(rc) && sys != 0)
+        snprintf(msg, sizeof(msg), "%s (%s)", sqlite3_errmsg(c->db), strerror(sys));
+    else
+        snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(c->db));
+    if (c->write && is_disk_failure(rc))
+        ap_db_note_write(c->s, map_rc(rc), msg);
+    return fail(c, map_rc(rc), sql, msg);
 }
 
 static enum ap_err fail_rc(struct ap_db_conn *c, int rc, const char *sql)
 {
-    return fail(c, map_rc(rc), sql, sqlite3_errmsg(c->db));
+    return fail_os(c, rc, sql, 0);
 }
 
 const char *ap_db_errmsg(const struct ap_db_conn *c)
@@ -223,6 +283,7 @@ static enum ap_err rows_start(struct ap_db_conn *c, const char *sql, const struc
         stmt_put(r);
         return err;
     }
+    r->changes0 = sqlite3_total_changes64(c->db);
     c->ncursors++;
     return AP_OK;
 }
@@ -256,12 +317,16 @@ bool ap_db_next(struct ap_db_rows *r)
 
     if (r->done)
         return false;
+    errno = 0; /* so that a failing write's reason (EFBIG, EIO) can be told */
     rc = sqlite3_step(r->st);
     if (rc == SQLITE_ROW)
         return true;
     r->done = true;
     if (rc != SQLITE_DONE)
-        r->err = fail_rc(r->c, rc, sqlite3_sql(r->st));
+        r->err = fail_os(r->c, rc, sqlite3_sql(r->st), errno);
+    else if (r->c->write && sqlite3_get_autocommit(r->c->db) &&
+             sqlite3_total_changes64(r->c->db) > r->changes0)
+        ap_db_note_write(r->c->s, AP_OK, NULL); /* a statement that committed itself */
     return false;
 }
 
@@ -315,6 +380,8 @@ enum ap_err ap_db_exec_script(struct ap_db_conn *c, const char *sql)
     enum ap_err err = AP_OK;
 
     c->errmsg[0] = '\0';
+    if (rc != SQLITE_OK && c->write && is_disk_failure(rc))
+        ap_db_note_write(c->s, map_rc(rc), msg != NULL ? msg : sqlite3_errstr(rc));
     if (rc != SQLITE_OK)
         err = fail(c, map_rc(rc), sql, msg != NULL ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
@@ -362,6 +429,7 @@ enum ap_err ap_db_begin(struct ap_db_conn *c)
 {
     if (ap_db_in_transaction(c))
         return fail(c, AP_EINTERNAL, "BEGIN", "a transaction is already open");
+    c->tx_changes = sqlite3_total_changes64(c->db);
     return ap_db_exec(c, c->write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0);
 }
 
@@ -373,6 +441,8 @@ enum ap_err ap_db_commit(struct ap_db_conn *c)
      * connection either way. */
     if (err != AP_OK)
         ap_db_rollback(c);
+    else if (c->write && sqlite3_total_changes64(c->db) > c->tx_changes)
+        ap_db_note_write(c->s, AP_OK, NULL);
     return err;
 }
 

@@ -1,7 +1,8 @@
 /*
  * store.h — the backend-neutral store: connections, prepared statements with
- * typed binds, row cursors, transactions, migrations, health, and the
- * data-dir lock of `appointd serve`.
+ * typed binds, row cursors, transactions, migrations, health, sealed-secret
+ * accounting, the writer thread with group commit, and the data-dir lock of
+ * `appointd serve`.
  *
  * Today the one backend is SQLite (src/db/sqlite.c, the only code that
  * includes <sqlite3.h>); PostgreSQL comes later behind this same interface.
@@ -28,7 +29,10 @@
  * AP_ECONFLICT, busy/locked → AP_EBUSY, corrupt / not a database →
  * AP_ECORRUPT, disk and I/O failures → AP_EIO, writes on a read connection /
  * read-only files → AP_EPERM, oversize values → AP_ETOOBIG, anything else
- * (bad SQL, wrong number of binds) → AP_EINTERNAL, which is a bug.
+ * (bad SQL, wrong number of binds) → AP_EINTERNAL, which is a bug. Every
+ * failure is also logged once (event=db.query) with a short name of the
+ * statement ("insert.sessions") and the database's reason, never a value;
+ * at error, but at warn for constraint violations, which callers answer.
  *
  * All functions are thread-safe in the sense above: a store may be shared by
  * any number of threads; a connection is used by one thread at a time.
@@ -98,9 +102,16 @@ struct ap_db_conn *ap_store_acquire(struct ap_store *s, bool write);
 void ap_store_release(struct ap_db_conn *c);
 
 /*
- * Health: a real query on a read connection, plus a check that the database
- * file is still the one opened (not deleted, replaced or unreadable).
- * AP_OK, or AP_EUNAVAIL / AP_ECORRUPT / AP_EIO with one line in err.
+ * Health, cheap enough for a route polled every second: is the database
+ * still the one opened (not deleted or replaced), can it be read (a real
+ * query), and can it be written — the outcome of the last write the store
+ * made, refreshed by one small write of the backend's own when nothing was
+ * written for a few seconds (never more often, never waiting for a busy
+ * writer). It opens no file beside the backend's connections. AP_OK, or one
+ * line in err naming the database and the reason: AP_EUNAVAIL (deleted,
+ * replaced, no connection), AP_EIO / AP_EPERM / AP_ECORRUPT (cannot be read
+ * or written, with the system's reason, e.g. "File too large", "No space
+ * left on device").
  */
 enum ap_err ap_store_ping(struct ap_store *s, char *err, size_t errlen);
 
@@ -237,6 +248,114 @@ enum ap_err ap_store_migrate(struct ap_store *s, const struct ap_migration *list
 /* Highest applied migration: 0 for a fresh database, -1 when it cannot be
  * read (the reason goes to the log). */
 int ap_store_schema_version(struct ap_store *s);
+
+/* ---- sealed secrets ---------------------------------------------------- */
+
+/*
+ * A column of appointd's schema holding ap_crypto_seal() output (readable
+ * only with the master key). Every such column is named "*_sealed" and is
+ * listed in ap_db_sealed_cols (src/db/sealed.c); a unit test checks the
+ * migrated schema against the list.
+ */
+struct ap_db_sealed_col {
+    const char *table;
+    const char *column;
+};
+extern const struct ap_db_sealed_col ap_db_sealed_cols[];
+extern const size_t ap_db_nsealed_cols;
+
+/*
+ * Counts the values in s sealed with the master key (non-NULL cells of the
+ * sealed columns), so a missing key is only ever created for a database
+ * that holds none. Needs appointd's schema migrated. On error one line in
+ * err naming the database.
+ */
+enum ap_err ap_store_count_sealed(struct ap_store *s, int64_t *out, char *err, size_t errlen);
+
+/* ---- the writer: one thread, group commit ------------------------------ */
+
+/*
+ * Writes that must be durable once answered (bookings) go through a writer:
+ * one thread that takes queued writes in batches, runs each batch in one
+ * transaction on the write connection, and commits it durably — it survives
+ * a power cut, not only a crash — before telling the callers. A batch costs
+ * one durable commit however many writes it holds, so concurrent writers
+ * share it (group commit). Writes run in submission order.
+ *
+ * A write is a function run inside the batch's transaction, in a savepoint
+ * of its own: returning AP_OK keeps what it did; returning an error undoes
+ * its own statements only, and the rest of the batch commits. It may read and
+ * write through c (ap_db_errmsg(c) is valid until it returns), but must not
+ * begin, commit or roll back, nor acquire a connection of the store (that
+ * deadlocks). It runs on the writer thread and holds up every other write
+ * while it runs: database work only, never a network call.
+ *
+ * Its completion gets err: the write's own error; else the commit's when the
+ * batch could not be made durable (nothing of the batch is then stored); else
+ * AP_OK once the write is durable. A failure that makes the database undo the
+ * whole transaction (a disk failure) fails every write run in it. Errors are
+ * those of the statements (AP_ECONFLICT, AP_EBUSY, AP_EIO ... as above).
+ * Completions run on the writer thread, in submission order, after the
+ * commit, with no connection held: keep them short (hand the answer on, e.g.
+ * with ap_http_reply()) and never wait for the writer from one.
+ *
+ * Every other write keeps using ap_store_acquire(s, true): the writer takes
+ * that same write connection for each batch, so the two interleave.
+ */
+typedef enum ap_err (*ap_db_write_fn)(struct ap_db_conn *c, void *arg);
+typedef void (*ap_db_write_done_fn)(void *arg, enum ap_err err);
+
+/* Defaults of struct ap_db_writer_opts. */
+#define AP_DB_WRITER_QUEUE_MAX 4096
+#define AP_DB_WRITER_BATCH_MAX 512
+
+struct ap_db_writer_opts {
+    size_t queue_max; /* writes waiting at most; 0: AP_DB_WRITER_QUEUE_MAX */
+    size_t batch_max; /* writes in one transaction at most; 0: AP_DB_WRITER_BATCH_MAX */
+};
+
+struct ap_db_writer_stats {
+    uint64_t writes;  /* completed, whatever their outcome */
+    uint64_t failed;  /* completed with an error */
+    uint64_t batches; /* transactions tried */
+    size_t queued;    /* waiting now */
+};
+
+struct ap_db_writer;
+
+/*
+ * Starts the writer thread of s (one writer per store; s outlives it). opts
+ * may be NULL. Returns the writer (stop it with ap_db_writer_free()), or NULL
+ * with one line in err.
+ */
+struct ap_db_writer *ap_db_writer_new(struct ap_store *s, const struct ap_db_writer_opts *opts,
+                                      char *err, size_t errlen);
+
+/*
+ * Queues the write fn(c, arg) and returns at once. AP_OK: done(arg, err)
+ * runs exactly once (done may be NULL). Otherwise done never runs:
+ * AP_EBUSY when queue_max writes are waiting already (answer "busy, try
+ * again"; the queue never grows past its bound), AP_EUNAVAIL once the writer
+ * is stopping.
+ */
+enum ap_err ap_db_writer_submit(struct ap_db_writer *w, ap_db_write_fn fn, void *arg,
+                                ap_db_write_done_fn done);
+
+/*
+ * Queues fn(c, arg), waits for its completion and returns its err (or
+ * submit's). Blocks: never from an event loop thread, nor from the writer
+ * thread (AP_EINTERNAL).
+ */
+enum ap_err ap_db_writer_run(struct ap_db_writer *w, ap_db_write_fn fn, void *arg);
+
+/* Counters since the writer started. */
+void ap_db_writer_get_stats(struct ap_db_writer *w, struct ap_db_writer_stats *out);
+
+/*
+ * Orderly shutdown: refuses new writes (AP_EUNAVAIL), runs and completes every
+ * write already queued, stops the thread and frees w. NULL ok.
+ */
+void ap_db_writer_free(struct ap_db_writer *w);
 
 /* ---- data-dir lock ----------------------------------------------------- */
 

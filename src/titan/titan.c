@@ -1,9 +1,10 @@
 /*
  * titan.c — the ServiceTitan V2 client (titan.h): environments, the client's
- * lifecycle, the per-thread HTTP client, the call loop with its retries, and
- * the counters. The token cache is in token.c, the rate limiter in
- * limiter.c, backoff and Retry-After in retry.c, the parsers in parse.c and
- * the iterators in pages.c.
+ * lifecycle, the per-thread HTTP client, sleeping and randomness (which
+ * tests replace through hooks) and the counters. One call and its retries
+ * are in call.c, the token cache in token.c, the rate limiter in limiter.c,
+ * backoff and Retry-After in retry.c, the parsers in parse.c and the
+ * iterators in pages.c.
  *
  * One call: get the connection's token (cached), wait for a slot of the
  * tenant's rate limiter, send with ST-App-Key and the bearer token; on a 401

@@ -16,6 +16,7 @@
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
 
+#include "core/datetime.h"
 #include "core/mem.h"
 
 #define TZ_CACHE 8
@@ -135,14 +136,6 @@ bool ap_tz_valid(const char *zone)
     return cal_for(zone) != NULL;
 }
 
-static int days_in_month(int y, int mon)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return mon == 2 && leap ? 29 : dm[mon - 1];
-}
-
 enum ap_err ap_tz_local_to_utc(const char *zone, int y, int mon, int d, int h, int mi, int s,
                                int64_t *utc_ns)
 {
@@ -150,8 +143,8 @@ enum ap_err ap_tz_local_to_utc(const char *zone, int y, int mon, int d, int h, i
     UErrorCode st = U_ZERO_ERROR;
     UDate ms;
 
-    if (y < 1 || y > 9999 || mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon) || h < 0 ||
-        h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+    if (y < AP_TZ_YEAR_MIN || y > AP_TZ_YEAR_MAX || mon < 1 || mon > 12 || d < 1 ||
+        d > ap_days_in_month(y, mon) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
         return AP_EINVAL;
     cal = cal_for(zone);
     if (!cal)

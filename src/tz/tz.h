@@ -41,9 +41,19 @@ struct ap_tz_local {
 bool ap_tz_valid(const char *zone);
 
 /*
+ * Years local_to_utc accepts: every wall time in them is an instant that an
+ * int64 of nanoseconds holds (1677-09-21 .. 2262-04-11), and they are
+ * Gregorian years (ICU's calendar would read years before 1583 as Julian).
+ * The same span as core/datetime.h's parsers.
+ */
+#define AP_TZ_YEAR_MIN 1678
+#define AP_TZ_YEAR_MAX 2261
+
+/*
  * The instant of wall-clock time y-mon-d h:mi:s in zone, into *utc_ns (see
  * the gap/overlap rule above). Fields are not normalised: out-of-range ones
- * (mon 13, d 32, h 24...) are AP_EINVAL, as is an unknown zone.
+ * (mon 13, d 32, h 24, a year outside AP_TZ_YEAR_MIN..MAX...) are AP_EINVAL,
+ * as is an unknown zone.
  */
 enum ap_err ap_tz_local_to_utc(const char *zone, int y, int mon, int d, int h, int mi, int s,
                                int64_t *utc_ns);

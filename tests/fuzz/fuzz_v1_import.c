@@ -1,6 +1,6 @@
 /*
  * fuzz_v1_import.c — libFuzzer target of the V1 import's parsers
- * (src/app/v1import.c): ap_fms_v1_parse() over the input as CSV and as JSON
+ * (src/app/v1import_*.c): ap_fms_v1_parse() over the input as CSV and as JSON
  * lines, and ap_fms_v1_csv_split() over each of its lines.
  *
  * Beyond "does not crash" it checks what the import relies on:

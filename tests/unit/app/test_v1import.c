@@ -1,5 +1,5 @@
 /*
- * test_v1import.c — unit tests of the V1-era import (src/app/v1import.c):
+ * test_v1import.c — unit tests of the V1-era import (src/app/v1import*.c):
  * the CSV splitter on RFC 4180 quoting and its refusals, whole-file parsing
  * of CSV and JSON lines with bad rows reported by line and never quoting a
  * key, format detection, and the import into a real store — accounts
@@ -602,12 +602,12 @@ static void test_migration_status(void **state)
 static void test_import_file_errors(void **state)
 {
     struct fx *x = *state;
-    int imported = -1, skipped = -1;
+    struct ap_fms_v1_summary sum = {.imported = -1};
     char *report = NULL;
-    assert_int_equal(ap_fms_import_v1(&x->f, "/nonexistent/v1.csv", &imported, &skipped, &report),
+    assert_int_equal(ap_fms_import_v1_file(&x->f, "/nonexistent/v1.csv", &sum, &report),
                      AP_ENOTFOUND);
     assert_non_null(strstr(report, "cannot open /nonexistent/v1.csv"));
-    assert_int_equal(imported, 0);
+    assert_int_equal(sum.imported, 0);
     free(report);
 
     char path[128];
@@ -615,9 +615,9 @@ static void test_import_file_errors(void **state)
     FILE *fp = fopen(path, "w");
     fputs("{\"account\":\"File\",\"tenantId\":5,\"v1ApiKey\":\"k\"}\nnope\n", fp);
     fclose(fp);
-    assert_int_equal(ap_fms_import_v1(&x->f, path, &imported, &skipped, &report), AP_OK);
-    assert_int_equal(imported, 1);
-    assert_int_equal(skipped, 1);
+    assert_int_equal(ap_fms_import_v1_file(&x->f, path, &sum, &report), AP_OK);
+    assert_int_equal(sum.imported, 1);
+    assert_int_equal(sum.skipped, 1);
     assert_non_null(strstr(report, "line 2: malformed JSON"));
     free(report);
 }

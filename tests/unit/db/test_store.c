@@ -2,7 +2,8 @@
  * test_store.c — unit tests of src/db through store.h only: opening a data
  * dir, migrations, typed binds and cursors, errors a caller acts on,
  * transactions, readers beside a writer, damaged and unwritable data dirs,
- * health, and the data-dir lock.
+ * and the data-dir lock. Health is in test_health.c, the writer thread in
+ * test_writer.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,18 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "db/store.h"
-
-struct fixture {
-    char dir[64];  /* a fresh temporary dir */
-    char data[96]; /* <dir>/data, not yet created */
-    char db[128];  /* <data>/appointd.db */
-    struct ap_store *s;
-};
+#include "db_fixture.h"
 
 static const struct ap_migration TEST_LIST[] = {
     {1, "one", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, n INTEGER, b BLOB)"},
@@ -39,42 +33,10 @@ static const struct ap_migration TEST_LIST[] = {
     {3, "three", "ALTER TABLE t ADD COLUMN note TEXT"},
 };
 
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    strcpy(f->dir, "/tmp/ap-store-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->data, sizeof(f->data), "%s/data", f->dir);
-    snprintf(f->db, sizeof(f->db), "%s/appointd.db", f->data);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[256];
-
-    ap_store_close(f->s);
-    snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s'; rm -rf '%s'", f->dir, f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
 /* Opens f->data and applies TEST_LIST. */
 static struct ap_store *open_migrated(struct fixture *f)
 {
-    char err[512] = "";
-    int applied = -1;
-
-    f->s = ap_store_open(f->data, err, sizeof(err));
-    if (f->s == NULL)
-        fail_msg("open: %s", err);
-    if (ap_store_migrate(f->s, TEST_LIST, 3, &applied, err, sizeof(err)) != AP_OK)
-        fail_msg("migrate: %s", err);
-    return f->s;
+    return db_fixture_open(f, TEST_LIST, 3);
 }
 
 static void test_open_creates_dir_and_wal_db(void **state)
@@ -513,12 +475,18 @@ static const char *check_unwritable(const char *base)
     return strcmp(err, want) == 0 ? NULL : err;
 }
 
+/* In a child: root ignores permission bits, nobody does not. */
+static const char *unwritable_as_nobody(void *base)
+{
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+        return "cannot become nobody";
+    return check_unwritable(base);
+}
+
 static void test_unwritable_dir(void **state)
 {
     struct fixture *f = *state;
     const char *msg;
-    int status = 0;
-    pid_t pid;
 
     if (geteuid() != 0) {
         msg = check_unwritable(f->dir);
@@ -526,46 +494,8 @@ static void test_unwritable_dir(void **state)
             fail_msg("%s", msg);
         return;
     }
-    /* Root ignores permission bits: run the check as nobody in a child. */
     assert_int_equal(chmod(f->dir, 0777), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (setgid(65534) != 0 || setuid(65534) != 0)
-            _exit(2);
-        msg = check_unwritable(f->dir);
-        if (msg != NULL)
-            fprintf(stderr, "child: %s\n", msg);
-        _exit(msg == NULL ? 0 : 1);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-}
-
-static void test_ping_notices_a_deleted_or_replaced_file(void **state)
-{
-    struct fixture *f = *state;
-    char err[512] = "", moved[160];
-
-    open_migrated(f);
-    assert_int_equal(ap_store_ping(f->s, err, sizeof(err)), AP_OK);
-
-    snprintf(moved, sizeof(moved), "%s.moved", f->db);
-    assert_int_equal(rename(f->db, moved), 0);
-    assert_int_equal(ap_store_ping(f->s, err, sizeof(err)), AP_EUNAVAIL);
-    assert_non_null(strstr(err, f->db));
-    assert_non_null(strstr(err, "deleted"));
-
-    /* Another file in its place. */
-    int fd = open(f->db, O_WRONLY | O_CREAT, 0600);
-    close(fd);
-    assert_int_equal(ap_store_ping(f->s, err, sizeof(err)), AP_EUNAVAIL);
-    assert_non_null(strstr(err, "replaced"));
-
-    assert_int_equal(unlink(f->db), 0);
-    assert_int_equal(rename(moved, f->db), 0);
-    assert_int_equal(ap_store_ping(f->s, err, sizeof(err)), AP_OK);
+    db_in_child(unwritable_as_nobody, f->dir);
 }
 
 static void test_dir_lock(void **state)
@@ -605,7 +535,7 @@ static void test_postgres_url_refused(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_open_creates_dir_and_wal_db),
         T(test_migrate_once_and_refuse_newer),
@@ -620,7 +550,6 @@ int main(void)
         T(test_damaged_pages_fail_at_open),
         T(test_data_dir_under_a_file),
         T(test_unwritable_dir),
-        T(test_ping_notices_a_deleted_or_replaced_file),
         T(test_dir_lock),
         T(test_postgres_url_refused),
     };
