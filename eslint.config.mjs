@@ -1,6 +1,6 @@
 // eslint.config.mjs — the JS linter (`npm run lint`) for the dashboard
 // (web/, browser ES modules) and the Node test suites and benchmarks
-// (tests/**/*.mjs, bench/**/*.mjs). ESLint's recommended rules plus a few
+// (tests/, bench/, scripts/ *.mjs). ESLint's recommended rules plus a few
 // that catch real mistakes; no style rules (formatting is not linted).
 import js from '@eslint/js';
 import globals from 'globals';
@@ -36,7 +36,7 @@ export default [
     },
   },
   {
-    files: ['tests/**/*.mjs', 'bench/**/*.mjs', 'eslint.config.mjs'],
+    files: ['tests/**/*.mjs', 'bench/**/*.mjs', 'scripts/**/*.mjs', 'eslint.config.mjs'],
     languageOptions: { ecmaVersion: 2024, sourceType: 'module', globals: { ...globals.node } },
   },
   {
