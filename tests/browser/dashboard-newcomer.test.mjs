@@ -243,6 +243,7 @@ describe('dashboard: a newcomer’s first ten minutes', () => {
       (await apiFms(context, st)).scopes.every((x) => x.granted === null),
       'granted is not known before a connect',
     );
+    await axeClean('Step 2 with the permissions asked for');
   });
 
   test('Step 1: a Client ID of another tenant — the message is at Step 1; one key press on "Use tenant N" connects', async () => {

@@ -19,7 +19,8 @@ export function scopeTable(id, scopes, withGranted) {
     h('td', { 'data-label': cols[2] }, x.required ? 'Required' : 'Optional'),
     withGranted ? h('td', { 'data-label': cols[3], class: x.granted ? 'granted' : 'not-granted' },
       h('span', { 'aria-hidden': 'true' }, x.granted ? '✓ ' : '✗ '), x.granted ? 'Granted' : 'Not granted') : null);
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Permissions' },
+  const label = withGranted ? 'Permissions and whether ServiceTitan granted them' : 'Permissions appointd asks for';
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label },
     h('table', { id, class: 'stacked scopes-table' },
       h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, scopes.map(row))));
