@@ -3,8 +3,9 @@
 // (docs/api.md), then the confirmation and the connection's status panel.
 //
 // The page is built once from one builder per step (js/fms-steps.js) and the
-// status panel (js/fms-status.js); refresh(status) hands the API's status to
-// each step's refresher, so the state machine (none, tenant_set,
+// status panel (js/fms-status.js); FmsPage holds the behaviour, one method
+// per action, and its refresh(status) hands the API's status to each step's
+// refresher, so the state machine (none, tenant_set,
 // awaiting_app_access, connected, needs_attention, v1_migration_required)
 // is read in one place. While the state is awaiting_app_access the status is
 // polled so Step 2 follows what happens elsewhere.
@@ -83,174 +84,199 @@ function page(ui, act) {
 
 function build(root, ctx, first) {
   document.title = 'FMS Configuration · Integrations · appointd';
-  const ui = makeUi();
-  const { $ } = ui;
-  // wrong_tenant: {tenant: the one the Client ID belongs to (null when not said)}
-  const view = { mismatch: null };
-  let status = first;
-  let busy = false;
-  let pollTimer = 0;
+  const p = new FmsPage(ctx, first);
+  root.append(page(p.ui, p.act));
+  ctx.signal.addEventListener('abort', () => p.poll(false));
+  p.refresh(first, true);
+  return () => p.poll(false);
+}
+
+// The page's state and behaviour: the last status, the busy flag, the poll
+// timer and the view state the API does not hold (view.mismatch: a Client ID
+// of another tenant, {tenant} it belongs to when ServiceTitan said).
+class FmsPage {
+  constructor(ctx, first) {
+    this.ctx = ctx;
+    this.ui = makeUi();
+    this.$ = this.ui.$;
+    this.status = first;
+    this.busy = false;
+    this.pollTimer = 0;
+    this.view = { mismatch: null };
+    // what the step builders wire to their buttons and forms
+    this.act = {};
+    for (const name of ['addToServiceTitan', 'connect', 'useTenant', 'rotate', 'check', 'askDisconnect', 'cancelDisconnect', 'disconnect'])
+      this.act[name] = (...args) => this[name](...args);
+  }
 
   // ---- errors, busy state ----
-  function clearErrors() {
+  clearErrors() {
+    const { $ } = this;
     for (const id of ['fms-error', 'step-1-error', 'step-2-error', 'step-3-error', 'step-4-error', 'rotate-error'])
       showError($[id], '');
     for (const id of ['tenant-id', 'client-id', 'client-secret', 'rotate-secret']) $[id].removeAttribute('aria-invalid');
-    view.mismatch = null;
+    this.view.mismatch = null;
     $['fms-confirmation'].hidden = true;
     $['fms-notice'].hidden = true;
   }
 
   // A Client ID of tenant N while Step 1 says another: Step 1 needs attention,
   // with the one-click fix to focus; the Client ID is right and stays unmarked.
-  function showWrongTenant(e) {
+  showWrongTenant(e) {
     const n = Number(e.detail && e.detail.tokenTenantId);
-    view.mismatch = { tenant: Number.isSafeInteger(n) && n > 0 ? n : null };
-    showError($['step-1-error'], e.message);
-    $['tenant-id'].setAttribute('aria-invalid', 'true');
-    return view.mismatch.tenant ? $['use-tenant'] : $['tenant-id'];
+    this.view.mismatch = { tenant: Number.isSafeInteger(n) && n > 0 ? n : null };
+    showError(this.$['step-1-error'], e.message);
+    this.$['tenant-id'].setAttribute('aria-invalid', 'true');
+    return this.view.mismatch.tenant ? this.$['use-tenant'] : this.$['tenant-id'];
   }
 
   // Shows e at its step; returns the element to focus (its step's input).
-  function showApiError(e, fallbackStep) {
-    if (e.code === 'wrong_tenant') return showWrongTenant(e);
+  showApiError(e, fallbackStep) {
+    if (e.code === 'wrong_tenant') return this.showWrongTenant(e);
     const step = e.step >= 1 && e.step <= 4 ? e.step : FIELD_STEP[e.field] || fallbackStep;
-    const target = $[step ? `step-${step}-error` : 'fms-error'];
+    const target = this.$[step ? `step-${step}-error` : 'fms-error'];
     showError(target, e.message);
-    const input = $[STEP_INPUT[step]];
+    const input = this.$[STEP_INPUT[step]];
     if (input) { input.setAttribute('aria-invalid', 'true'); return input; }
     target.scrollIntoView({ block: 'center' });
     return null;
   }
 
-  function setBusy(on, btn, label) {
-    busy = on;
-    for (const id of BUTTONS) $[id].disabled = on;
+  setBusy(on, btn, label) {
+    this.busy = on;
+    for (const id of BUTTONS) this.$[id].disabled = on;
     if (btn) btn.textContent = label;
   }
 
   // Runs one request-making action: errors cleared first, buttons disabled
   // meanwhile, the page refreshed from the last status afterwards. onError(e)
   // shows the error and returns what to focus (once the buttons are enabled).
-  async function action(btn, busyLabel, fn, onError) {
-    if (busy) return;
-    clearErrors();
+  async action(btn, busyLabel, fn, onError) {
+    if (this.busy) return;
+    this.clearErrors();
     const label = btn.textContent;
     let focus = null;
-    setBusy(true, btn, busyLabel);
+    this.setBusy(true, btn, busyLabel);
     try {
       await fn();
     } catch (e) {
       focus = onError(e);
     } finally {
-      setBusy(false, btn, label);
-      refresh(status);
+      this.setBusy(false, btn, label);
+      this.refresh(this.status);
     }
     if (focus) focus.focus();
   }
 
   // ---- the actions ----
-  const act = {
-    addToServiceTitan: () => action($['add-to-servicetitan'], 'Adding…', async () => {
-      refresh(await ctx.api.put('/fms/tenant', { tenantId: $['tenant-id'].value.trim() }), true);
+  addToServiceTitan() {
+    const { $, ctx } = this;
+    return this.action($['add-to-servicetitan'], 'Adding…', async () => {
+      this.refresh(await ctx.api.put('/fms/tenant', { tenantId: $['tenant-id'].value.trim() }), true);
       const r = await ctx.api.post('/fms/add-to-servicetitan', {});
       if (r.appAccessUrl) window.open(r.appAccessUrl, '_blank', 'noopener');
-      refresh(await ctx.api.get('/fms'), true);
+      this.refresh(await ctx.api.get('/fms'), true);
       $['step-2-title'].focus();
-    }, (e) => showApiError(e, 1)),
+    }, (e) => this.showApiError(e, 1));
+  }
 
-    connect: () => connectWith($['connect'], null),
-    useTenant: (n) => connectWith($['use-tenant'], n),
+  connect() { return this.connectWith(this.$['connect'], null); }
 
-    rotate: () => action($['rotate'], 'Verifying…', async () => {
-      refresh(await ctx.api.post('/fms/rotate-secret', { clientSecret: $['rotate-secret'].value.trim() }), true);
-      $['rotate-secret'].value = '';
-      notice('The new Client Secret works and replaced the old one.');
-    }, (e) => {
-      showError($['rotate-error'], e.message);
-      $['rotate-secret'].setAttribute('aria-invalid', 'true');
-      return $['rotate-secret'];
-    }),
-
-    check: () => action($['check'], 'Checking…', async () => {
-      const s = await ctx.api.post('/fms/check', {});
-      refresh(s, true);
-      notice(s.state === 'connected' ? 'The connection works.' : 'The connection needs attention: see Health below.');
-    }, (e) => showApiError(e, 0)),
-
-    askDisconnect() {
-      $['disconnect-confirm-box'].hidden = false;
-      $['disconnect'].setAttribute('aria-expanded', 'true');
-      $['disconnect-question'].focus();
-    },
-
-    cancelDisconnect() {
-      $['disconnect-confirm-box'].hidden = true;
-      $['disconnect'].setAttribute('aria-expanded', 'false');
-      $['disconnect'].focus();
-    },
-
-    disconnect: () => action($['disconnect-confirm'], 'Disconnecting…', async () => {
-      refresh(await ctx.api.post('/fms/disconnect', {}), true);
-      $['disconnect-confirm-box'].hidden = true;
-      $['disconnect'].setAttribute('aria-expanded', 'false');
-      notice('Disconnected from ServiceTitan. Your Tenant ID is kept; connect again with Steps 3 and 4.');
-    }, (e) => showApiError(e, 0)),
-  };
+  useTenant(n) { return this.connectWith(this.$['use-tenant'], n); }
 
   // Steps 3–4 (and, with tenantId, Step 1's correction in the same call). The
   // fields keep what was typed unless the connect succeeded.
-  function connectWith(btn, tenantId) {
-    return action(btn, 'Connecting…', async () => {
+  connectWith(btn, tenantId) {
+    const { $, ctx } = this;
+    return this.action(btn, 'Connecting…', async () => {
       const body = { clientId: $['client-id'].value.trim(), clientSecret: $['client-secret'].value.trim() };
       if (tenantId) body.tenantId = tenantId;
       const s = await ctx.api.post('/fms/connect', body);
       $['client-id'].value = $['client-secret'].value = '';
       $['client-secret'].type = 'password';
       $['client-secret-show'].setAttribute('aria-pressed', 'false');
-      refresh(s, true);
+      this.refresh(s, true);
       $['fms-confirmation'].hidden = false;
       $['fms-confirmation'].focus();
-    }, (e) => showApiError(e, 4));
+    }, (e) => this.showApiError(e, 4));
   }
 
-  function notice(text) {
-    $['fms-notice'].textContent = text;
-    $['fms-notice'].hidden = false;
-    $['fms-notice'].focus();
+  rotate() {
+    const { $, ctx } = this;
+    return this.action($['rotate'], 'Verifying…', async () => {
+      this.refresh(await ctx.api.post('/fms/rotate-secret', { clientSecret: $['rotate-secret'].value.trim() }), true);
+      $['rotate-secret'].value = '';
+      this.notice('The new Client Secret works and replaced the old one.');
+    }, (e) => {
+      showError($['rotate-error'], e.message);
+      $['rotate-secret'].setAttribute('aria-invalid', 'true');
+      return $['rotate-secret'];
+    });
+  }
+
+  check() {
+    return this.action(this.$['check'], 'Checking…', async () => {
+      const s = await this.ctx.api.post('/fms/check', {});
+      this.refresh(s, true);
+      this.notice(s.state === 'connected' ? 'The connection works.' : 'The connection needs attention: see Health below.');
+    }, (e) => this.showApiError(e, 0));
+  }
+
+  askDisconnect() {
+    this.$['disconnect-confirm-box'].hidden = false;
+    this.$['disconnect'].setAttribute('aria-expanded', 'true');
+    this.$['disconnect-question'].focus();
+  }
+
+  cancelDisconnect() {
+    this.$['disconnect-confirm-box'].hidden = true;
+    this.$['disconnect'].setAttribute('aria-expanded', 'false');
+    this.$['disconnect'].focus();
+  }
+
+  disconnect() {
+    const { $ } = this;
+    return this.action($['disconnect-confirm'], 'Disconnecting…', async () => {
+      this.refresh(await this.ctx.api.post('/fms/disconnect', {}), true);
+      $['disconnect-confirm-box'].hidden = true;
+      $['disconnect'].setAttribute('aria-expanded', 'false');
+      this.notice('Disconnected from ServiceTitan. Your Tenant ID is kept; connect again with Steps 3 and 4.');
+    }, (e) => this.showApiError(e, 0));
+  }
+
+  notice(text) {
+    this.$['fms-notice'].textContent = text;
+    this.$['fms-notice'].hidden = false;
+    this.$['fms-notice'].focus();
   }
 
   // ---- the whole page from a status ----
-  function refresh(s, withInputs) {
-    status = s;
+  refresh(s, withInputs) {
+    const { $, ui } = this;
+    this.status = s;
     const { st, linked } = phase(s);
     const env = s.environmentLabel || '';
     $['fms-environment'].textContent = env ? `ServiceTitan environment: ${env}.` : '';
     $['fms-environment'].hidden = !env;
-    refreshStep1(ui, s, view, withInputs);
+    refreshStep1(ui, s, this.view, withInputs);
     refreshStep2(ui, s, STATE_WORDS);
     refreshSteps34(ui, s);
     $['fms-status'].hidden = !linked;
     $['fms-steps'].classList.toggle('linked', linked); // done steps: headings and the Tenant ID only
     if (linked) refreshStatus(ui, s, STATE_WORDS);
-    poll(st === 'awaiting_app_access');
+    this.poll(st === 'awaiting_app_access');
   }
 
-  function poll(on) {
-    if (on && !pollTimer && !ctx.signal.aborted) pollTimer = setInterval(pollOnce, POLL_MS);
-    else if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = 0; }
+  poll(on) {
+    if (on && !this.pollTimer && !this.ctx.signal.aborted) this.pollTimer = setInterval(() => this.pollOnce(), POLL_MS);
+    else if (!on && this.pollTimer) { clearInterval(this.pollTimer); this.pollTimer = 0; }
   }
 
-  async function pollOnce() {
-    if (busy || document.hidden) return;
+  async pollOnce() {
+    if (this.busy || document.hidden) return;
     try {
-      const s = await ctx.api.get('/fms');
-      if (!ctx.signal.aborted && !busy) refresh(s);
+      const s = await this.ctx.api.get('/fms');
+      if (!this.ctx.signal.aborted && !this.busy) this.refresh(s);
     } catch { /* a failed poll changes nothing; the next one retries */ }
   }
-
-  root.append(page(ui, act));
-  ctx.signal.addEventListener('abort', () => poll(false));
-  refresh(first, true);
-  return () => poll(false);
 }
