@@ -24,6 +24,7 @@ struct call {
     int64_t deadline_ns;
     int tries;      /* attempts that count against max_attempts */
     bool refreshed; /* the one 401 refresh was used */
+    bool got_401;   /* the last attempt's token was refused */
     char *token;    /* the token of the last attempt */
 };
 
@@ -51,20 +52,22 @@ static bool should_retry(struct call *c, const struct ap_titan_error *e, int ra,
     return ap_clock_mono_ns() + *delay <= c->deadline_ns;
 }
 
-/* A 2xx: the body parsed into *out (NULL when empty). */
+/* A 2xx: the body parsed into *out (NULL when empty) by the json adapter
+ * (its limits: size, depth, UTF-8, duplicate keys). */
 static enum ap_err take_body(const struct ap_httpc_resp *r, json_t **out, struct ap_titan_error *e)
 {
-    json_error_t je;
-    json_t *j;
+    struct ap_json_error je;
+    json_t *j = NULL;
+    enum ap_err err;
 
     if (r->body_len == 0 || r->body_len == strspn(r->body, " \t\r\n"))
         return AP_OK;
-    if (!(j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je))) {
+    if ((err = ap_json_parse_body(r->body, r->body_len, AP_JSON_ANY, &j, &je)) != AP_OK) {
         e->stage = AP_TITAN_STAGE_API;
         e->status = (int)r->status;
-        snprintf(e->title, sizeof(e->title), "ServiceTitan answered %ld with malformed JSON",
-                 r->status);
-        return AP_EPARSE;
+        snprintf(e->title, sizeof(e->title), "ServiceTitan answered %ld with unusable JSON: %s",
+                 r->status, je.message);
+        return err == AP_ETOOBIG ? AP_ETOOBIG : AP_EPARSE;
     }
     if (out)
         *out = j;
@@ -114,12 +117,15 @@ static enum ap_err send_once(struct call *c, json_t **out, struct ap_titan_error
 static enum ap_err attempt(struct call *c, json_t **out, struct ap_titan_error *e, int *ra)
 {
     struct ap_titan *t = c->t;
-    char *stale = c->token;
+    /* only a 401 makes a token stale: after a 429, a 5xx or a network error
+     * the same token is used again */
+    char *prev = c->token;
     enum ap_err err;
 
     c->token = NULL;
-    err = ap_titan_token_get(t, c->creds, false, stale, &c->token, e);
-    free(stale);
+    err = ap_titan_token_get(t, c->creds, false, c->got_401 ? prev : NULL, &c->token, e);
+    free(prev);
+    c->got_401 = false;
     if (err != AP_OK) {
         *ra = e->status == 429 && e->retry_after_s > 0 ? e->retry_after_s : -1;
         return err;
@@ -127,8 +133,10 @@ static enum ap_err attempt(struct call *c, json_t **out, struct ap_titan_error *
     err = send_once(c, out, e, ra);
     if (e->status == 429)
         atomic_fetch_add(&t->n_429, 1);
-    if (e->status == 401 && err != AP_OK)
+    if (e->status == 401 && err != AP_OK) {
         atomic_fetch_add(&t->n_401, 1);
+        c->got_401 = true;
+    }
     return err;
 }
 

@@ -48,7 +48,29 @@ static struct {
     int nseen;
     char seen[MAX_SEEN][2048]; /* request line + headers of each request */
     char seen_body[MAX_SEEN][256];
+    /* adversarial mode: the first API call made with each token gets
+     * 429 + Retry-After: 1 (a ServiceTitan that throttles fresh tokens) */
+    bool first_call_429;
+    char tokens[16][64];
+    int ntokens;
 } srv;
+
+/* In first_call_429 mode: whether this request is the first with its token. */
+static bool first_with_token(const char *head)
+{
+    const char *a = strstr(head, "Authorization: Bearer ");
+    char tok[64];
+
+    if (!srv.first_call_429 || !a)
+        return false;
+    snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(a + 22, "\r\n"), a + 22);
+    for (int i = 0; i < srv.ntokens; i++)
+        if (strcmp(srv.tokens[i], tok) == 0)
+            return false;
+    if (srv.ntokens < 16)
+        snprintf(srv.tokens[srv.ntokens++], sizeof(srv.tokens[0]), "%s", tok);
+    return true;
+}
 
 static bool read_req(FILE *in, char *head, size_t hn, char *body, size_t bn)
 {
@@ -92,7 +114,12 @@ static void *serve(void *arg)
         while (read_req(in, head, sizeof(head), body, sizeof(body))) {
             pthread_mutex_lock(&srv.mu);
             struct reply r =
-                srv.next < srv.nscript ? srv.script[srv.next++] : (struct reply){200, NULL, "{}"};
+                first_with_token(head)
+                    ? (struct reply){429, "Retry-After: 1\r\n",
+                                     "{\"title\":\"Rate limit is exceeded. Try again in 1 "
+                                     "seconds.\",\"status\":429}"}
+                : srv.next < srv.nscript ? srv.script[srv.next++]
+                                         : (struct reply){200, NULL, "{}"};
             if (srv.nseen < MAX_SEEN) {
                 snprintf(srv.seen[srv.nseen], sizeof(srv.seen[0]), "%s", head);
                 snprintf(srv.seen_body[srv.nseen], sizeof(srv.seen_body[0]), "%s", body);
@@ -137,7 +164,8 @@ static void server_stop(void)
 static void script(const struct reply *r, int n)
 {
     pthread_mutex_lock(&srv.mu);
-    memcpy(srv.script, r, (size_t)n * sizeof(*r));
+    if (n > 0)
+        memcpy(srv.script, r, (size_t)n * sizeof(*r));
     srv.nscript = n;
     srv.next = 0;
     srv.nseen = 0;
@@ -423,6 +451,33 @@ static void test_network_error(void **state)
     ap_titan_free(t);
 }
 
+/* Issue 8 item 3: a ServiceTitan that answers 429 + Retry-After: 1 to the
+ * first call of every token. A connect-like sequence (a token check, then
+ * several reads) must succeed on one token: a 429 says nothing about the
+ * token, only a 401 makes it stale. */
+static void test_429_keeps_the_token(void **state)
+{
+    struct ap_titan *t = *state;
+    struct ap_titan_error e;
+    struct ap_titan_stats st;
+
+    script(NULL, 0);
+    srv.first_call_429 = true;
+    assert_int_equal(ap_titan_token(t, &creds, true, NULL, &e), AP_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(get(t, NULL, &e), AP_OK);
+        assert_int_equal(e.attempts, i == 0 ? 2 : 1);
+    }
+    assert_int_equal(fetches, 1);
+    assert_int_equal(srv.ntokens, 1);
+    assert_int_equal(srv.nseen, 5); /* one 429, four answers */
+    assert_int_equal(nslept, 1);
+    assert_int_equal(slept[0], 1 * SEC);
+    ap_titan_stats(t, &st);
+    assert_int_equal(st.token_fetches, 1);
+    assert_int_equal(st.http_429, 1);
+}
+
 static bool collect(json_t *row, void *ud)
 {
     json_array_append(ud, row);
@@ -485,6 +540,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_retry_for_client_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_401_refresh_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_429_keeps_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_continues, setup, teardown),
     };

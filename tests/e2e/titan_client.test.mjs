@@ -1,0 +1,131 @@
+// titan_client.test.mjs — the ServiceTitan client (src/titan) against an
+// adversarial ServiceTitan: a small stand-in HTTP server started by this test
+// (an auth host and an API host in one), driven by the load driver
+// tests/titan_load/titan_load.
+//   - a ServiceTitan that answers 429 + Retry-After: 1 to the first call of
+//     every token: a connect-like sequence (a token, then several reads)
+//     succeeds with exactly one token request (issue 8 item 3: a 429 says
+//     nothing about the token; only a 401 makes it stale).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const LOAD_BIN =
+  process.env.TITAN_LOAD_BIN ||
+  (process.env.APPOINTD_BIN
+    ? path.join(path.dirname(process.env.APPOINTD_BIN), 'tests/titan_load/titan_load')
+    : path.join(repoRoot, 'build-test/tests/titan_load/titan_load'));
+const SANITIZER_RE = /ERROR: AddressSanitizer|LeakSanitizer|runtime error:/;
+const SECRET = 'cs2.standin-secret-never-logged';
+
+/**
+ * The stand-in. mode.first429: the first API call made with each token gets
+ * 429 + Retry-After: 1. Counts token requests per client id and records
+ * every API request (tenant, token, status).
+ */
+function startStandin(mode = {}) {
+  const state = { tokenRequests: 0, tokens: new Map(), api: [] };
+  let issued = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const send = (status, obj, headers = {}) => {
+        const text = JSON.stringify(obj);
+        res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+        res.end(text);
+      };
+      if (req.method === 'POST' && req.url === '/connect/token') {
+        state.tokenRequests++;
+        const form = new URLSearchParams(body);
+        if (form.get('client_secret') !== SECRET) return send(401, { error: 'invalid_client' });
+        const token = `tok-${++issued}`;
+        state.tokens.set(token, { clientId: form.get('client_id'), used: 0 });
+        return send(200, { access_token: token, expires_in: 900, token_type: 'Bearer', scope: '' });
+      }
+      const m = /^\/([a-z-]+)\/v2\/tenant\/(\d+)(\/[^?]*)?/.exec(req.url);
+      const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
+      const tok = state.tokens.get(auth);
+      const entry = { tenant: m ? Number(m[2]) : 0, token: auth, time: Date.now(), status: 0 };
+      state.api.push(entry);
+      if (!m) return send((entry.status = 404), { title: 'Not Found', status: 404 });
+      if (!tok || req.headers['st-app-key'] !== 'ak1.standin') {
+        return send((entry.status = 401), { title: 'Unauthorized', status: 401 });
+      }
+      if (mode.first429 && tok.used++ === 0) {
+        entry.status = 429;
+        return send(
+          429,
+          { title: 'Rate limit is exceeded. Try again in 1 seconds.', status: 429 },
+          { 'Retry-After': '1' },
+        );
+      }
+      entry.status = 200;
+      return send(200, { page: 1, pageSize: 10, hasMore: false, data: [{ id: 1 }] });
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const url = `http://127.0.0.1:${server.address().port}`;
+      resolve({ url, state, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+let dir;
+before(async () => {
+  if (!existsSync(LOAD_BIN)) throw new Error(`titan_load not built: ${LOAD_BIN} (or set TITAN_LOAD_BIN)`);
+  dir = await mkdtemp(path.join(tmpdir(), 'titan-client-e2e-'));
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the driver against the stand-in with extra args; resolves its JSON report. */
+async function load(standin, args) {
+  const secretFile = path.join(dir, `secret-${Date.now()}`);
+  await writeFile(secretFile, SECRET, { mode: 0o600 });
+  const argv = ['--auth-url', standin.url, '--api-url', standin.url, '--app-key', 'ak1.standin'];
+  argv.push('--tenant', '1234567', '--client-id', 'cid.standin', '--client-secret-file', secretFile);
+  argv.push('--path', '/settings/business-units', ...args);
+  const child = spawn(LOAD_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 0, `titan_load exited ${code}:\n${err.slice(-3000)}`);
+  assert.doesNotMatch(err, SANITIZER_RE, 'sanitizer report in titan_load stderr');
+  assert.ok(!err.includes(SECRET), 'the client secret must never be logged');
+  assert.ok(!/tok-\d/.test(err), 'tokens must never be logged');
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+describe('a ServiceTitan that answers 429 to the first call of every token', () => {
+  let standin;
+  before(async () => {
+    standin = await startStandin({ first429: true });
+  });
+  after(async () => {
+    if (standin) await standin.close();
+  });
+
+  test('a token and five reads succeed with one token request', { timeout: 60000 }, async (t) => {
+    const report = await load(standin, ['--threads', '1', '--calls', '5']);
+    t.diagnostic(`driver: ${JSON.stringify(report)}`);
+    const statuses = standin.state.api.map((r) => r.status);
+    assert.equal(report.failures, 0, `every call succeeded: ${JSON.stringify(report)}; stand-in saw ${statuses}`);
+    assert.equal(standin.state.tokenRequests, 1, `one token request (stand-in saw ${standin.state.tokenRequests})`);
+    assert.equal(report.token_fetches, 1);
+    assert.deepEqual(statuses, [429, 200, 200, 200, 200, 200], 'one 429, then the same token again');
+    assert.equal(new Set(standin.state.api.map((r) => r.token)).size, 1, 'every call carried the one token');
+  });
+});
