@@ -110,6 +110,7 @@ static enum ap_err token_submit(struct ap_titan *t, const struct ap_titan_creds 
     op->is_token = true;
     op->force = force;
     op->claims = claims;
+    op->repeatable = true; /* a token request may always be sent again */
     op->method = ap_xstrdup("POST");
     op->tdone = done;
     op->ud = ud;

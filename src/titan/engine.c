@@ -399,6 +399,7 @@ void ap_titan_op_token_ready(struct ap_titan_op *op, enum ap_err err,
     if (err != AP_OK) {
         op->e = *e;
         op->e.attempts = attempts;
+        op->e.sent = false; /* the call's own request never left: a token request is no harm */
         ra = e->status == 429 && e->retry_after_s > 0 ? e->retry_after_s : -1;
         failed(op, err, ra);
     } else if (op->is_token) {

@@ -83,6 +83,10 @@ static struct si_reply token_reply(char *buf, size_t n)
         pthread_cond_wait(&si.cv, &si.mu);
     }
     si.token_waiting = false;
+    if (si.token_drops > 0) {
+        si.token_drops--;
+        return (struct si_reply){.drop = true};
+    }
     if (si.token_reply.status)
         return si.token_reply;
     snprintf(buf, n, "{\"access_token\":\"tok-%d\",\"expires_in\":900,\"token_type\":\"Bearer\"}",

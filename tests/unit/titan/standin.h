@@ -52,6 +52,7 @@ struct standin {
     bool token_gate, token_open; /* hold token answers until the gate opens */
     bool token_waiting;          /* a token request waits at the gate */
     struct si_reply token_reply; /* status 0: issue "tok-N" */
+    int token_drops;             /* drop this many token requests first */
 };
 
 extern struct standin si;

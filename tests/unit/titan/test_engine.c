@@ -302,6 +302,24 @@ static void test_apply_then_drop(void **state)
     ap_titan_free(t);
 }
 
+/* The token request is dropped: a POST waiting for the token is retried
+ * (its own request never left), and reaches the stand-in once. */
+static void test_post_retried_after_token_drop(void **state)
+{
+    struct ap_titan *t = client(0, NULL);
+    struct result r;
+    struct ap_titan_req post = {"POST", "crm", "/customers", NULL, NULL};
+
+    si.token_drops = 1;
+    submit(t, &creds, &post, NULL, &r);
+    wait_done(1);
+    assert_int_equal(r.err, AP_OK);
+    assert_int_equal(r.e.attempts, 2);
+    assert_int_equal(si_token_requests(), 2);
+    assert_int_equal(si_seen(), 1);
+    ap_titan_free(t);
+}
+
 /* An answer slower than the caller's deadline: AP_ETIMEOUT when the deadline
  * passes, the request counted as sent (it may have been applied). */
 static void test_slow_answer_past_deadline(void **state)
@@ -582,6 +600,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_401_burst_one_refresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_token_per_tenant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_then_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_retried_after_token_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_answer_past_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_past_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_5xx_then_success, setup, teardown),
