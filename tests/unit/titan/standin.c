@@ -110,6 +110,8 @@ static struct si_reply api_reply(const char *head, const char *body)
     pthread_cond_broadcast(&si.cv);
     if (first_with_token(head))
         return throttled;
+    if (si.reject_token && strstr(head, si.reject_token))
+        return (struct si_reply){401, NULL, "{\"title\":\"Unauthorized\"}", 0, false};
     if (si.next < si.nscript)
         r = si.script[si.next++];
     return r;

@@ -7,7 +7,8 @@
  * connection closed without an answer. POST /connect/token issues "tok-N"
  * (expires_in 900) unless a token reply is scripted; it can be held at a gate
  * until the test opens it. Adversarial modes: first_call_429 answers 429 +
- * Retry-After: 1 to the first API call of every token.
+ * Retry-After: 1 to the first API call of every token; reject_token answers
+ * 401 to every call made with that token.
  *
  * What it saw is kept for the test: each API request's head and body, the
  * token requests, the connections.
@@ -45,7 +46,8 @@ struct standin {
     char seen[SI_MAX_SEEN][2048];     /* request line + headers */
     char seen_body[SI_MAX_SEEN][256]; /* body */
     bool first_call_429;
-    char tokens[32][64]; /* tokens seen on API calls (first_call_429) */
+    const char *reject_token; /* API calls with this token get 401 */
+    char tokens[32][64];      /* tokens seen on API calls (first_call_429) */
     int ntokens;
     /* auth host */
     int token_requests;
