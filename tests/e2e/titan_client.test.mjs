@@ -5,7 +5,12 @@
 //   - a ServiceTitan that answers 429 + Retry-After: 1 to the first call of
 //     every token: a connect-like sequence (a token, then several reads)
 //     succeeds with exactly one token request (issue 8 item 3: a 429 says
-//     nothing about the token; only a 401 makes it stale).
+//     nothing about the token; only a 401 makes it stale);
+//   - twenty tenants called at once from one submitting thread on the async
+//     engine, each held under its own rate limit: the stand-in counts
+//     requests per tenant per second (never over the limit, no 429), every
+//     second of the run serves (nearly) all twenty tenants — they ran side
+//     by side, not one after another — and one token per tenant.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -31,7 +36,7 @@ const SECRET = 'cs2.standin-secret-never-logged';
  * every API request (tenant, token, status).
  */
 function startStandin(mode = {}) {
-  const state = { tokenRequests: 0, tokens: new Map(), api: [] };
+  const state = { tokenRequests: 0, tokens: new Map(), api: [], perSecond: new Map() };
   let issued = 0;
   const server = http.createServer((req, res) => {
     let body = '';
@@ -48,18 +53,21 @@ function startStandin(mode = {}) {
         const form = new URLSearchParams(body);
         if (form.get('client_secret') !== SECRET) return send(401, { error: 'invalid_client' });
         const token = `tok-${++issued}`;
-        state.tokens.set(token, { clientId: form.get('client_id'), used: 0 });
+        const tenant = Number((/^cid\.t(\d+)$/.exec(form.get('client_id') || '') || [])[1] || 1234567);
+        state.tokens.set(token, { clientId: form.get('client_id'), tenant, used: 0 });
         return send(200, { access_token: token, expires_in: 900, token_type: 'Bearer', scope: '' });
       }
       const m = /^\/([a-z-]+)\/v2\/tenant\/(\d+)(\/[^?]*)?/.exec(req.url);
       const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
       const tok = state.tokens.get(auth);
-      const entry = { tenant: m ? Number(m[2]) : 0, token: auth, time: Date.now(), status: 0 };
+      const now = Date.now();
+      const entry = { tenant: m ? Number(m[2]) : 0, token: auth, time: now, status: 0 };
       state.api.push(entry);
       if (!m) return send((entry.status = 404), { title: 'Not Found', status: 404 });
       if (!tok || req.headers['st-app-key'] !== 'ak1.standin') {
         return send((entry.status = 401), { title: 'Unauthorized', status: 401 });
       }
+      if (tok.tenant !== entry.tenant) return send((entry.status = 403), { title: 'Forbidden', status: 403 });
       if (mode.first429 && tok.used++ === 0) {
         entry.status = 429;
         return send(
@@ -67,6 +75,16 @@ function startStandin(mode = {}) {
           { title: 'Rate limit is exceeded. Try again in 1 seconds.', status: 429 },
           { 'Retry-After': '1' },
         );
+      }
+      if (mode.limit) {
+        // requests of this tenant in this calendar second, the refused ones too
+        const key = `${entry.tenant}@${Math.floor(now / 1000)}`;
+        const n = (state.perSecond.get(key) || 0) + 1;
+        state.perSecond.set(key, n);
+        if (n > mode.limit) {
+          entry.status = 429;
+          return send(429, { title: 'Rate limit is exceeded. Try again in 1 seconds.', status: 429 }, { 'Retry-After': '1' });
+        }
       }
       entry.status = 200;
       return send(200, { page: 1, pageSize: 10, hasMore: false, data: [{ id: 1 }] });
@@ -90,11 +108,17 @@ after(async () => {
 });
 
 /** Runs the driver against the stand-in with extra args; resolves its JSON report. */
-async function load(standin, args) {
-  const secretFile = path.join(dir, `secret-${Date.now()}`);
-  await writeFile(secretFile, SECRET, { mode: 0o600 });
+async function load(standin, args, tenants = null) {
   const argv = ['--auth-url', standin.url, '--api-url', standin.url, '--app-key', 'ak1.standin'];
-  argv.push('--tenant', '1234567', '--client-id', 'cid.standin', '--client-secret-file', secretFile);
+  if (tenants) {
+    const file = path.join(dir, `tenants-${Date.now()}`);
+    await writeFile(file, tenants.map((t) => `${t} cid.t${t} ${SECRET}\n`).join(''), { mode: 0o600 });
+    argv.push('--tenants-file', file);
+  } else {
+    const secretFile = path.join(dir, `secret-${Date.now()}`);
+    await writeFile(secretFile, SECRET, { mode: 0o600 });
+    argv.push('--tenant', '1234567', '--client-id', 'cid.standin', '--client-secret-file', secretFile);
+  }
   argv.push('--path', '/settings/business-units', ...args);
   const child = spawn(LOAD_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -127,5 +151,51 @@ describe('a ServiceTitan that answers 429 to the first call of every token', () 
     assert.equal(report.token_fetches, 1);
     assert.deepEqual(statuses, [429, 200, 200, 200, 200, 200], 'one 429, then the same token again');
     assert.equal(new Set(standin.state.api.map((r) => r.token)).size, 1, 'every call carried the one token');
+  });
+});
+
+describe('twenty tenants at once, each under its own rate limit', () => {
+  const LIMIT = 25; // the stand-in's limit per tenant per second
+  const RATE = 20; // the client's limit per tenant: at most 20 + a burst of 2 in any second
+  const CALLS = 40;
+  const tenants = Array.from({ length: 20 }, (_, i) => 5000001 + i);
+  let standin;
+  before(async () => {
+    standin = await startStandin({ limit: LIMIT });
+  });
+  after(async () => {
+    if (standin) await standin.close();
+  });
+
+  test('one submitting thread, 20 tenants × 40 calls: never over a limit, side by side', { timeout: 120000 }, async (t) => {
+    const report = await load(standin, ['--async', '400', '--calls', String(CALLS), '--rate-limit', String(RATE)], tenants);
+    t.diagnostic(`driver: ${JSON.stringify(report)}`);
+    assert.equal(report.mode, 'async');
+    assert.equal(report.calls, tenants.length * CALLS);
+    assert.equal(report.failures, 0, `every call succeeded: ${JSON.stringify(report)}`);
+    assert.equal(report.per_tenant_min, CALLS);
+    assert.equal(report.per_tenant_max, CALLS);
+    assert.equal(standin.state.tokenRequests, tenants.length, 'one token per tenant');
+
+    const api = standin.state.api;
+    assert.equal(api.length, tenants.length * CALLS, 'no call was sent twice');
+    assert.equal(api.filter((r) => r.status === 429).length, 0, 'the stand-in never had to say 429');
+    const worst = Math.max(...standin.state.perSecond.values());
+    t.diagnostic(`busiest tenant-second: ${worst} requests (client limit ${RATE}/s + a burst of 2)`);
+    assert.ok(worst <= LIMIT, `a tenant sent ${worst} requests in one second (limit ${LIMIT})`);
+
+    // side by side: the seconds that carried the bulk of the run each served nearly every tenant
+    const bySecond = new Map();
+    for (const r of api) {
+      const s = Math.floor(r.time / 1000);
+      if (!bySecond.has(s)) bySecond.set(s, { n: 0, tenants: new Set() });
+      bySecond.get(s).n++;
+      bySecond.get(s).tenants.add(r.tenant);
+    }
+    const busy = [...bySecond.values()].filter((b) => b.n >= 100);
+    t.diagnostic(`per second: ${[...bySecond.values()].map((b) => `${b.n} req/${b.tenants.size} tenants`).join(', ')}`);
+    assert.ok(busy.length >= 1, 'the run had busy seconds');
+    assert.ok(busy.reduce((a, b) => a + b.n, 0) >= api.length * 0.6, 'most requests fell in busy seconds');
+    for (const b of busy) assert.ok(b.tenants.size >= 18, `a busy second served only ${b.tenants.size} tenants`);
   });
 });
