@@ -88,7 +88,7 @@ static void set_defaults(struct ap_titan_config *c)
     if (c->token_margin_s <= 0)
         c->token_margin_s = 60;
     if (c->max_connections <= 0)
-        c->max_connections = 256;
+        c->max_connections = 512;
 }
 
 static bool check_config(const struct ap_titan_config *cfg, char *err, size_t errlen)

@@ -73,8 +73,8 @@ struct ap_titan_config {
     int retry_budget_ms;    /* a call's deadline when the caller sets none; default 60000 */
     int token_margin_s;     /* refresh this long before expiry; default 60. Tokens living less
                                than twice the margin are used to their end (a 401 refreshes). */
-    int max_connections;    /* open connections per host; default 256 (HTTP/1.1: one per
-                               request in flight) */
+    int max_connections;    /* open connections per host; default 512 (HTTP/1.1: one per
+                               request in flight; HTTP/2 shares connections) */
 };
 
 /* Parses "production" | "integration" | "custom". */

@@ -16,7 +16,7 @@
  *              (--tenant T --client-id C --client-secret-file F | --tenants-file F)
  *              [--threads 20 | --async W] [--seconds 60 | --calls N]
  *              [--path /settings/business-units] [--query pageSize=10]
- *              [--rate-limit R] [--deadline-ms D]
+ *              [--rate-limit R] [--deadline-ms D] [--max-connections N]
  *
  *   {"mode":…, "tenants":…, "calls":…, "failures":…, "failures_401":…,
  *    "token_fetches":…, "http_429_seen_by_callers":…, "http_401":…,
@@ -44,7 +44,7 @@ struct opts {
     const char *auth_url, *api_url, *app_key, *client_id, *secret_file, *tenants_file, *path,
         *query;
     long long tenant;
-    int threads, seconds, calls, window, deadline_ms;
+    int threads, seconds, calls, window, deadline_ms, max_connections;
     double rate_limit;
 };
 
@@ -80,7 +80,7 @@ static void usage(void)
     fprintf(stderr, "usage: titan_load --auth-url U --api-url U --app-key K (--tenant T "
                     "--client-id C --client-secret-file F | --tenants-file F) [--threads N | "
                     "--async W] [--seconds S | --calls N] [--path /module/rest] [--query Q] "
-                    "[--rate-limit R] [--deadline-ms D]\n");
+                    "[--rate-limit R] [--deadline-ms D] [--max-connections N]\n");
     exit(2);
 }
 
@@ -116,6 +116,8 @@ static void set_opt(struct opts *o, const char *a, const char *v)
         o->rate_limit = atof(v);
     else if (!strcmp(a, "--deadline-ms"))
         o->deadline_ms = atoi(v);
+    else if (!strcmp(a, "--max-connections"))
+        o->max_connections = atoi(v);
     else
         usage();
 }
@@ -345,6 +347,7 @@ int main(int argc, char **argv)
     cfg.api_url = r.o.api_url;
     cfg.app_key = r.o.app_key;
     cfg.rate_limit = r.o.rate_limit;
+    cfg.max_connections = r.o.max_connections;
     if (r.o.deadline_ms > 0)
         cfg.retry_budget_ms = r.o.deadline_ms;
     if (!(r.t = ap_titan_new(&cfg, err, sizeof(err)))) {
