@@ -13,21 +13,13 @@
 //     by side, not one after another — and one token per tenant.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LOAD_BIN, runLoad } from './lib/titan_load.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const LOAD_BIN =
-  process.env.TITAN_LOAD_BIN ||
-  (process.env.APPOINTD_BIN
-    ? path.join(path.dirname(process.env.APPOINTD_BIN), 'tests/titan_load/titan_load')
-    : path.join(repoRoot, 'build-test/tests/titan_load/titan_load'));
-const SANITIZER_RE = /ERROR: AddressSanitizer|LeakSanitizer|runtime error:/;
 const SECRET = 'cs2.standin-secret-never-logged';
 
 /**
@@ -120,17 +112,11 @@ async function load(standin, args, tenants = null) {
     argv.push('--tenant', '1234567', '--client-id', 'cid.standin', '--client-secret-file', secretFile);
   }
   argv.push('--path', '/settings/business-units', ...args);
-  const child = spawn(LOAD_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 0, `titan_load exited ${code}:\n${err.slice(-3000)}`);
-  assert.doesNotMatch(err, SANITIZER_RE, 'sanitizer report in titan_load stderr');
-  assert.ok(!err.includes(SECRET), 'the client secret must never be logged');
-  assert.ok(!/tok-\d/.test(err), 'tokens must never be logged');
-  return JSON.parse(out.trim().split('\n').pop());
+  const issued = [...standin.state.tokens.keys()];
+  const { report, stderr } = await runLoad(argv, [SECRET]);
+  const tokens = [...standin.state.tokens.keys()].filter((k) => !issued.includes(k));
+  for (const tok of tokens) assert.ok(!stderr.includes(tok), 'tokens must never be logged');
+  return report;
 }
 
 describe('a ServiceTitan that answers 429 to the first call of every token', () => {
