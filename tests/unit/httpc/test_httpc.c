@@ -243,11 +243,7 @@ int main(void)
         cmocka_unit_test(test_bad_url),
         cmocka_unit_test(test_form_encoding),
     };
-    const char *proxies[] = {"http_proxy", "https_proxy", "all_proxy", "HTTPS_PROXY", "ALL_PROXY"};
-
-    /* the in-test server is local: a proxy from the environment must not interfere */
-    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
-        unsetenv(proxies[i]);
+    no_proxy_env();
     assert_int_equal(ap_httpc_global_init(), AP_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -537,9 +537,6 @@ int main(void)
                                         server_stop),
         cmocka_unit_test(test_refusals_run_no_callback),
     };
-    const char *proxies[] = {"http_proxy", "https_proxy", "all_proxy", "HTTPS_PROXY", "ALL_PROXY"};
-
-    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
-        unsetenv(proxies[i]);
+    no_proxy_env();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

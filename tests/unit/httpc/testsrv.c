@@ -211,3 +211,11 @@ int server_conns(void)
     pthread_mutex_unlock(&srv.mu);
     return n;
 }
+
+void no_proxy_env(void)
+{
+    const char *proxies[] = {"http_proxy", "https_proxy", "all_proxy", "HTTPS_PROXY", "ALL_PROXY"};
+
+    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+        unsetenv(proxies[i]);
+}

@@ -44,6 +44,8 @@ int listen_any(int *port);
 char *url(const char *path);
 /* True when the last request's head has exactly this line. */
 bool saw_line(const char *line);
+/* Unsets the proxy variables: the in-test server is local, a proxy must not interfere. */
+void no_proxy_env(void);
 /* Requests (or connections) seen so far, read under the server's lock. */
 int server_requests(void);
 int server_conns(void);

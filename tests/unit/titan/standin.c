@@ -293,3 +293,11 @@ const char *si_url(void)
     snprintf(buf, sizeof(buf), "http://127.0.0.1:%d", si.port);
     return buf;
 }
+
+void si_no_proxy_env(void)
+{
+    const char *proxies[] = {"http_proxy", "https_proxy", "all_proxy", "HTTPS_PROXY", "ALL_PROXY"};
+
+    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+        unsetenv(proxies[i]);
+}

@@ -72,6 +72,8 @@ void si_wait_token_gate(void);
 void si_open_token_gate(void);
 /* Waits until at least n API requests arrived (a hang guard fails the test). */
 void si_wait_seen(int n);
+/* Unsets the proxy variables: the stand-in is local, a proxy must not interfere. */
+void si_no_proxy_env(void);
 /* "http://127.0.0.1:PORT" */
 const char *si_url(void);
 

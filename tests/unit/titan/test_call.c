@@ -407,5 +407,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_each_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_continues, setup, teardown),
     };
+    si_no_proxy_env();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

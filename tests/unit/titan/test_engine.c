@@ -609,9 +609,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocking_on_engine_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outcome_counters, setup, teardown),
     };
-    const char *proxies[] = {"http_proxy", "https_proxy", "all_proxy", "HTTPS_PROXY", "ALL_PROXY"};
-
-    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
-        unsetenv(proxies[i]);
+    si_no_proxy_env();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
