@@ -4,7 +4,10 @@
  * ap_titan_call_sync, ap_titan_token): submit, then wait on a condition
  * variable for the callback. Everything a call needs is copied here, on the
  * caller's thread, so the caller's memory is free once the submit returns;
- * the engine (engine.c) owns the op from then on.
+ * the engine (engine.c) owns the op from then on. A blocking call's answer is
+ * parsed on the calling thread, not the engine's: many workers then share
+ * the JSON work as they did before the engine, and the engine only moves
+ * bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,14 +79,14 @@ static enum ap_err submit(struct ap_titan *t, struct ap_titan_op *op)
     return AP_OK;
 }
 
-enum ap_err ap_titan_call_async(struct ap_titan *t, const struct ap_titan_creds *creds,
-                                const struct ap_titan_req *req, const struct ap_titan_opts *opts,
-                                ap_titan_done_fn done, void *ud)
+/* A new API call op for req (not yet submitted); NULL when the arguments are bad. */
+static struct ap_titan_op *call_op(struct ap_titan *t, const struct ap_titan_creds *creds,
+                                   const struct ap_titan_req *req, const struct ap_titan_opts *opts)
 {
     struct ap_titan_op *op;
 
-    if (!creds_ok(creds) || !req || !req_ok(req) || !done)
-        return AP_EINVAL;
+    if (!creds_ok(creds) || !req || !req_ok(req))
+        return NULL;
     op = op_new(t, creds, opts);
     op->method = ap_xstrdup(req->method ? req->method : "GET");
     op->logpath =
@@ -92,6 +95,17 @@ enum ap_err ap_titan_call_async(struct ap_titan *t, const struct ap_titan_creds 
         ap_xasprintf("%s%s%s%s", t->api_base, op->logpath, req->query && *req->query ? "?" : "",
                      req->query && *req->query ? req->query : "");
     op->body = req->body ? ap_json_dumps(req->body) : NULL;
+    return op;
+}
+
+enum ap_err ap_titan_call_async(struct ap_titan *t, const struct ap_titan_creds *creds,
+                                const struct ap_titan_req *req, const struct ap_titan_opts *opts,
+                                ap_titan_done_fn done, void *ud)
+{
+    struct ap_titan_op *op = done ? call_op(t, creds, req, opts) : NULL;
+
+    if (!op)
+        return AP_EINVAL;
     op->done = done;
     op->ud = ud;
     return submit(t, op);
@@ -130,7 +144,9 @@ struct waiter {
     pthread_cond_t cv;
     bool done;
     enum ap_err err;
-    json_t *out;
+    char *raw; /* a call's 2xx body, read on the waiting thread */
+    size_t raw_len;
+    int status;
     struct ap_titan_error e;
     struct ap_titan_token_info *info; /* token checks: where the claims go */
 };
@@ -152,12 +168,25 @@ static void wake(struct waiter *w, enum ap_err err, const struct ap_titan_error 
     pthread_mutex_unlock(&w->mu);
 }
 
-static void call_done(void *ud, enum ap_err err, json_t *body, const struct ap_titan_error *e)
+static void raw_done(void *ud, enum ap_err err, char *raw, size_t len, int status,
+                     const struct ap_titan_error *e)
 {
     struct waiter *w = ud;
 
-    w->out = json_incref(body);
+    w->raw = raw;
+    w->raw_len = len;
+    w->status = status;
     wake(w, err, e);
+}
+
+void ap_titan_op_end_raw(struct ap_titan_op *op, enum ap_err err)
+{
+    if (err != AP_OK) {
+        ap_titan_log_end(op, err);
+        ap_titan_count_outcome(op->t, err, &op->e);
+    }
+    op->rdone(op->ud, err, op->raw, op->raw_len, op->e.status, &op->e);
+    op->raw = NULL;
 }
 
 static void copy_claims(struct ap_titan_token_info *to, const struct ap_titan_token_info *from)
@@ -218,7 +247,9 @@ enum ap_err ap_titan_call_sync(struct ap_titan *t, const struct ap_titan_creds *
                                json_t **out, struct ap_titan_error *e)
 {
     struct ap_titan_error scratch;
+    struct ap_titan_op *op;
     struct waiter w;
+    json_t *body = NULL;
     enum ap_err err;
 
     if (!e)
@@ -229,17 +260,33 @@ enum ap_err ap_titan_call_sync(struct ap_titan *t, const struct ap_titan_creds *
     if (on_engine(t, e, &err))
         return err;
     waiter_init(&w);
-    if ((err = ap_titan_call_async(t, creds, req, opts, call_done, &w)) != AP_OK) {
+    if (!(op = call_op(t, creds, req, opts))) {
         pthread_mutex_destroy(&w.mu);
         pthread_cond_destroy(&w.cv);
-        return refused(err, e, AP_TITAN_STAGE_NONE,
+        return refused(AP_EINVAL, e, AP_TITAN_STAGE_NONE,
                        "bad ServiceTitan call: module, path or credentials");
     }
-    err = wait_for(&w, e);
+    op->rdone = raw_done;
+    op->ud = &w;
+    if ((err = submit(t, op)) != AP_OK) {
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        return refused(err, e, AP_TITAN_STAGE_NONE, "");
+    }
+    if ((err = wait_for(&w, e)) == AP_OK) {
+        /* parsed here, so the engine thread only moves bytes */
+        err = ap_titan_read_body(w.raw, w.raw_len, w.status, &body, e);
+        ap_titan_count_outcome(t, err, e);
+        if (err != AP_OK)
+            ap_log_warn("titan.call", "method=%s module=%s path=%s status=%d err=%s",
+                        req->method ? req->method : "GET", req->module, req->path, w.status,
+                        ap_err_str(err));
+    }
+    free(w.raw);
     if (out)
-        *out = w.out;
+        *out = body;
     else
-        json_decref(w.out);
+        json_decref(body);
     return err;
 }
 

@@ -53,12 +53,13 @@ void ap_titan_op_free(struct ap_titan_op *op)
     free(op->url);
     free(op->logpath);
     free(op->body);
+    free(op->raw);
     free(op);
 }
 
 /* ---- the end --------------------------------------------------------------- */
 
-static void count(struct ap_titan *t, enum ap_err err, const struct ap_titan_error *e)
+void ap_titan_count_outcome(struct ap_titan *t, enum ap_err err, const struct ap_titan_error *e)
 {
     enum ap_titan_ctr c = AP_TITAN_CTR_CLIENT;
 
@@ -77,7 +78,7 @@ static void count(struct ap_titan *t, enum ap_err err, const struct ap_titan_err
     ap_titan_count(t, c);
 }
 
-static void log_end(const struct ap_titan_op *op, enum ap_err err)
+void ap_titan_log_end(const struct ap_titan_op *op, enum ap_err err)
 {
     const struct ap_titan_error *e = &op->e;
     char title[160];
@@ -104,8 +105,8 @@ static enum ap_err finish_token(struct ap_titan_op *op, enum ap_err err)
         err = AP_EPARSE;
     }
     if (err != AP_OK)
-        log_end(op, err);
-    count(op->t, err, &op->e);
+        ap_titan_log_end(op, err);
+    ap_titan_count_outcome(op->t, err, &op->e);
     op->tdone(op->ud, err, err == AP_OK && op->claims ? &info : NULL, &op->e);
     ap_titan_token_info_cleanup(&info);
     return err;
@@ -132,10 +133,12 @@ static void finish(struct ap_titan_op *op, enum ap_err err, json_t *body)
     }
     if (op->is_token) {
         finish_token(op, err);
+    } else if (op->rdone) {
+        ap_titan_op_end_raw(op, err);
     } else {
         if (err != AP_OK)
-            log_end(op, err);
-        count(t, err, &op->e);
+            ap_titan_log_end(op, err);
+        ap_titan_count_outcome(t, err, &op->e);
         op->done(op->ud, err, body, &op->e);
     }
     json_decref(body);
@@ -272,23 +275,6 @@ static void failed(struct ap_titan_op *op, enum ap_err err, int ra)
 
 /* ---- the request ------------------------------------------------------------------ */
 
-/* A 2xx: the body parsed by the json adapter (NULL when empty). */
-static enum ap_err take_body(struct ap_titan_op *op, const struct ap_httpc_resp *r, json_t **out)
-{
-    struct ap_json_error je;
-    enum ap_err err;
-
-    *out = NULL;
-    if (r->body_len == 0 || r->body_len == strspn(r->body, " \t\r\n"))
-        return AP_OK;
-    if ((err = ap_json_parse_body(r->body, r->body_len, AP_JSON_ANY, out, &je)) == AP_OK)
-        return AP_OK;
-    op->e.stage = AP_TITAN_STAGE_API;
-    snprintf(op->e.title, sizeof(op->e.title), "ServiceTitan answered %ld with unusable JSON: %s",
-             r->status, je.message);
-    return err == AP_ETOOBIG ? AP_ETOOBIG : AP_EPARSE;
-}
-
 /* An API error answer: e from the ApiErrorResponse; the counters. */
 static enum ap_err api_error(struct ap_titan_op *op, struct ap_httpc_resp *r, int *ra)
 {
@@ -329,8 +315,16 @@ static void on_answer(void *arg, enum ap_err err, struct ap_httpc_resp *r)
             failed(op, AP_EUNAVAIL, -1);
         return;
     }
+    if (r->status >= 200 && r->status < 300 && op->rdone) {
+        /* the blocking caller reads the body on its own thread */
+        op->raw = r->body;
+        op->raw_len = r->body_len;
+        r->body = NULL;
+        finish(op, AP_OK, NULL);
+        return;
+    }
     if (r->status >= 200 && r->status < 300) {
-        err = take_body(op, r, &body);
+        err = ap_titan_read_body(r->body, r->body_len, (int)r->status, &body, &op->e);
         finish(op, err, body);
         return;
     }

@@ -70,6 +70,14 @@ enum ap_err ap_titan_jwt_claims(const char *jwt, struct ap_titan_token_info *inf
  */
 void ap_titan_parse_error_body(int status, const char *body, size_t len, struct ap_titan_error *e);
 
+/*
+ * Reads the body of a 2xx answer with status `status` through the json adapter (its limits):
+ * *out the value, NULL for an empty body. AP_EPARSE (not JSON) or AP_ETOOBIG (past the
+ * adapter's size limit) with e's stage, status and title filled.
+ */
+enum ap_err ap_titan_read_body(const char *body, size_t len, int status, json_t **out,
+                               struct ap_titan_error *e);
+
 /* ---- retry.c ---------------------------------------------------------- */
 
 /*
@@ -191,6 +199,11 @@ enum ap_titan_op_state {
     AP_TITAN_OP_HTTP,  /* the request is in flight */
 };
 
+/* The end of a blocking call (call.c): raw is the 2xx body (malloc'd, the callee's), NULL
+ * otherwise. */
+typedef void (*ap_titan_raw_fn)(void *ud, enum ap_err err, char *raw, size_t len, int status,
+                                const struct ap_titan_error *e);
+
 struct ap_titan_op {
     struct ap_titan_op *next, *prev; /* t->ops */
     struct ap_titan_op *wnext;       /* the waiters of a token entry */
@@ -214,8 +227,18 @@ struct ap_titan_op {
     struct ap_titan_error e;
     ap_titan_done_fn done;
     ap_titan_token_fn tdone;
+    ap_titan_raw_fn rdone; /* a blocking call: the 2xx body is read on the caller's thread */
+    char *raw;             /* that body, handed to rdone */
+    size_t raw_len;
     void *ud;
 };
+
+/* Ends a blocking call's op (engine.c → call.c): on AP_OK with the raw 2xx body in op->raw
+ * (rdone takes it); counts and logs what the engine knows. */
+void ap_titan_op_end_raw(struct ap_titan_op *op, enum ap_err err);
+/* How a call ended, for the counters; its failure log line. */
+void ap_titan_count_outcome(struct ap_titan *t, enum ap_err err, const struct ap_titan_error *e);
+void ap_titan_log_end(const struct ap_titan_op *op, enum ap_err err);
 
 /* Starts a submitted op (posted to the engine by call.c; takes ownership). */
 void ap_titan_op_start(void *op);

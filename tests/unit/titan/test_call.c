@@ -341,6 +341,31 @@ static void test_429_keeps_the_token(void **state)
     assert_int_equal(st.http_429, 1);
 }
 
+/* A 2xx that is not JSON: AP_EPARSE, counted as ServiceTitan's fault; an
+ * empty 2xx is a success with no value. */
+static void test_2xx_unreadable(void **state)
+{
+    struct ap_titan *t = *state;
+    struct ap_titan_error e;
+    struct ap_titan_stats st;
+    json_t *stale = json_object(), *out = stale;
+    const struct si_reply r[] = {{200, NULL, "<html>oops</html>"}, {204, NULL, ""}};
+
+    si_script(r, 2);
+    assert_int_equal(get(t, &out, &e), AP_EPARSE);
+    assert_null(out);
+    assert_int_equal(e.stage, AP_TITAN_STAGE_API);
+    assert_int_equal(e.status, 200);
+    assert_non_null(strstr(e.title, "unusable JSON"));
+    assert_int_equal(e.attempts, 1);
+    assert_int_equal(get(t, &out, &e), AP_OK);
+    assert_null(out);
+    ap_titan_stats(t, &st);
+    assert_int_equal(st.server_errors, 1);
+    assert_int_equal(st.ok, 1);
+    json_decref(stale);
+}
+
 static bool collect(json_t *row, void *ud)
 {
     json_array_append(ud, row);
@@ -404,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_401_refresh_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_429_keeps_the_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_2xx_unreadable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_continues, setup, teardown),
     };

@@ -557,19 +557,18 @@ static void test_blocking_on_engine_refused(void **state)
 static void test_outcome_counters(void **state)
 {
     struct ap_titan *t = client(0, NULL);
-    struct result r[5];
+    struct result r[6];
     struct ap_titan_opts once = {.max_attempts = 1};
     struct ap_titan_req post = {"POST", "crm", "/customers", NULL, NULL};
-    const struct si_reply script[] = {{200, NULL, "{}"},
-                                      {404, NULL, "{\"title\":\"Customer not found\"}"},
-                                      {500, NULL, "{}"},
-                                      {429, NULL, "{}"},
-                                      {0, NULL, NULL, 0, true}};
+    const struct si_reply script[] = {
+        {200, NULL, "{}"},        {404, NULL, "{\"title\":\"Customer not found\"}"},
+        {500, NULL, "{}"},        {429, NULL, "{}"},
+        {0, NULL, NULL, 0, true}, {200, NULL, "{\"a\":1,\"a\":2}"}};
     struct ap_titan_stats st;
 
-    si_script(script, 5);
-    for (int i = 0; i < 5; i++) { /* the last a POST: a GET libcurl would re-send itself */
-        submit(t, &creds, i < 4 ? &get_bu : &post, &once, &r[i]);
+    si_script(script, 6);
+    for (int i = 0; i < 6; i++) { /* the drop on a POST: a GET libcurl would re-send itself */
+        submit(t, &creds, i != 4 ? &get_bu : &post, &once, &r[i]);
         wait_done(i + 1);
     }
     assert_int_equal(r[1].err, AP_ENOTFOUND);
@@ -578,11 +577,12 @@ static void test_outcome_counters(void **state)
     assert_int_equal(r[3].err, AP_EBUSY);
     assert_int_equal(r[4].err, AP_EUNAVAIL);
     assert_int_equal(r[4].e.stage, AP_TITAN_STAGE_NETWORK);
+    assert_int_equal(r[5].err, AP_EPARSE); /* duplicate keys: the json adapter's limits */
     ap_titan_stats(t, &st);
-    assert_int_equal(st.calls, 5);
+    assert_int_equal(st.calls, 6);
     assert_int_equal(st.ok, 1);
     assert_int_equal(st.client_errors, 1);
-    assert_int_equal(st.server_errors, 1);
+    assert_int_equal(st.server_errors, 2);
     assert_int_equal(st.rate_limited, 1);
     assert_int_equal(st.network_errors, 1);
     assert_int_equal(st.http_429, 1);
