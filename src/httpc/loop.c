@@ -93,23 +93,26 @@ static void on_loop_or_die(const struct ap_httpc_loop *l, const char *what)
 
 enum ap_err ap_httpc_loop_post(struct ap_httpc_loop *l, void (*fn)(void *arg), void *arg)
 {
-    struct post *p;
+    struct post *p = ap_xmalloc(sizeof(*p));
 
+    *p = (struct post){.fn = fn, .arg = arg};
     pthread_mutex_lock(&l->mu);
     if (l->stopping) {
         pthread_mutex_unlock(&l->mu);
+        free(p);
         return AP_EBUSY;
     }
-    p = ap_xmalloc(sizeof(*p));
-    *p = (struct post){.fn = fn, .arg = arg};
-    if (l->tail)
+    if (l->tail) {
+        /* the post that made the queue non-empty woke the loop, which has
+         * not taken the queue yet: it will run this one too */
         l->tail->next = p;
-    else
+    } else {
         l->head = p;
+        /* under the mutex: once ap_httpc_loop_free() has set stopping, no
+         * thread touches the multi handle any more */
+        curl_multi_wakeup(l->m);
+    }
     l->tail = p;
-    /* under the mutex: once ap_httpc_loop_free() has set stopping, no thread
-     * touches the multi handle any more */
-    curl_multi_wakeup(l->m);
     pthread_mutex_unlock(&l->mu);
     return AP_OK;
 }
