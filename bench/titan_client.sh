@@ -21,7 +21,8 @@
 #      flight or waiting for their limiter slot), all 20 tenants;
 #      the reference: one process per tenant, THREADS_B blocking threads each
 #      (a thread per call in flight: 50/s × 0.3 s needs 15). Calls/s per
-#      tenant (goal ≥ 90% of 50/s), 429s, token fetches, threads used.
+#      tenant (goal ≥ 90% of 50/s), 429s, token fetches, and the CPU time and
+#      peak memory each side used (robust to a busy machine, unlike speed).
 #
 # usage: bench/titan_client.sh
 #   env: SECONDS_RUN (8), CALLS_1T (3000), SECONDS_B (20), THREADS_B (16),
@@ -36,7 +37,7 @@ secs_b=${SECONDS_B:-20}
 threads_b=${THREADS_B:-16}
 out=$root/build/bench
 
-for tool in wrk curl node git meson ninja; do
+for tool in wrk curl node git meson ninja /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found" >&2; exit 1; }
 done
 [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized >/dev/null
@@ -76,10 +77,10 @@ chmod 600 "$tmp/secret"
 
 path=/settings/business-units
 query=pageSize=10
-drive() { # drive BINARY [args...] → JSON report (one tenant, limit off)
+drive() { # drive BINARY [args...] → JSON report (one tenant, limit off); CPU time in $tmp/time
     local bin=$1
     shift
-    "$bin" --auth-url "$auth_url" --api-url "$api_url" --app-key "$app_key" --tenant "$tenant" \
+    /usr/bin/time -f '%U %S' -o "$tmp/time" "$bin" --auth-url "$auth_url" --api-url "$api_url" --app-key "$app_key" --tenant "$tenant" \
         --client-id "$client_id" --client-secret-file "$tmp/secret" --path "$path" \
         --query "$query" --rate-limit 100000 "$@" 2>>"$out/titan-driver.stderr"
 }
@@ -100,12 +101,18 @@ wrk -t1 -c1 -d5s -H "ST-App-Key: $app_key" -H "Authorization: Bearer $token" \
     >"$out/titan-wrk-c1.txt"
 wrk_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out/titan-wrk-c1.txt")
 wrk_us=$(awk -v r="$wrk_rps" 'BEGIN { printf "%.1f", 1e6 / r }')
+cpu_us() { # cpu_us REPORT → the driver's CPU time (user + system) per call, in µs
+    awk -v c="$(jget "$1" calls)" '{ printf "%.1f", c ? ($1 + $2) * 1e6 / c : 0 }' "$2"
+}
 over() { awk -v a="$(jget "$1" mean_call_us)" -v b="$wrk_us" 'BEGIN { printf "%.1f", a - b }'; }
 
 # --- A2–A4. eight threads; one thread submitting ----------------------------------
 eight=$(drive "$drv" --threads 8 --seconds "$secs")
+cpu_eight=$(cpu_us "$eight" "$tmp/time")
 eight_ref=$(drive "$ref_drv" --threads 8 --seconds "$secs")
+cpu_eight_ref=$(cpu_us "$eight_ref" "$tmp/time")
 async=$(drive "$drv" --async 64 --seconds "$secs")
+cpu_async=$(cpu_us "$async" "$tmp/time")
 
 # --- B. twenty tenants at 300 ms ------------------------------------------------------
 # 20 tenants, each with the demo app added and connected; the limits back to
@@ -132,7 +139,7 @@ await post('/faults', { match: '*', kind: 'latency', latencyMs: 300 });
 EOF
 counters() { curl --noproxy '*' -sf "$control/counters"; }
 tokens_before=$(jget "$(counters)" tokensIssued)
-many=$("$drv" --auth-url "$auth_url" --api-url "$api_url" --app-key "$app_key" \
+many=$(/usr/bin/time -f '%U %S %M' -o "$tmp/time-this" "$drv" --auth-url "$auth_url" --api-url "$api_url" --app-key "$app_key" \
     --tenants-file "$tmp/tenants" --path "$path" --query "$query" --rate-limit 50 \
     --async 600 --max-connections 1024 --seconds "$secs_b" 2>>"$out/titan-driver.stderr")
 c1=$(counters)
@@ -141,7 +148,8 @@ pids=()
 i=0
 while read -r t cid sec; do
     printf %s "$sec" >"$tmp/secret-$i"
-    "$ref_drv" --auth-url "$auth_url" --api-url "$api_url" --app-key "$app_key" --tenant "$t" \
+    /usr/bin/time -f '%U %S %M' -o "$tmp/time-ref-$i" \
+        "$ref_drv" --auth-url "$auth_url" --api-url "$api_url" --app-key "$app_key" --tenant "$t" \
         --client-id "$cid" --client-secret-file "$tmp/secret-$i" --path "$path" --query "$query" \
         --rate-limit 50 --threads "$threads_b" --seconds "$secs_b" >"$tmp/ref-$i.json" \
         2>>"$out/titan-driver.stderr" &
@@ -161,6 +169,9 @@ console.log(JSON.stringify({ calls: sum("calls"), failures: sum("failures"), tok
   http_429: sum("http_429"), seconds: f1(secs), calls_per_s: f1(sum("calls") / secs),
   per_tenant_min_per_s: f1(Math.min(...per)), per_tenant_max_per_s: f1(Math.max(...per)) }));
 ' "$tmp")
+# CPU seconds (user + system) and peak memory: this one process, the reference's 20
+cpu_this=$(awk '{ printf "%.1f s CPU, %.0f MB peak", $1 + $2, $3 / 1024 }' "$tmp/time-this")
+cpu_ref=$(cat "$tmp"/time-ref-* | awk '{ c += $1 + $2; m += $3 } END { printf "%.1f s CPU, %.0f MB peak (sum)", c, m / 1024 }')
 limited() { node -e 'const a=JSON.parse(process.argv[1]),b=JSON.parse(process.argv[2]);console.log((b.rateLimited||0)-(a.rateLimited||0))' "$1" "$2"; }
 
 echo
@@ -171,6 +182,7 @@ echo "                        overhead: this $(over "$one") us, reference $(over
 echo "  8 threads, blocking:  this $(jget "$eight" calls_per_s) calls/s ($(jget "$eight" failures) failures)," \
     "reference $(jget "$eight_ref" calls_per_s) calls/s ($(jget "$eight_ref" failures) failures)"
 echo "  1 thread, async (64 in flight): this $(jget "$async" calls_per_s) calls/s ($(jget "$async" failures) failures)"
+echo "  client CPU per call:  this ${cpu_eight} us (8 threads), ${cpu_async} us (async); reference ${cpu_eight_ref} us (8 threads)"
 echo "  token fetches per 10,000 calls: this $(per10k "$eight") (8 threads), $(per10k "$async") (async);" \
     "reference $(per10k "$eight_ref")"
 echo
@@ -178,10 +190,10 @@ echo "B. 20 tenants, stsim 300 ms per API call, 60/s per tenant; client limit 50
 echo "  this (1 process, 1 submitting thread + the engine): $(jget "$many" calls_per_s) calls/s," \
     "per tenant $(node -e 'const r=JSON.parse(process.argv[1]);console.log((r.per_tenant_min/r.seconds).toFixed(1)+"–"+(r.per_tenant_max/r.seconds).toFixed(1))' "$many")/s," \
     "$(jget "$many" failures) failures, 429s at stsim: $(limited "{\"rateLimited\":0}" "$c1")," \
-    "token fetches $(jget "$many" token_fetches)"
+    "token fetches $(jget "$many" token_fetches); $cpu_this"
 echo "  reference (20 processes × ${threads_b} threads): $(jget "$ref_many" calls_per_s) calls/s," \
     "per tenant $(jget "$ref_many" per_tenant_min_per_s)–$(jget "$ref_many" per_tenant_max_per_s)/s," \
-    "$(jget "$ref_many" failures) failures, 429s at stsim: $(limited "$c1" "$c2"), token fetches $(jget "$ref_many" token_fetches)"
+    "$(jget "$ref_many" failures) failures, 429s at stsim: $(limited "$c1" "$c2"), token fetches $(jget "$ref_many" token_fetches); $cpu_ref"
 echo
 echo "driver JSON (this, 1 thread):   $one"
 echo "driver JSON (ref, 1 thread):    $one_ref"

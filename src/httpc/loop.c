@@ -1,23 +1,32 @@
 /*
  * loop.c — the event-driven outbound HTTP client (see loop.h): one thread
- * turning a libcurl multi handle, a queue of functions posted from other
- * threads, and a heap of timers.
+ * turning a libcurl multi handle through its socket interface on an epoll
+ * set, a queue of functions posted from other threads, and a heap of timers.
  *
  * One turn of the loop: run what was posted (the queue is swapped out under
- * its mutex and run without it), run the timers that are due, let libcurl
- * make progress and hand back finished transfers, complete the aborted ones,
- * then sleep in curl_multi_poll() until a socket is ready, libcurl's own
- * timeout, the next timer, or AP_HTTPC_LOOP_TICK_MS — whichever is first.
- * Other threads wake it with curl_multi_wakeup() after posting.
+ * its mutex and run without it), run the timers that are due, let libcurl act
+ * on its own timeout if it passed, complete finished and aborted transfers,
+ * then sleep in epoll_wait() until a socket libcurl watches is ready, an
+ * eventfd says something was posted, libcurl's timeout, the next timer, or
+ * AP_HTTPC_LOOP_TICK_MS — whichever is first — and hand each ready socket to
+ * curl_multi_socket_action(). libcurl says which sockets to watch through its
+ * socket callback, so a turn costs what is ready, not what is open: many
+ * slow requests in flight cost nothing while they wait.
  *
  * Easy handles are kept in a small pool and reused; connections live in the
- * multi handle's cache, shared by every request of the loop.
+ * multi handle's cache, shared by every request of the loop. libcurl keeps
+ * its own timeouts on the real clock; the loop asks it (curl_multi_timeout)
+ * rather than keeping them itself, so a fake clock in tests never stalls it.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/defs.h"
@@ -27,6 +36,7 @@
 #include "httpc/loop.h"
 
 #define EASY_POOL_MAX 64
+#define MAX_EVENTS    128
 
 struct post {
     struct post *next;
@@ -56,6 +66,7 @@ struct ap_httpc_timer {
 
 struct ap_httpc_loop {
     CURLM *m;
+    int epfd, evfd; /* the sockets libcurl watches; the wake-up from other threads */
     struct ap_httpc_conf conf;
     pthread_t th;
     char name[16];
@@ -91,6 +102,16 @@ static void on_loop_or_die(const struct ap_httpc_loop *l, const char *what)
 
 /* ---- posting ------------------------------------------------------------ */
 
+/* Wakes the loop (any thread; under l->mu, so that once ap_httpc_loop_free()
+ * has set stopping no thread touches the loop's descriptors any more). */
+static void wake(struct ap_httpc_loop *l)
+{
+    uint64_t one = 1;
+
+    while (write(l->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;
+}
+
 enum ap_err ap_httpc_loop_post(struct ap_httpc_loop *l, void (*fn)(void *arg), void *arg)
 {
     struct post *p = ap_xmalloc(sizeof(*p));
@@ -108,9 +129,7 @@ enum ap_err ap_httpc_loop_post(struct ap_httpc_loop *l, void (*fn)(void *arg), v
         l->tail->next = p;
     } else {
         l->head = p;
-        /* under the mutex: once ap_httpc_loop_free() has set stopping, no
-         * thread touches the multi handle any more */
-        curl_multi_wakeup(l->m);
+        wake(l);
     }
     l->tail = p;
     pthread_mutex_unlock(&l->mu);
@@ -463,13 +482,12 @@ static void run_aborted(struct ap_httpc_loop *l)
     }
 }
 
-/* Lets libcurl work, then completes what it finished. */
-static void perform(struct ap_httpc_loop *l)
+/* Completes the transfers libcurl finished. */
+static void reap(struct ap_httpc_loop *l)
 {
-    int running = 0, left = 0;
+    int left = 0;
     CURLMsg *msg;
 
-    curl_multi_perform(l->m, &running);
     while ((msg = curl_multi_info_read(l->m, &left))) {
         struct ap_httpc_xfer *x;
         char *priv = NULL;
@@ -484,6 +502,36 @@ static void perform(struct ap_httpc_loop *l)
         list_del(&l->live, x);
         complete(l, x, rc, ap_httpc_map_result(rc, &x->x), false);
     }
+}
+
+/* Lets libcurl act on its timeout once it has passed (new transfers start so). */
+static void curl_timeout(struct ap_httpc_loop *l)
+{
+    long ms = -1;
+    int running = 0;
+
+    curl_multi_timeout(l->m, &ms);
+    if (ms == 0)
+        curl_multi_socket_action(l->m, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+/* libcurl's socket callback: keeps the epoll set to what libcurl waits for. */
+static int on_socket(CURL *h, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct ap_httpc_loop *l = userp;
+    struct epoll_event ev = {.data.fd = s};
+
+    (void)h;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(l->m, s, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (socketp || epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ev) != 0)
+        epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ev); /* known, or a reused descriptor */
+    curl_multi_assign(l->m, s, l);
+    return 0;
 }
 
 /* ---- the thread ---------------------------------------------------------- */
@@ -508,6 +556,27 @@ static int wait_ms(struct ap_httpc_loop *l)
     return (int)ms;
 }
 
+/* Sleeps until something is ready, then hands the ready sockets to libcurl. */
+static void wait_and_act(struct ap_httpc_loop *l)
+{
+    struct epoll_event ev[MAX_EVENTS];
+    int n = epoll_wait(l->epfd, ev, MAX_EVENTS, wait_ms(l)), running = 0;
+    uint64_t count;
+
+    for (int i = 0; i < n; i++) {
+        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        if (ev[i].data.fd == l->evfd) {
+            if (read(l->evfd, &count, sizeof(count)) < 0) {
+                /* EAGAIN: another turn drained it */
+            }
+            continue;
+        }
+        curl_multi_socket_action(l->m, ev[i].data.fd, flags, &running);
+    }
+}
+
 /* At shutdown: every request in flight is aborted, every timer canceled. */
 static void sweep(struct ap_httpc_loop *l)
 {
@@ -528,11 +597,13 @@ static void *loop_main(void *arg)
         if (stopping)
             sweep(l);
         run_timers(l, false);
-        perform(l);
+        curl_timeout(l);
+        reap(l);
         run_aborted(l);
         if (stopping && !l->live && !l->aborted && l->nheap == 0 && !posts_pending(l))
             break;
-        curl_multi_poll(l->m, NULL, 0, wait_ms(l), NULL);
+        wait_and_act(l);
+        reap(l);
     }
     current = NULL;
     return NULL;
@@ -548,6 +619,27 @@ static void set_multi(struct ap_httpc_loop *l, const struct ap_httpc_loop_opts *
     curl_multi_setopt(l->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, total);
     curl_multi_setopt(l->m, CURLMOPT_MAXCONNECTS, idle);
     curl_multi_setopt(l->m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(l->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(l->m, CURLMOPT_SOCKETDATA, l);
+}
+
+/* The epoll set and the eventfd in it; false when the system refuses. */
+static bool open_fds(struct ap_httpc_loop *l)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ev.data.fd = l->evfd;
+    return l->epfd >= 0 && l->evfd >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ev) == 0;
+}
+
+static void close_fds(struct ap_httpc_loop *l)
+{
+    if (l->epfd >= 0)
+        close(l->epfd);
+    if (l->evfd >= 0)
+        close(l->evfd);
 }
 
 struct ap_httpc_loop *ap_httpc_loop_new(const struct ap_httpc_loop_opts *opts, char *err,
@@ -560,8 +652,9 @@ struct ap_httpc_loop *ap_httpc_loop_new(const struct ap_httpc_loop_opts *opts, c
         return NULL;
     }
     l = ap_xcalloc(1, sizeof(*l));
-    if (!(l->m = curl_multi_init())) {
-        snprintf(err, errlen, "libcurl could not make a multi handle");
+    if (!open_fds(l) || !(l->m = curl_multi_init())) {
+        snprintf(err, errlen, "the HTTP client's event loop could not be set up");
+        close_fds(l);
         free(l);
         return NULL;
     }
@@ -575,6 +668,7 @@ struct ap_httpc_loop *ap_httpc_loop_new(const struct ap_httpc_loop_opts *opts, c
         pthread_mutex_destroy(&l->mu);
         ap_httpc_conf_cleanup(&l->conf);
         curl_multi_cleanup(l->m);
+        close_fds(l);
         free(l);
         return NULL;
     }
@@ -591,12 +685,13 @@ void ap_httpc_loop_free(struct ap_httpc_loop *l)
     }
     pthread_mutex_lock(&l->mu);
     l->stopping = true;
+    wake(l);
     pthread_mutex_unlock(&l->mu);
-    curl_multi_wakeup(l->m);
     pthread_join(l->th, NULL);
     while (l->npool > 0)
         curl_easy_cleanup(l->pool[--l->npool]);
     curl_multi_cleanup(l->m);
+    close_fds(l);
     free(l->heap);
     ap_httpc_conf_cleanup(&l->conf);
     pthread_mutex_destroy(&l->mu);
