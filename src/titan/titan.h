@@ -33,9 +33,11 @@
  *     the engine thread (libuv's rule: a submit that fails returns an error
  *     and the callback never runs). Callbacks must not block: hand slow work
  *     to another thread;
- *   - blocking, from any thread but the engine's: ap_titan_call(),
- *     ap_titan_call_sync(), ap_titan_token(), ap_titan_each(),
- *     ap_titan_export() — submit and wait, built on the asynchronous path.
+ *   - blocking, from any thread but the engine's (and, as anything slow,
+ *     never from an HTTP loop thread): ap_titan_call(), ap_titan_call_sync(),
+ *     ap_titan_token(), ap_titan_each(), ap_titan_export() — submit and wait,
+ *     built on the asynchronous path; their answers are parsed on the
+ *     calling thread.
  *
  * Cancellation: ap_titan_cancel_tenant() ends every outstanding call of a
  * tenant (a disconnect); ap_titan_shutdown() ends every call and refuses new

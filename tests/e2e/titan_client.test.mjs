@@ -10,7 +10,8 @@
 //     engine, each held under its own rate limit: the stand-in counts
 //     requests per tenant per second (never over the limit, no 429), every
 //     second of the run serves (nearly) all twenty tenants — they ran side
-//     by side, not one after another — and one token per tenant.
+//     by side, not one after another — and one token per tenant;
+//   - appointd serve exports the client's counters at /metrics.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startServer } from './lib/appointd.mjs';
 import { LOAD_BIN, runLoad } from './lib/titan_load.mjs';
 
 const SECRET = 'cs2.standin-secret-never-logged';
@@ -183,5 +185,33 @@ describe('twenty tenants at once, each under its own rate limit', () => {
     assert.ok(busy.length >= 1, 'the run had busy seconds');
     assert.ok(busy.reduce((a, b) => a + b.n, 0) >= api.length * 0.6, 'most requests fell in busy seconds');
     for (const b of busy) assert.ok(b.tenants.size >= 18, `a busy second served only ${b.tenants.size} tenants`);
+  });
+});
+
+describe('appointd serve and the client', () => {
+  test("/metrics has the ServiceTitan client's counters", { timeout: 60000 }, async () => {
+    const standin = await startStandin();
+    const srv = await startServer({
+      env: {
+        APPOINTD_ST_ENV: 'custom',
+        APPOINTD_ST_AUTH_URL: standin.url,
+        APPOINTD_ST_API_URL: standin.url,
+        APPOINTD_ST_APP_KEY: 'ak1.standin',
+      },
+    });
+    try {
+      const text = await (await fetch(`${srv.url}/metrics`)).text();
+      for (const outcome of ['ok', 'client_error', 'server_error', 'network', 'timeout', 'rate_limited', 'canceled']) {
+        assert.match(text, new RegExp(`^appointd_titan_calls_total\\{outcome="${outcome}"\\} 0$`, 'm'));
+      }
+      for (const family of ['retries', 'token_fetches', 'limiter_waits', 'http_429', 'http_401']) {
+        assert.match(text, new RegExp(`^# TYPE appointd_titan_${family}_total counter$`, 'm'));
+      }
+      assert.match(text, /^appointd_titan_calls_in_flight 0$/m);
+    } finally {
+      const r = await srv.stop();
+      await standin.close();
+      assert.equal(r.code, 0, `clean exit: ${r.stderr.slice(-2000)}`);
+    }
   });
 });
