@@ -153,15 +153,15 @@ static void finish_canceled(struct ap_titan_op *op)
     finish(op, AP_EUNAVAIL, NULL);
 }
 
-/* The deadline ends op; what says what it was doing (the last answer, if
- * any, stays in e). */
-static void finish_timeout(struct ap_titan_op *op, const char *what)
+/* The deadline ends op; why is the title's sentence (the last answer, if
+ * any, stays in e and is named). */
+static void finish_timeout(struct ap_titan_op *op, const char *why)
 {
-    char last[96] = "";
+    char last[48] = "";
 
     if (op->e.status > 0)
-        snprintf(last, sizeof(last), "; last answer: HTTP %d", op->e.status);
-    snprintf(op->e.title, sizeof(op->e.title), "the call's deadline passed %s%s", what, last);
+        snprintf(last, sizeof(last), " (last answer: HTTP %d)", op->e.status);
+    snprintf(op->e.title, sizeof(op->e.title), "%s%s", why, last);
     finish(op, AP_ETIMEOUT, NULL);
 }
 
@@ -214,7 +214,9 @@ static void on_deadline(void *arg, bool canceled)
     if (canceled)
         finish_canceled(op);
     else
-        finish_timeout(op, op->st == AP_TITAN_OP_TOKEN ? "waiting for a token" : "waiting");
+        finish_timeout(op, op->st == AP_TITAN_OP_TOKEN
+                               ? "the call's deadline passed while it waited for a token"
+                               : "the call's deadline passed while it waited");
 }
 
 /* ---- after a failure: again, or the end ----------------------------------------- */
@@ -262,9 +264,11 @@ static void failed(struct ap_titan_op *op, enum ap_err err, int ra)
     if (now + delay > op->deadline_ns) {
         if (ra >= 0)
             snprintf(what, sizeof(what),
-                     "before ServiceTitan's Retry-After of %d s (it asks to wait that long)", ra);
+                     "ServiceTitan's Retry-After of %d s goes past the call's deadline", ra);
         else
-            snprintf(what, sizeof(what), "before the next try (in %lld ms)",
+            snprintf(what, sizeof(what),
+                     "the next try (in %lld ms) would come after the call's "
+                     "deadline",
                      (long long)(delay / AP_NS_PER_MS));
         finish_timeout(op, what);
         return;
@@ -310,7 +314,8 @@ static void on_answer(void *arg, enum ap_err err, struct ap_httpc_resp *r)
         if (op->canceled)
             finish_canceled(op);
         else if (op->deadline_hit || (err == AP_ETIMEOUT && op->clamped))
-            finish_timeout(op, "waiting for ServiceTitan's answer");
+            finish_timeout(op, "the call's deadline passed while it waited for ServiceTitan's "
+                               "answer");
         else
             failed(op, AP_EUNAVAIL, -1);
         return;
@@ -372,8 +377,8 @@ static void take_slot(struct ap_titan_op *op)
     int64_t now = ap_clock_mono_ns(), at;
 
     if (!ap_titan_limit(t, op->creds.tenant_id, now, op->deadline_ns, &at)) {
-        finish_timeout(op, "waiting for the client-side rate limit (under ServiceTitan's 60 "
-                           "requests/s per tenant)");
+        finish_timeout(op, "the call's deadline comes before its turn in the client-side rate "
+                           "limit (kept under ServiceTitan's 60 requests/s per tenant)");
         return;
     }
     if (at <= now) {
@@ -417,7 +422,7 @@ static void attempt(struct ap_titan_op *op)
     op->token = NULL;
     if (ap_clock_mono_ns() >= op->deadline_ns) {
         wipe_free(prev);
-        finish_timeout(op, "before the next try");
+        finish_timeout(op, "the call's deadline passed before its next try");
         return;
     }
     /* only a 401 makes a token stale: after a 429, a 5xx or a network error
