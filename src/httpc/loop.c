@@ -515,7 +515,9 @@ static void curl_timeout(struct ap_httpc_loop *l)
         curl_multi_socket_action(l->m, CURL_SOCKET_TIMEOUT, 0, &running);
 }
 
-/* libcurl's socket callback: keeps the epoll set to what libcurl waits for. */
+/* libcurl's socket callback: keeps the epoll set to what libcurl waits for
+ * (its type is libcurl's: socketp cannot be const). */
+// cppcheck-suppress constParameter
 static int on_socket(CURL *h, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct ap_httpc_loop *l = userp;
@@ -527,7 +529,7 @@ static int on_socket(CURL *h, curl_socket_t s, int what, void *userp, void *sock
         curl_multi_assign(l->m, s, NULL);
         return 0;
     }
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
     if (socketp || epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ev) != 0)
         epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ev); /* known, or a reused descriptor */
     curl_multi_assign(l->m, s, l);
@@ -564,9 +566,9 @@ static void wait_and_act(struct ap_httpc_loop *l)
     uint64_t count;
 
     for (int i = 0; i < n; i++) {
-        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        int flags = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                    ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                    ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
         if (ev[i].data.fd == l->evfd) {
             if (read(l->evfd, &count, sizeof(count)) < 0) {
                 /* EAGAIN: another turn drained it */
