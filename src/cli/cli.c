@@ -46,6 +46,8 @@ const struct ap_conf_opt ap_options[] = {
     {"st-app-key", AP_CONF_STR, NULL, "the operator's ServiceTitan app key (ak1.…)", 0, 0, NULL,
      AP_CONF_SECRET},
     {"st-rate-limit", AP_CONF_INT, "50", "ServiceTitan requests per second per tenant", 1, 60},
+    {"st-max-connections", AP_CONF_INT, "512",
+     "open connections to each ServiceTitan host (HTTP/1.1: one per call in flight)", 1, 10000},
     {"fms-hook-kind", AP_CONF_ENUM, "none",
      "how \"Add to ServiceTitan\" asks the operator's side to add a tenant to the app", 0, 0,
      "none|command|url"},
@@ -143,6 +145,7 @@ struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen
     tc.api_url = ap_conf_str(c, "st-api-url");
     tc.app_key = ap_conf_str(c, "st-app-key");
     tc.rate_limit = (double)ap_conf_int(c, "st-rate-limit");
+    tc.max_connections = (int)ap_conf_int(c, "st-max-connections");
     if (!tc.app_key) {
         snprintf(err, errlen,
                  "ServiceTitan is not set up: set APPOINTD_ST_APP_KEY (the operator's app key, "

@@ -7,6 +7,9 @@
  * Start-up order matters for the error a user sees: the data dir lock comes
  * first (so a second server on the same dir says exactly that), then the
  * database (a corrupt file is named), then the master key, then the port.
+ * Opening the ServiceTitan client starts its engine thread; at shutdown the
+ * client is shut down first, so any thread waiting on a ServiceTitan call
+ * returns at once.
  */
 #include <limits.h>
 #include <signal.h>
@@ -139,6 +142,8 @@ static int serve(const struct ap_conf *c)
         goto out;
     }
     metrics = make_metrics();
+    if (titan)
+        ap_titan_metrics(titan, metrics);
     router = ap_router_new();
     ap_login_set_limit((int)ap_conf_int(c, "login-rate-limit"));
     api = ap_api_new(store, metrics, ap_conf_bool(c, "debug-routes"), titan ? &fms : NULL, workers);
@@ -169,6 +174,7 @@ static int serve(const struct ap_conf *c)
 out:
     if (code != EXIT_SUCCESS && err[0])
         fprintf(stderr, "appointd: %s\n", err);
+    ap_titan_shutdown(titan);   /* ends ServiceTitan calls: whoever waits on one returns now */
     ap_fms_health_stop(health); /* before the workers, the api and the titan client go */
     ap_workers_free(workers);   /* finishes queued work (it may use the api); late replies drop */
     ap_api_free(api);           /* answers leftover deferred requests before the server goes */
