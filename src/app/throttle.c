@@ -25,6 +25,7 @@
 struct entry {
     uint8_t id[16];
     bool used;
+    bool busy;       /* being charged by the current take(): not to be evicted by it */
     int32_t n;       /* attempts charged and not refunded */
     int32_t budget;  /* of the key that made it */
     int64_t last_ns; /* last charge (monotonic) */
@@ -140,7 +141,7 @@ static struct entry *place(struct ap_throttle *t, const uint8_t id[16])
         struct entry *e = &set[i];
         if (!e->used)
             return e;
-        if (penalised(e))
+        if (penalised(e) || e->busy)
             continue;
         if (!best || e->n < best->n || (e->n == best->n && e->last_ns < best->last_ns))
             best = e;
@@ -200,9 +201,35 @@ static struct entry *entry_for(struct ap_throttle *t, struct ap_throttle_key *k,
     return &overflow_of(t, k->budget, true)->e;
 }
 
+/*
+ * Charges every key (lock held). Keys already known are marked first, so
+ * that placing a new key of the same call never evicts one of them.
+ */
+static void charge_all(struct ap_throttle *t, struct ap_throttle_key *keys, size_t n, int64_t now)
+{
+    struct entry *es[AP_THROTTLE_TAKE_MAX];
+    for (size_t i = 0; i < n; i++) {
+        keys[i].overflowed = false;
+        if ((es[i] = find(t, keys[i].id, now)) != NULL)
+            es[i]->busy = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!es[i] && !(es[i] = entry_for(t, &keys[i], now, true))->busy && !keys[i].overflowed)
+            es[i]->busy = true;
+    }
+    for (size_t i = 0; i < n; i++)
+        charge(t, es[i], now);
+    for (size_t i = 0; i < n; i++)
+        es[i]->busy = false;
+}
+
 bool ap_throttle_take(struct ap_throttle *t, struct ap_throttle_key *keys, size_t n,
                       int64_t *retry_ns)
 {
+    if (n > AP_THROTTLE_TAKE_MAX) {
+        ap_log_error("throttle.too_many_keys", "n=%zu max=%d", n, AP_THROTTLE_TAKE_MAX);
+        abort(); /* a caller's bug */
+    }
     int64_t now = ap_clock_mono_ns(), wait = 0;
     for (size_t i = 0; i < n; i++) {
         if (keys[i].budget < 1)
@@ -217,8 +244,8 @@ bool ap_throttle_take(struct ap_throttle *t, struct ap_throttle_key *keys, size_
         int64_t w = e ? wait_of(e, now) : 0;
         wait = w > wait ? w : wait;
     }
-    for (size_t i = 0; wait == 0 && i < n; i++)
-        charge(t, entry_for(t, &keys[i], now, true), now);
+    if (wait == 0)
+        charge_all(t, keys, n, now);
     pthread_mutex_unlock(&t->mu);
     if (retry_ns)
         *retry_ns = wait;

@@ -38,7 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AP_THROTTLE_KEY_MAX 336 /* longest key text; longer ones are cut */
+#define AP_THROTTLE_KEY_MAX  336 /* longest key text; longer ones are cut */
+#define AP_THROTTLE_TAKE_MAX 4   /* keys one attempt may be charged to */
 
 struct ap_throttle;
 
@@ -70,9 +71,9 @@ struct ap_throttle *ap_throttle_new(const struct ap_throttle_config *cfg);
 void ap_throttle_free(struct ap_throttle *t);
 
 /*
- * Charges one attempt to every key of keys[0..n) if each of them allows one
- * now, and returns true. Otherwise charges nothing, returns false and sets
- * *retry_ns to how long until they all would (at least 1 ns).
+ * Charges one attempt to every key of keys[0..n) (n <= AP_THROTTLE_TAKE_MAX)
+ * if each of them allows one now, and returns true. Otherwise charges nothing, returns false and
+ * sets *retry_ns to how long until they all would (at least 1 ns).
  */
 bool ap_throttle_take(struct ap_throttle *t, struct ap_throttle_key *keys, size_t n,
                       int64_t *retry_ns);

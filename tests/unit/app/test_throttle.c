@@ -122,6 +122,26 @@ static void test_keys_charged_together_or_not_at_all(void **state)
     ap_throttle_free(t);
 }
 
+static void test_new_key_never_evicts_its_companion(void **state)
+{
+    /* one set of 16: "addr" is its cheapest entry when a new key of the same attempt needs room */
+    struct ap_throttle *t = make(16);
+    char k[32];
+    assert_true(try1(t, "addr", 2, NULL));
+    ap_clock_fake_advance(1 * SEC);
+    for (int i = 0; i < 15; i++) {
+        snprintf(k, sizeof(k), "filler%d", i);
+        assert_true(try1(t, k, 5, NULL));
+        assert_true(try1(t, k, 5, NULL));
+    }
+    struct ap_throttle_key ks[2] = {key("new-pair", 10), key("addr", 2)};
+    int64_t w;
+    assert_true(ap_throttle_take(t, ks, 2, &w));
+    /* "addr" was charged, not evicted: its budget of 2 is spent */
+    assert_false(try1(t, "addr", 2, NULL));
+    ap_throttle_free(t);
+}
+
 static void test_flood_evicts_cheapest_never_penalised(void **state)
 {
     /* 256 entries (16 sets); the victim key is penalised, then 393 addresses x 10 failures */
@@ -197,6 +217,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_budget_then_doubling_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refund_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_charged_together_or_not_at_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_key_never_evicts_its_companion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flood_evicts_cheapest_never_penalised, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_of_penalised_overflows_to_shared_bucket, setup,
