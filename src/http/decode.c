@@ -86,12 +86,15 @@ const char *http_cookie_find(struct ap_arena *a, struct ap_str header, const cha
         const char *pe = semi ? semi : end;
         const char *eq = memchr(p, '=', (size_t)(pe - p));
         if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
-            const char *v = eq + 1, *ve = pe;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
-                v++, ve--;
-            return ap_arena_strndup(a, v, (size_t)(ve - v));
+            const char *v = eq + 1;
+            size_t n = (size_t)(pe - v);
+            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                n--;
+            if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+                v++;
+                n -= 2;
+            }
+            return ap_arena_strndup(a, v, n);
         }
         p = pe + 1;
     }
