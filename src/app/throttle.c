@@ -102,7 +102,7 @@ static struct entry *find(struct ap_throttle *t, const uint8_t id[16], int64_t n
     struct entry *set = set_of(t, id);
     for (int i = 0; i < SET_WAYS; i++) {
         struct entry *e = &set[i];
-        if (e->used && expired(t, e, now))
+        if (e->used && !e->busy && expired(t, e, now))
             e->used = false;
         if (e->used && memcmp(e->id, id, 16) == 0)
             return e;
@@ -184,7 +184,8 @@ static struct entry *entry_for(struct ap_throttle *t, struct ap_throttle_key *k,
     e = place(t, k->id);
     if (e) {
         t->evicted += e->used;
-        *e = (struct entry){.used = true, .budget = k->budget};
+        /* last_ns now: a new entry is live from the start, not "quiet since 0" */
+        *e = (struct entry){.used = true, .budget = k->budget, .last_ns = now};
         memcpy(e->id, k->id, 16);
         return e;
     }

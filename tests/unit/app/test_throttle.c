@@ -122,6 +122,26 @@ static void test_keys_charged_together_or_not_at_all(void **state)
     ap_throttle_free(t);
 }
 
+static void test_two_new_keys_of_one_attempt_in_one_set(void **state)
+{
+    /* one set: both keys of the attempt are new in it at once */
+    struct ap_throttle *t = make(16);
+    struct ap_throttle_stats st;
+    int64_t w;
+    for (int i = 0; i < 10; i++) {
+        struct ap_throttle_key ks[2] = {key("p:198.51.100.1|owner@acme.test", 10),
+                                        key("a:198.51.100.1", 100)};
+        assert_true(ap_throttle_take(t, ks, 2, &w));
+        ap_throttle_stats(t, &st);
+        assert_int_equal(st.used, 2); /* one entry each, from the first attempt on */
+    }
+    struct ap_throttle_key ks[2] = {key("p:198.51.100.1|owner@acme.test", 10),
+                                    key("a:198.51.100.1", 100)};
+    assert_false(ap_throttle_take(t, ks, 2, &w));
+    assert_int_equal(w, 30 * SEC);
+    ap_throttle_free(t);
+}
+
 static void test_new_key_never_evicts_its_companion(void **state)
 {
     /* one set of 16: "addr" is its cheapest entry when a new key of the same attempt needs room */
@@ -217,6 +237,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_budget_then_doubling_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refund_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_charged_together_or_not_at_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_new_keys_of_one_attempt_in_one_set, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_new_key_never_evicts_its_companion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flood_evicts_cheapest_never_penalised, setup,
                                         teardown),
