@@ -50,6 +50,7 @@ struct fixture {
 
 static atomic_int replied;      /* deferred replies sent by workers */
 static atomic_int workers_live; /* deferred workers not finished yet */
+static atomic_int entered;      /* /defer and /delay handlers entered */
 
 static double now_ms(void)
 {
@@ -125,6 +126,7 @@ static enum ap_http_result h_apply_drop(struct ap_http_req *req, void *ud)
 
 static enum ap_http_result h_delay(struct ap_http_req *req, void *ud)
 {
+    atomic_fetch_add(&entered, 1);
     const char *ms = ap_http_query(req, "ms");
     ap_http_set_delay(req, ms ? atoi(ms) : 100);
     ap_http_respond_json(req, 201, "{\"slow\":true}", 13);
@@ -154,6 +156,7 @@ static void *worker(void *arg)
 
 static enum ap_http_result h_defer(struct ap_http_req *req, void *ud)
 {
+    atomic_fetch_add(&entered, 1);
     const char *ms = ap_http_query(req, "ms");
     struct job *j = calloc(1, sizeof(*j));
     pthread_t t;
@@ -182,6 +185,17 @@ static enum ap_http_result h_delay_defer(struct ap_http_req *req, void *ud)
 {
     ap_http_set_delay(req, 200);
     return h_defer(req, ud);
+}
+
+/*
+ * Waits (up to 5 s) until the /defer and /delay handlers have been entered n
+ * times since setup: the server has read the request, whatever the load.
+ */
+static void wait_entered(int n)
+{
+    for (int i = 0; i < 500 && atomic_load(&entered) < n; i++)
+        usleep(10000);
+    assert_true(atomic_load(&entered) >= n);
 }
 
 static void wait_workers(void)
@@ -278,12 +292,14 @@ static int start(void **state, int grace_ms)
 static int setup(void **state)
 {
     atomic_store(&replied, 0);
+    atomic_store(&entered, 0);
     return start(state, 2000);
 }
 
 static int setup_short_grace(void **state)
 {
     atomic_store(&replied, 0);
+    atomic_store(&entered, 0);
     return start(state, 200);
 }
 
@@ -450,7 +466,7 @@ static void test_deferred_does_not_block_loop(void **state)
     int dfd = conn_open(fx->port);
     const char *dreq = "GET /defer?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
-    usleep(20000);
+    wait_entered(1);
     double t0 = now_ms();
     int fd = conn_open(fx->port);
     for (int i = 0; i < 100; i++) {
@@ -493,7 +509,7 @@ static void test_client_gone_before_reply(void **state)
         int fd = conn_open(fx->port);
         const char *req = "GET /defer?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n";
         assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-        usleep(10000);
+        wait_entered(i + 1);
         close(fd);
     }
     wait_workers();
@@ -515,7 +531,7 @@ static void test_graceful_stop_finishes_deferred(void **state)
     int dfd = conn_open(fx->port);
     const char *dreq = "GET /defer?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
-    usleep(50000);
+    wait_entered(1);
     double t0 = now_ms();
     ap_http_server_stop(fx->srv);
     /* the idle keep-alive connection is closed promptly */
@@ -543,7 +559,7 @@ static void test_grace_expiry_answers_503(void **state)
     int dfd = conn_open(fx->port);
     const char *dreq = "GET /defer?ms=900 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
-    usleep(50000);
+    wait_entered(1);
     ap_http_server_stop(fx->srv);
     assert_int_equal(read_resp(dfd, &r, false), 0);
     assert_int_equal(r.status, 503);
@@ -834,7 +850,7 @@ static void test_graceful_stop_sends_delayed(void **state)
     int fd = conn_open(fx->port);
     const char *req = "GET /delay?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-    usleep(30000);
+    wait_entered(1);
     stop_and_join(fx);
     assert_int_equal(read_resp(fd, &r, false), 0);
     assert_int_equal(r.status, 201);
@@ -849,7 +865,7 @@ static void test_grace_expiry_sends_delayed(void **state)
     int fd = conn_open(fx->port);
     const char *req = "GET /delay?ms=4000 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-    usleep(30000);
+    wait_entered(1);
     double t0 = now_ms();
     stop_and_join(fx); /* grace 200 ms: the delayed answer goes out then */
     assert_true(now_ms() - t0 < 3000);
