@@ -140,7 +140,7 @@ test('--metrics-listen: /metrics (and /healthz) move to their own listener', asy
     assert.match(main.body.error.message, /metrics-listen/);
     const scrape = await request(murl + '/metrics', { headers: { 'x-forwarded-for': '203.0.113.9' } });
     assert.equal(scrape.status, 200);
-    assert.match(scrape.text, /http_requests_total\{[^}]*route="\/metrics"/, 'the main listener counted its 404');
+    assert.match(scrape.text, /^# TYPE http_requests_total counter$/m, "the main listener's metrics");
     assert.equal((await request(murl + '/healthz')).status, 200);
     assert.equal((await request(murl + '/api/v1/me')).status, 404, 'nothing else there');
   } finally {
