@@ -5,7 +5,9 @@
  *   POST /api/v1/login                      {email,password} → user, csrfToken, cookie
  *   POST /api/v1/logout                     (CSRF) → {} and the cookie cleared
  *   GET  /api/v1/me                         → user (with "operator"), csrfToken
- *   GET  /api/v1/users                      → the caller's account's users
+ *   GET  /                                  → 302 to the dashboard, /admin/
+ *   GET  /api/v1/users                      → the caller's account's users (operators
+ *                                             only to operators)
  *   GET  /api/v1/users/:id                  → one of them (404 for any other id)
  *   GET  /api/v1/roles                      → each role and its permissions
  *   PUT  /api/v1/roles/:role/permissions    (CSRF, owner/admin) {manageIntegrations}
@@ -23,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api_int.h"
 #include "core/log.h"
@@ -69,11 +70,13 @@ static json_t *user_json(const struct ap_user *u, const char *account_name)
     return j;
 }
 
-/* True when the request reached us over TLS (directly or via a proxy that says so). */
+/*
+ * True when the client reached us over TLS: through a trusted proxy that
+ * says so (X-Forwarded-Proto), or at an https public URL.
+ */
 static bool over_tls(struct ap_http_req *req)
 {
-    const char *p = ap_http_header(req, "X-Forwarded-Proto");
-    return p && strcasecmp(p, "https") == 0;
+    return strcmp(ap_http_scheme(req), "https") == 0;
 }
 
 /* The Set-Cookie value that starts (token) or ends (NULL) a session. */
@@ -94,17 +97,17 @@ static void set_session_cookie(struct ap_http_req *req, const char *token, bool 
     ap_http_add_header(req, "Set-Cookie", v);
 }
 
-/* An Origin header, when sent, must be this server (scheme://Host). */
+/*
+ * An Origin header, when sent, must be this server as the client reached it:
+ * exactly the public URL the Host matched, or (without public-url) the
+ * request's own scheme://Host, the scheme counting.
+ */
 static bool origin_ok(struct ap_http_req *req)
 {
     const char *origin = ap_http_header(req, "Origin");
     if (!origin)
         return true; /* not a browser cross-site request; the CSRF token still applies */
-    const char *host = ap_http_header(req, "Host");
-    const char *sep = strstr(origin, "://");
-    if (!host || !sep)
-        return false;
-    return strcasecmp(sep + 3, host) == 0;
+    return ap_http_same_origin(req, origin);
 }
 
 /* ---- guards ------------------------------------------------------------- */
@@ -185,14 +188,18 @@ bool ap_api_admin_require_perm(struct ap_http_req *req, struct ap_api *api, bool
 struct login_job {
     struct ap_store *store;
     struct ap_http_deferred *d;
+    struct ap_login_attempt attempt; /* charged to the throttle before hashing */
     char *email, *password, *peer, *token;
     bool secure; /* came over TLS: the cookie gets Secure */
 };
 
+/* Frees j; an attempt that never reached the password check does not count. */
 static void login_job_free(struct login_job *j)
 {
     if (!j)
         return;
+    if (j->attempt.open)
+        ap_login_abandon(&j->attempt);
     if (j->password)
         ap_crypto_wipe(j->password, strlen(j->password));
     free(j->email);
@@ -229,34 +236,24 @@ static void login_succeeded(struct login_job *j, const struct ap_user *u)
 
 static void rate_limited_message(char *msg, size_t n, int retry_after)
 {
-    int minutes = (retry_after + 59) / 60;
-    snprintf(msg, n, "too many failed sign-in attempts; try again in %d minute%s", minutes,
-             minutes == 1 ? "" : "s");
+    int v = retry_after < 60 ? retry_after : (retry_after + 59) / 60;
+    snprintf(msg, n, "too many failed sign-in attempts; try again in %d %s%s", v,
+             retry_after < 60 ? "second" : "minute", v == 1 ? "" : "s");
 }
 
-/* Worker thread: the slow password check, then the answer. */
+/* Worker thread: the slow password check (its attempt already counted), then the answer. */
 static void login_run(void *arg)
 {
     struct login_job *j = arg;
     struct ap_user u;
-    int retry = 0;
-    char msg[160], redacted[64];
-    enum ap_err err = ap_login(j->store, j->email, j->password, j->peer, &u, &retry);
+    char redacted[64];
+    enum ap_err err = ap_login_finish(j->store, &j->attempt, j->email, j->password, &u);
     if (err == AP_OK) {
         login_succeeded(j, &u);
     } else if (err == AP_EPERM) {
         ap_log_info("auth.login", "result=denied email=%s peer=%s",
                     ap_redact_email(j->email, redacted, sizeof(redacted)), j->peer);
         ap_http_reply_error(j->d, 401, "invalid_credentials", "wrong email or password", NULL);
-    } else if (err == AP_EBUSY) {
-        /* the limit ran out while this attempt waited for a worker */
-        char num[16];
-        snprintf(num, sizeof(num), "%d", retry);
-        const char *const headers[] = {"Retry-After", num, NULL};
-        rate_limited_message(msg, sizeof(msg), retry);
-        char *text = ap_json_error_body("rate_limited", msg, NULL);
-        ap_http_reply_headers(j->d, 429, "application/json", headers, text, strlen(text));
-        free(text);
     } else {
         ap_http_reply_error(j->d, 503, "unavailable",
                             "the database cannot be used right now; try again shortly", NULL);
@@ -300,14 +297,17 @@ static enum ap_http_result handle_login(struct ap_http_req *req, void *ud)
     }
     if (!login_body(req, &body, &email, &password))
         goto done;
-    if (ap_login_limited(email, ap_http_peer(req), &retry)) {
+    struct login_job *j = ap_xcalloc(1, sizeof(*j));
+    if (ap_login_begin(&j->attempt, email, ap_http_peer(req), &retry) != AP_OK) {
+        free(j);
         snprintf(num, sizeof(num), "%d", retry);
         ap_http_add_header(req, "Retry-After", num);
         rate_limited_message(msg, sizeof(msg), retry);
+        ap_log_info("auth.login", "result=throttled peer=%s retry_after=%d", ap_http_peer(req),
+                    retry);
         ap_http_respond_error(req, 429, "rate_limited", msg, NULL);
         goto done;
     }
-    struct login_job *j = ap_xcalloc(1, sizeof(*j));
     j->store = api->store;
     j->email = ap_xstrdup(email);
     j->password = ap_xstrdup(password);
@@ -359,6 +359,17 @@ static enum ap_http_result handle_me(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
+/* ---- the site root ------------------------------------------------------ */
+
+/* GET / → the dashboard, rather than a JSON 404 (a demo site may take "/" later). */
+static enum ap_http_result handle_root(struct ap_http_req *req, void *ud)
+{
+    static const char body[] = "the dashboard is at /admin/\n";
+    ap_http_add_header(req, "Location", "/admin/");
+    ap_http_respond(req, 302, "text/plain; charset=utf-8", body, sizeof(body) - 1);
+    return AP_HTTP_DONE;
+}
+
 /* ---- users and roles ---------------------------------------------------- */
 
 static json_t *user_row_json(const struct ap_user *u)
@@ -374,7 +385,7 @@ static enum ap_http_result handle_users(struct ap_http_req *req, void *ud)
     size_t n = 0;
     if (!ap_api_admin_require(req, api, false, &me))
         return AP_HTTP_DONE;
-    if (ap_user_list(api->store, me.account_id, &list, &n) != AP_OK) {
+    if (ap_user_list(api->store, me.account_id, me.operator, & list, &n) != AP_OK) {
         ap_http_respond_error(req, 503, "unavailable",
                               "the database cannot be used right now; try again shortly", NULL);
         return AP_HTTP_DONE;
@@ -410,6 +421,8 @@ static enum ap_http_result handle_user(struct ap_http_req *req, void *ud)
         return AP_HTTP_DONE;
     int64_t id = parse_id(ap_http_param(req, "id"));
     enum ap_err err = id ? ap_user_get(api->store, me.account_id, id, &u) : AP_ENOTFOUND;
+    if (!err && u.operator&& !me.operator)
+        err = AP_ENOTFOUND; /* appointd's own staff are not the contractor's users */
     if (err == AP_ENOTFOUND)
         ap_http_respond_error(req, 404, "not_found", "no such user in your account", NULL);
     else if (err)
@@ -511,6 +524,7 @@ enum ap_err ap_api_admin_routes(struct ap_api *api, struct ap_router *r)
         const char *method, *pattern;
         ap_http_handler_fn fn;
     } routes[] = {
+        {"GET", "/", handle_root},
         {"POST", "/api/v1/login", handle_login},
         {"POST", "/api/v1/logout", handle_logout},
         {"GET", "/api/v1/me", handle_me},

@@ -33,6 +33,17 @@ struct ap_api *ap_api_new(struct ap_store *store, struct ap_metrics *metrics, bo
 /* Adds every route to r. */
 enum ap_err ap_api_routes(struct ap_api *api, struct ap_router *r);
 /*
+ * Who may read GET /metrics (health.c). token: a bearer token every scrape
+ * must send ("Authorization: Bearer <token>"; borrowed, must outlive the
+ * api; NULL for none). own_listener: /metrics is served by a separate
+ * listener (see ap_api_metrics_routes) and the main one answers 404 for it.
+ * With neither, /metrics answers only requests from this machine that no
+ * proxy relayed (ap_http_is_local), 403 otherwise. Call before serving.
+ */
+void ap_api_metrics_access(struct ap_api *api, const char *token, bool own_listener);
+/* The routes of the separate metrics listener: GET /metrics and GET /healthz. */
+enum ap_err ap_api_metrics_routes(struct ap_api *api, struct ap_router *r);
+/*
  * Stops background work. Deferred requests still pending are answered 503
  * first, so no client waits forever. NULL ok.
  */

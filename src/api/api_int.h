@@ -30,6 +30,9 @@ struct ap_api {
 
     struct ap_fms *fms;         /* NULL when ServiceTitan is not set up */
     struct ap_workers *workers; /* slow work: ServiceTitan calls, password hashing */
+
+    const char *metrics_token; /* bearer token /metrics needs, or NULL (health.c) */
+    bool metrics_own_listener; /* /metrics lives on its own listener */
 };
 
 /* Route groups of other files. */

@@ -1,18 +1,29 @@
 /*
- * health.c — GET /healthz and GET /metrics.
+ * health.c — GET /healthz and GET /metrics, and who may read the metrics.
  *
  * /healthz is polled by load balancers many times a second, so it checks the
  * store at most once per HEALTH_TTL and serves the cached verdict between
  * checks. A failed check is retried on the next request after the TTL.
+ *
+ * /metrics tells anyone who reads it how busy each route is and which
+ * accounts exist in its labels later on, so it is not open by default:
+ *   - metrics-token set: every scrape sends "Authorization: Bearer TOKEN"
+ *     (401 otherwise), on whichever listener serves it;
+ *   - metrics-listen set: /metrics (and /healthz) are served by a listener
+ *     of their own (ap_api_metrics_routes), and the main one answers 404;
+ *   - neither: only requests from this machine that no proxy relayed
+ *     (ap_http_is_local) are answered, others get 403.
  */
 #include "api/api_int.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ap_build.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "crypto/crypto.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "db/store.h"
@@ -61,10 +72,53 @@ enum ap_http_result ap_api_healthz(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
-enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud)
+void ap_api_metrics_access(struct ap_api *api, const char *token, bool own_listener)
 {
-    struct ap_api *api = ud;
+    api->metrics_token = token && token[0] ? token : NULL;
+    api->metrics_own_listener = own_listener;
+}
+
+static bool bearer_ok(struct ap_http_req *req, const char *token)
+{
+    const char *auth = ap_http_header(req, "Authorization");
+    size_t n = strlen(token);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return false;
+    auth += 7;
+    return strlen(auth) == n && ap_crypto_equal(auth, token, n);
+}
+
+/* Answers the refusal itself and returns false when req may not read the metrics. */
+static bool metrics_allowed(struct ap_http_req *req, struct ap_api *api, bool on_listener)
+{
+    if (!on_listener && api->metrics_own_listener) {
+        ap_http_respond_error(req, 404, "not_found",
+                              "metrics are served on the metrics listener (metrics-listen)", NULL);
+        return false;
+    }
+    if (api->metrics_token) {
+        if (bearer_ok(req, api->metrics_token))
+            return true;
+        ap_http_add_header(req, "WWW-Authenticate", "Bearer realm=\"metrics\"");
+        ap_http_respond_error(req, 401, "unauthenticated",
+                              "send the metrics token: Authorization: Bearer <metrics-token>",
+                              NULL);
+        return false;
+    }
+    if (on_listener || ap_http_is_local(req))
+        return true;
+    ap_http_respond_error(req, 403, "forbidden",
+                          "/metrics answers only this machine; to scrape it from elsewhere set "
+                          "metrics-token or metrics-listen",
+                          NULL);
+    return false;
+}
+
+static enum ap_http_result metrics(struct ap_http_req *req, struct ap_api *api, bool on_listener)
+{
     struct ap_buf out;
+    if (!metrics_allowed(req, api, on_listener))
+        return AP_HTTP_DONE;
     ap_buf_init(&out, 8 << 20);
     if (ap_metrics_render(api->metrics, &out) != AP_OK) {
         ap_buf_cleanup(&out);
@@ -75,4 +129,22 @@ enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud)
                     out.len);
     ap_buf_cleanup(&out);
     return AP_HTTP_DONE;
+}
+
+enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud)
+{
+    return metrics(req, ud, false);
+}
+
+static enum ap_http_result metrics_on_listener(struct ap_http_req *req, void *ud)
+{
+    return metrics(req, ud, true);
+}
+
+enum ap_err ap_api_metrics_routes(struct ap_api *api, struct ap_router *r)
+{
+    enum ap_err err = ap_router_add(r, "GET", "/metrics", metrics_on_listener, api);
+    if (!err)
+        err = ap_router_add(r, "GET", "/healthz", ap_api_healthz, api);
+    return err;
 }

@@ -360,20 +360,23 @@ enum ap_err ap_user_get(struct ap_store *st, int64_t account_id, int64_t user_id
     return err ? err : found ? AP_OK : AP_ENOTFOUND;
 }
 
-enum ap_err ap_user_list(struct ap_store *st, int64_t account_id, struct ap_user **out, size_t *n)
+enum ap_err ap_user_list(struct ap_store *st, int64_t account_id, bool with_operators,
+                         struct ap_user **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     struct ap_db_conn *c = ap_store_acquire(st, false);
     if (!c)
         return AP_EUNAVAIL;
-    struct ap_db_val v = ap_db_int(account_id);
+    struct ap_db_val v[2] = {ap_db_int(account_id), ap_db_int(with_operators)};
     struct ap_db_rows *r = NULL;
     size_t cap = 0;
-    enum ap_err err = ap_db_query(c,
-                                  "SELECT " AP_APP_USER_COLS
-                                  " FROM users u WHERE u.account_id = ? ORDER BY u.id LIMIT 10000",
-                                  &v, 1, &r);
+    enum ap_err err =
+        ap_db_query(c,
+                    "SELECT " AP_APP_USER_COLS
+                    " FROM users u WHERE u.account_id = ? AND (? OR NOT u.is_operator)"
+                    " ORDER BY u.id LIMIT 10000",
+                    v, 2, &r);
     while (!err && *n < USERS_MAX && ap_db_next(r)) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 8;

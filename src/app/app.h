@@ -9,8 +9,8 @@
  * ServiceTitan's Role Permissions). Passwords are argon2id (crypto). Sessions
  * are random tokens in an HttpOnly SameSite=Strict cookie; only their hash is
  * stored; each session has a CSRF token that every state-changing admin
- * call must echo in the X-CSRF-Token header. Login is rate limited per email
- * and per client address.
+ * call must echo in the X-CSRF-Token header. Login attempts are throttled
+ * per (client address, email) and per client address, never per email alone.
  *
  * Every function that reads or writes account data takes the account id and
  * scopes its SQL by it: there is no query that can see another account.
@@ -73,19 +73,17 @@ enum ap_err ap_user_set_operator(struct ap_store *st, const char *email, bool on
 /* Looks the user up within the account only. */
 enum ap_err ap_user_get(struct ap_store *st, int64_t account_id, int64_t user_id,
                         struct ap_user *out);
-/* All users of an account (malloc'd array, caller frees). */
-enum ap_err ap_user_list(struct ap_store *st, int64_t account_id, struct ap_user **out, size_t *n);
+/*
+ * The users of an account (malloc'd array, caller frees), in id order.
+ * Operators (appointd's own staff, who may hold a user in a contractor's
+ * account) are left out unless with_operators: a contractor's user list
+ * shows the contractor's people only.
+ */
+enum ap_err ap_user_list(struct ap_store *st, int64_t account_id, bool with_operators,
+                         struct ap_user **out, size_t *n);
 /* Grants or revokes a permission for a role of the account (owner keeps everything). */
 enum ap_err ap_role_permission_set(struct ap_store *st, int64_t account_id, enum ap_role role,
                                    const char *permission, bool granted, char *err, size_t errlen);
-
-/*
- * Checks email + password. AP_OK with *user; AP_EPERM for wrong credentials
- * (same answer for an unknown email, after the same work), AP_EBUSY when the
- * login rate limit for this email or peer is exhausted (*retry_after_s set).
- */
-enum ap_err ap_login(struct ap_store *st, const char *email, const char *password, const char *peer,
-                     struct ap_user *user, int *retry_after_s);
 
 /*
  * Reads whether role holds permission in the account (owner: always).
@@ -94,16 +92,59 @@ enum ap_err ap_login(struct ap_store *st, const char *email, const char *passwor
 enum ap_err ap_role_permission_get(struct ap_store *st, int64_t account_id, enum ap_role role,
                                    const char *permission, bool *granted);
 
+/* ---- login and its throttle ---------------------------------------------- */
+
+#define AP_LOGIN_PAIR_BUDGET      10    /* failures per (address, email) before backoff */
+#define AP_LOGIN_ADDRESS_BUDGET   100   /* failures per address, any email, before backoff */
+#define AP_LOGIN_THROTTLE_ENTRIES 65536 /* keys the throttle remembers */
+
 /*
- * Login rate limit: at most per_15min failed attempts per email and per
- * peer address in a 15-minute window (fixed window from the first failure;
- * default 10). Counters live in memory (per process); a success clears the
- * email's counter, not the peer's. Call before serving.
+ * The login throttle's settings (0 fields take the defaults above). Failed
+ * attempts are counted per (client address, email) and per client address
+ * (an IPv6 client by its /64); past a budget each further attempt waits a
+ * backoff doubling from 30 s to at most 15 min; a key idle for 15 min after
+ * its backoff is forgotten. Counters live in memory, per process, in a table
+ * of `entries` keys that a flood cannot empty (see app/throttle.h). Call
+ * before serving; calling again starts from an empty table (tests).
  */
-void ap_login_set_limit(int per_15min);
-/* True (and *retry_after_s set) when ap_login() would answer AP_EBUSY now.
- * Cheap, no store access: for answering 429 before deferring slow work. */
-bool ap_login_limited(const char *email, const char *peer, int *retry_after_s);
+struct ap_login_limits {
+    int pair_budget;
+    int address_budget;
+    size_t entries;
+};
+void ap_login_configure(const struct ap_login_limits *limits);
+
+#include "app/throttle.h"
+
+/* One login attempt between ap_login_begin() and its settling. */
+struct ap_login_attempt {
+    struct ap_throttle_key keys[2]; /* (address, email), address */
+    bool open;                      /* charged and not yet settled */
+};
+
+/*
+ * Starts an attempt for email from peer (ap_http_peer()): charges it to the
+ * throttle before any hashing, so concurrent attempts count. AP_OK, or
+ * AP_EBUSY with *retry_after_s (>= 1) when the pair or the address must
+ * wait. Cheap, no store access: call it on the loop thread. Every AP_OK
+ * must be followed by exactly one ap_login_finish() or ap_login_abandon().
+ */
+enum ap_err ap_login_begin(struct ap_login_attempt *a, const char *email, const char *peer,
+                           int *retry_after_s);
+/*
+ * Checks email + password (argon2id: slow, run it on a worker) and settles
+ * the attempt. AP_OK with *user (the pair's failures are forgotten, the
+ * attempt does not count against the address); AP_EPERM for wrong
+ * credentials — the same answer, after the same work, for an unknown email
+ * (the attempt counts); a store error otherwise (it does not count).
+ */
+enum ap_err ap_login_finish(struct ap_store *st, struct ap_login_attempt *a, const char *email,
+                            const char *password, struct ap_user *user);
+/* Settles a begun attempt that never reached the password check: it does not count. */
+void ap_login_abandon(struct ap_login_attempt *a);
+/* ap_login_begin() then ap_login_finish(): AP_EBUSY, AP_EPERM, AP_OK or a store error. */
+enum ap_err ap_login(struct ap_store *st, const char *email, const char *password, const char *peer,
+                     struct ap_user *user, int *retry_after_s);
 
 /* Sessions last 12 hours from sign-in (a fixed expiry, not sliding). */
 #define AP_SESSION_TTL_S (12 * 3600)

@@ -1,12 +1,20 @@
 /*
- * sessions.c — signing in: the login check with its rate limiter, and the
+ * sessions.c — signing in: the login check behind its throttle, and the
  * sessions that follow.
  *
  * Login does the same argon2id work whether the email exists or not (an
  * unknown email is verified against a dummy hash), so timing does not tell
- * which emails have accounts. Failed attempts are counted in memory per
- * email and per peer address in fixed 15-minute windows; when either is
- * exhausted login answers AP_EBUSY with the seconds until the window ends.
+ * which emails have accounts.
+ *
+ * The throttle (app/throttle.h) charges every attempt when it starts, before
+ * any hashing, to two keys: the (address, email) pair, with a budget of
+ * login-rate-limit failures, and the address alone, with the larger
+ * login-address-limit. Past a budget the key backs off exponentially (30 s,
+ * 1 min, 2, 4, 8, capped at 15 min) instead of locking: nothing is keyed on
+ * the email alone, so failures from one address never stop the right
+ * password from another. A success clears its pair and does not count
+ * against its address; a store failure counts against nothing. An IPv6
+ * client is keyed by its /64, which one subscriber usually holds whole.
  *
  * A session token is 32 random bytes (base64url) that only the cookie holds;
  * the sessions table stores HMAC-SHA256(token) under a fixed label, so a
@@ -16,124 +24,142 @@
  */
 #include "app/app.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/accounts_int.h"
+#include "app/throttle.h"
 #include "core/clock.h"
+#include "core/defs.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "crypto/crypto.h"
 #include "db/store.h"
 
-#define WINDOW_NS ((int64_t)15 * 60 * 1000000000)
-/* Most keys the limiter remembers; past that the oldest window is dropped. */
-#define LIMITER_SLOTS   4096
-#define LIMITER_KEY_MAX 272
+#define BACKOFF_BASE_NS (30 * AP_NS_PER_S)
+#define BACKOFF_CAP_NS  (15 * 60 * AP_NS_PER_S)
+#define FORGET_NS       (15 * 60 * AP_NS_PER_S)
 /* Longest cookie value looked up. */
 #define TOKEN_MAX 128
 
 static const char session_label[] = "appointd.session.v1";
 
-/* ---- rate limiter ------------------------------------------------------- */
-
-struct limiter_slot {
-    char key[LIMITER_KEY_MAX]; /* "e:<email>" or "p:<peer>"; "" when free */
-    int64_t start_ns;          /* monotonic start of the window */
-    int failures;
-};
+/* ---- throttle ----------------------------------------------------------- */
 
 static struct {
-    pthread_mutex_t lock;
-    int limit;
-    struct limiter_slot slots[LIMITER_SLOTS];
-} lim = {PTHREAD_MUTEX_INITIALIZER, 10, {{{0}, 0, 0}}};
+    pthread_mutex_t lock; /* guards the pointer and the limits, not the table */
+    struct ap_throttle *t;
+    struct ap_login_limits limits;
+} thr = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}};
 
-void ap_login_set_limit(int per_15min)
+static void limits_fill(struct ap_login_limits *l)
 {
-    pthread_mutex_lock(&lim.lock);
-    lim.limit = per_15min > 0 ? per_15min : 1;
-    pthread_mutex_unlock(&lim.lock);
+    if (l->pair_budget <= 0)
+        l->pair_budget = AP_LOGIN_PAIR_BUDGET;
+    if (l->address_budget <= 0)
+        l->address_budget = AP_LOGIN_ADDRESS_BUDGET;
+    if (l->entries == 0)
+        l->entries = AP_LOGIN_THROTTLE_ENTRIES;
 }
 
-/* The slot of key (lock held); create makes one, evicting the oldest if full. */
-static struct limiter_slot *slot_of(const char *key, int64_t now, bool create)
+void ap_login_configure(const struct ap_login_limits *limits)
 {
-    struct limiter_slot *free_slot = NULL, *oldest = NULL;
-    for (size_t i = 0; i < LIMITER_SLOTS; i++) {
-        struct limiter_slot *s = &lim.slots[i];
-        if (s->key[0] && now - s->start_ns >= WINDOW_NS)
-            s->key[0] = '\0'; /* window over: forget it */
-        if (!s->key[0]) {
-            free_slot = free_slot ? free_slot : s;
-            continue;
-        }
-        if (strcmp(s->key, key) == 0)
-            return s;
-        if (!oldest || s->start_ns < oldest->start_ns)
-            oldest = s;
+    struct ap_login_limits l = limits ? *limits : (struct ap_login_limits){0};
+    limits_fill(&l);
+    struct ap_throttle_config c = {l.entries, BACKOFF_BASE_NS, BACKOFF_CAP_NS, FORGET_NS};
+    struct ap_throttle *fresh = ap_throttle_new(&c), *old;
+    pthread_mutex_lock(&thr.lock);
+    old = thr.t;
+    thr.t = fresh;
+    thr.limits = l;
+    pthread_mutex_unlock(&thr.lock);
+    ap_throttle_free(old); /* configured before serving: nobody holds it */
+}
+
+static struct ap_throttle *throttle(struct ap_login_limits *l)
+{
+    pthread_mutex_lock(&thr.lock);
+    if (!thr.t) {
+        pthread_mutex_unlock(&thr.lock);
+        ap_login_configure(NULL);
+        pthread_mutex_lock(&thr.lock);
     }
-    if (!create)
-        return NULL;
-    struct limiter_slot *s = free_slot ? free_slot : oldest;
-    snprintf(s->key, sizeof(s->key), "%s", key);
-    s->start_ns = now;
-    s->failures = 0;
-    return s;
+    struct ap_throttle *t = thr.t;
+    *l = thr.limits;
+    pthread_mutex_unlock(&thr.lock);
+    return t;
 }
 
-static void limiter_keys(const char *email, const char *peer, char ek[LIMITER_KEY_MAX],
-                         char pk[LIMITER_KEY_MAX])
+/* The address part of a key: an IPv4 address, an IPv6 /64, or the text as given. */
+static void address_key(const char *peer, char out[64])
 {
-    char norm[256];
-    if (!ap_app_email_normalize(email, norm))
-        snprintf(norm, sizeof(norm), "%.255s", email ? email : "");
-    snprintf(ek, LIMITER_KEY_MAX, "e:%s", norm);
-    snprintf(pk, LIMITER_KEY_MAX, "p:%.200s", peer ? peer : "-");
-}
-
-static int retry_after(const struct limiter_slot *s, int64_t now)
-{
-    int64_t left = s->start_ns + WINDOW_NS - now;
-    return (int)((left + 999999999) / 1000000000);
-}
-
-bool ap_login_limited(const char *email, const char *peer, int *retry_after_s)
-{
-    char ek[LIMITER_KEY_MAX], pk[LIMITER_KEY_MAX];
-    limiter_keys(email, peer, ek, pk);
-    int64_t now = ap_clock_mono_ns();
-    int wait = 0;
-    pthread_mutex_lock(&lim.lock);
-    const char *keys[2] = {ek, pk};
-    for (int i = 0; i < 2; i++) {
-        struct limiter_slot *s = slot_of(keys[i], now, false);
-        if (s && s->failures >= lim.limit && retry_after(s, now) > wait)
-            wait = retry_after(s, now);
+    unsigned char b[16];
+    char text[INET6_ADDRSTRLEN];
+    if (peer && strchr(peer, ':') && inet_pton(AF_INET6, peer, b) == 1) {
+        memset(b + 8, 0, 8);
+        inet_ntop(AF_INET6, b, text, sizeof(text));
+        snprintf(out, 64, "%s/64", text);
+        return;
     }
-    pthread_mutex_unlock(&lim.lock);
+    snprintf(out, 64, "%.63s", peer && peer[0] ? peer : "-");
+}
+
+static void attempt_keys(struct ap_login_attempt *a, const char *email, const char *peer,
+                         const struct ap_login_limits *l)
+{
+    char norm[256], addr[64];
+    if (!ap_app_email_normalize(email, norm)) {
+        size_t n = 0;
+        for (const char *p = email ? email : ""; *p && n < 254; p++)
+            norm[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        norm[n] = '\0';
+    }
+    address_key(peer, addr);
+    memset(a, 0, sizeof(*a));
+    snprintf(a->keys[0].text, sizeof(a->keys[0].text), "p:%s|%.254s", addr, norm);
+    a->keys[0].budget = l->pair_budget;
+    snprintf(a->keys[1].text, sizeof(a->keys[1].text), "a:%s", addr);
+    a->keys[1].budget = l->address_budget;
+}
+
+enum ap_err ap_login_begin(struct ap_login_attempt *a, const char *email, const char *peer,
+                           int *retry_after_s)
+{
+    struct ap_login_limits l;
+    struct ap_throttle *t = throttle(&l);
+    int64_t wait = 0;
+    attempt_keys(a, email, peer, &l);
+    if (!ap_throttle_take(t, a->keys, AP_COUNTOF(a->keys), &wait)) {
+        if (retry_after_s)
+            *retry_after_s = (int)((wait + AP_NS_PER_S - 1) / AP_NS_PER_S);
+        return AP_EBUSY;
+    }
+    a->open = true;
     if (retry_after_s)
-        *retry_after_s = wait;
-    return wait > 0;
+        *retry_after_s = 0;
+    return AP_OK;
 }
 
-static void limiter_record(const char *email, const char *peer, bool ok)
+/* Settles a's charges: a success clears the pair and refunds the address. */
+static void attempt_settle(struct ap_login_attempt *a, enum ap_err result)
 {
-    char ek[LIMITER_KEY_MAX], pk[LIMITER_KEY_MAX];
-    limiter_keys(email, peer, ek, pk);
-    int64_t now = ap_clock_mono_ns();
-    pthread_mutex_lock(&lim.lock);
-    if (ok) {
-        struct limiter_slot *s = slot_of(ek, now, false);
-        if (s)
-            s->key[0] = '\0';
-    } else {
-        slot_of(ek, now, true)->failures++;
-        slot_of(pk, now, true)->failures++;
-    }
-    pthread_mutex_unlock(&lim.lock);
+    struct ap_login_limits l;
+    struct ap_throttle *t = throttle(&l);
+    if (!a->open)
+        return;
+    a->open = false;
+    if (result == AP_EPERM)
+        return; /* a failure: both charges stand */
+    ap_throttle_settle(t, &a->keys[0], result == AP_OK ? AP_THROTTLE_CLEAR : AP_THROTTLE_REFUND);
+    ap_throttle_settle(t, &a->keys[1], AP_THROTTLE_REFUND);
+}
+
+void ap_login_abandon(struct ap_login_attempt *a)
+{
+    attempt_settle(a, AP_EUNAVAIL);
 }
 
 /* ---- login -------------------------------------------------------------- */
@@ -201,31 +227,45 @@ static void maybe_rehash(struct ap_store *st, const struct ap_user *u, const cha
     ap_crypto_wipe(fresh, sizeof(fresh));
 }
 
-enum ap_err ap_login(struct ap_store *st, const char *email, const char *password, const char *peer,
-                     struct ap_user *user, int *retry_after_s)
+/* The password check itself (the slow part); AP_OK, AP_EPERM or a store error. */
+static enum ap_err check_password(struct ap_store *st, const char *email, const char *password,
+                                  struct ap_user *user)
 {
     char norm[256], hash[AP_CRYPTO_PWHASH_LEN] = "";
     struct ap_user u;
-    if (ap_login_limited(email, peer, retry_after_s))
-        return AP_EBUSY;
     enum ap_err err = AP_ENOTFOUND;
     bool shape_ok = ap_app_email_normalize(email, norm);
     if (shape_ok && password && strlen(password) <= AP_CRYPTO_PASSWORD_MAX)
         err = user_by_email(st, norm, &u, hash);
     if (err != AP_OK && err != AP_ENOTFOUND)
-        return err; /* the store failed: not the user's fault, not counted */
+        return err; /* the store failed: not the user's fault */
     bool ok = false;
     if (err == AP_OK)
         ok = ap_crypto_password_verify(hash, password);
     else
         dummy_verify(password);
-    limiter_record(email, peer, ok);
     if (ok) {
         maybe_rehash(st, &u, hash, password);
         *user = u;
     }
     ap_crypto_wipe(hash, sizeof(hash));
     return ok ? AP_OK : AP_EPERM;
+}
+
+enum ap_err ap_login_finish(struct ap_store *st, struct ap_login_attempt *a, const char *email,
+                            const char *password, struct ap_user *user)
+{
+    enum ap_err err = check_password(st, email, password, user);
+    attempt_settle(a, err);
+    return err;
+}
+
+enum ap_err ap_login(struct ap_store *st, const char *email, const char *password, const char *peer,
+                     struct ap_user *user, int *retry_after_s)
+{
+    struct ap_login_attempt a;
+    enum ap_err err = ap_login_begin(&a, email, peer, retry_after_s);
+    return err ? err : ap_login_finish(st, &a, email, password, user);
 }
 
 /* ---- sessions ----------------------------------------------------------- */

@@ -46,6 +46,8 @@ const struct ap_conf_opt ap_options[] = {
     {"st-app-key", AP_CONF_STR, NULL, "the operator's ServiceTitan app key (ak1.…)", 0, 0, NULL,
      AP_CONF_SECRET},
     {"st-rate-limit", AP_CONF_INT, "50", "ServiceTitan requests per second per tenant", 1, 60},
+    {"st-max-connections", AP_CONF_INT, "512",
+     "open connections to each ServiceTitan host (HTTP/1.1: one per call in flight)", 1, 10000},
     {"fms-hook-kind", AP_CONF_ENUM, "none",
      "how \"Add to ServiceTitan\" asks the operator's side to add a tenant to the app", 0, 0,
      "none|command|url"},
@@ -55,8 +57,26 @@ const struct ap_conf_opt ap_options[] = {
      "link to ServiceTitan's API Application Access page (default: the environment's)"},
     {"health-interval", AP_CONF_INT, "900", "seconds between ServiceTitan connection checks", 5,
      86400},
-    {"login-rate-limit", AP_CONF_INT, "10", "failed logins per 15 minutes per email or address", 1,
-     1000},
+    {"login-rate-limit", AP_CONF_INT, "10",
+     "failed logins per (client address, email) before each next try waits (30 s, doubling to "
+     "15 min)",
+     1, 1000},
+    {"login-address-limit", AP_CONF_INT, "100",
+     "failed logins per client address, any email, before each next try waits", 1, 100000},
+    {"login-throttle-entries", AP_CONF_INT, "65536",
+     "(address, email) and address keys the login throttle remembers (about 40 bytes each)", 64,
+     16777216},
+    {"trusted-proxies", AP_CONF_STR, NULL,
+     "addresses/CIDRs of your reverse proxies, whose X-Forwarded-For/-Proto/-Host are believed "
+     "(e.g. 127.0.0.1,10.0.0.0/8)"},
+    {"public-url", AP_CONF_STR, NULL,
+     "URL(s) the dashboard is reached at (e.g. https://book.example.com): other Hosts get 421, "
+     "and Origin must match"},
+    {"metrics-listen", AP_CONF_ADDR, NULL,
+     "serve /metrics (and /healthz) on this separate address; the main one then answers 404"},
+    {"metrics-token", AP_CONF_STR, NULL,
+     "bearer token a /metrics scrape must send (default: /metrics answers this machine only)", 0, 0,
+     NULL, AP_CONF_SECRET},
 };
 const size_t ap_noptions = sizeof(ap_options) / sizeof(ap_options[0]);
 
@@ -143,6 +163,7 @@ struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen
     tc.api_url = ap_conf_str(c, "st-api-url");
     tc.app_key = ap_conf_str(c, "st-app-key");
     tc.rate_limit = (double)ap_conf_int(c, "st-rate-limit");
+    tc.max_connections = (int)ap_conf_int(c, "st-max-connections");
     if (!tc.app_key) {
         snprintf(err, errlen,
                  "ServiceTitan is not set up: set APPOINTD_ST_APP_KEY (the operator's app key, "

@@ -6,7 +6,11 @@
  *
  * Start-up order matters for the error a user sees: the data dir lock comes
  * first (so a second server on the same dir says exactly that), then the
- * database (a corrupt file is named), then the master key, then the port.
+ * database (a corrupt file is named), then the master key, then the port
+ * (and a bad trusted-proxies or public-url), then the metrics listener's.
+ * Opening the ServiceTitan client starts its engine thread; at shutdown the
+ * client is shut down first, so any thread waiting on a ServiceTitan call
+ * returns at once.
  */
 #include <limits.h>
 #include <signal.h>
@@ -75,6 +79,9 @@ static bool data_dir_served(const struct ap_conf *c, char *err, size_t errlen)
     return true;
 }
 
+/* Health checks and scrapes answer whatever Host they name (see public-url). */
+static const char *const any_host_paths[] = {"/healthz", "/metrics", NULL};
+
 static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_router *r,
                                           struct ap_metrics *m, char *err, size_t errlen)
 {
@@ -95,10 +102,39 @@ static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_rou
         .grace_ms = (int)ap_conf_int(c, "shutdown-grace"),
         .access_log = ap_conf_bool(c, "access-log"),
         .metrics = m,
+        .trusted_proxies = ap_conf_str(c, "trusted-proxies"),
+        .public_urls = ap_conf_str(c, "public-url"),
+        .any_host_paths = any_host_paths,
     };
     if (access(hc.static_root, R_OK) != 0)
         hc.static_root = NULL; /* nothing to serve yet; not an error */
     return ap_http_server_new(&hc, r, err, errlen);
+}
+
+/* The separate metrics listener (metrics-listen), started; NULL when not configured or on error. */
+static struct ap_http_server *start_metrics_server(const struct ap_conf *c, struct ap_router *r,
+                                                   char *err, size_t errlen)
+{
+    char host[256];
+    int port = 0;
+    const char *addr = ap_conf_str(c, "metrics-listen");
+    if (!addr || ap_conf_split_addr(addr, host, sizeof(host), &port) != AP_OK)
+        return NULL;
+    struct ap_http_config hc = {.host = host,
+                                .port = port,
+                                .threads = 1,
+                                .max_body = 4096,
+                                .access_log = ap_conf_bool(c, "access-log"),
+                                .trusted_proxies = ap_conf_str(c, "trusted-proxies")};
+    struct ap_http_server *s = ap_http_server_new(&hc, r, err, errlen);
+    if (s && ap_http_server_start(s) != AP_OK) {
+        snprintf(err, errlen, "could not start the metrics listener on %s", addr);
+        ap_http_server_free(s);
+        return NULL;
+    }
+    if (s)
+        ap_log_info("metrics.listen", "addr=%s:%d", host, ap_http_server_port(s));
+    return s;
 }
 
 static int serve(const struct ap_conf *c)
@@ -110,7 +146,8 @@ static int serve(const struct ap_conf *c)
     struct ap_metrics *metrics = NULL;
     struct ap_api *api = NULL;
     struct ap_router *router = NULL;
-    struct ap_http_server *server = NULL;
+    struct ap_http_server *server = NULL, *metrics_server = NULL;
+    struct ap_router *metrics_router = NULL;
     struct ap_titan *titan = NULL;
     struct ap_workers *workers = NULL;
     struct ap_fms fms;
@@ -139,14 +176,24 @@ static int serve(const struct ap_conf *c)
         goto out;
     }
     metrics = make_metrics();
+    if (titan)
+        ap_titan_metrics(titan, metrics);
     router = ap_router_new();
-    ap_login_set_limit((int)ap_conf_int(c, "login-rate-limit"));
+    ap_login_configure(&(struct ap_login_limits){(int)ap_conf_int(c, "login-rate-limit"),
+                                                 (int)ap_conf_int(c, "login-address-limit"),
+                                                 (size_t)ap_conf_int(c, "login-throttle-entries")});
     api = ap_api_new(store, metrics, ap_conf_bool(c, "debug-routes"), titan ? &fms : NULL, workers);
     if (!api || ap_api_routes(api, router) != AP_OK) {
         snprintf(err, sizeof(err), "could not set up the HTTP routes");
         goto out;
     }
+    ap_api_metrics_access(api, ap_conf_str(c, "metrics-token"),
+                          ap_conf_str(c, "metrics-listen") != NULL);
     if (!(server = make_server(c, router, metrics, err, sizeof(err))))
+        goto out;
+    if (ap_conf_str(c, "metrics-listen") &&
+        (ap_api_metrics_routes(api, metrics_router = ap_router_new()) != AP_OK ||
+         !(metrics_server = start_metrics_server(c, metrics_router, err, sizeof(err)))))
         goto out;
     if (titan && !(health = ap_fms_health_start(&fms, (int)ap_conf_int(c, "health-interval")))) {
         snprintf(err, sizeof(err), "could not start the ServiceTitan health check thread");
@@ -169,9 +216,14 @@ static int serve(const struct ap_conf *c)
 out:
     if (code != EXIT_SUCCESS && err[0])
         fprintf(stderr, "appointd: %s\n", err);
+    ap_titan_shutdown(titan);   /* ends ServiceTitan calls: whoever waits on one returns now */
     ap_fms_health_stop(health); /* before the workers, the api and the titan client go */
     ap_workers_free(workers);   /* finishes queued work (it may use the api); late replies drop */
-    ap_api_free(api);           /* answers leftover deferred requests before the server goes */
+    ap_http_server_stop(metrics_server);
+    ap_http_server_join(metrics_server);
+    ap_http_server_free(metrics_server);
+    ap_router_free(metrics_router);
+    ap_api_free(api); /* answers leftover deferred requests before the server goes */
     ap_http_server_free(server);
     ap_router_free(router);
     ap_metrics_free(metrics);

@@ -130,7 +130,8 @@ static void probe_write(struct ap_store *s)
     }
     if (e == AP_OK)
         e = ap_db_commit(c);
-    ap_db_rollback(c);
+    if (e != AP_OK) /* the outcome itself is recorded by the failing statement */
+        ap_db_rollback(c);
     c->probing = false;
     sqlite3_busy_timeout(c->db, AP_DB_BUSY_TIMEOUT_MS);
     c->errmsg[0] = '\0';

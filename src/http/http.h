@@ -23,8 +23,15 @@
  * HTTP/1.1 with keep-alive only (no HTTP/2). Errors the server produces
  * itself (404, 405 with Allow, 413 — including the one libh2o sends for a
  * too-large Content-Length or chunked body before reading it, which also
- * closes the connection) are JSON error bodies. ap_http_server_new() sets
- * SIGPIPE to SIG_IGN: a client that leaves mid-write must not kill us.
+ * closes the connection) are JSON error bodies. Every answer but a static
+ * file carries "Cache-Control: no-store" (unless the handler set its own
+ * Cache-Control). ap_http_server_new() sets SIGPIPE to SIG_IGN: a client
+ * that leaves mid-write must not kill us.
+ *
+ * Behind a reverse proxy: forwarding headers (X-Forwarded-For, -Proto,
+ * -Host) are believed only from the trusted proxies of the config; see
+ * ap_http_peer(). With public URLs configured, a request for any other Host
+ * is answered 421 before routing (except on the config's any-host paths).
  */
 #ifndef AP_HTTP_HTTP_H
 #define AP_HTTP_HTTP_H
@@ -99,11 +106,27 @@ struct ap_http_config {
     int grace_ms;               /* how long shutdown waits for in-flight work */
     bool access_log;            /* one http.request line per response */
     struct ap_metrics *metrics; /* may be NULL */
+    /*
+     * Addresses and CIDRs of the reverse proxies whose forwarding headers are
+     * believed ("10.0.0.0/8, ::1", commas or blanks), or NULL/"" for none.
+     */
+    const char *trusted_proxies;
+    /*
+     * The URL(s) the server is reached at ("https://book.example.com", several
+     * separated by commas or blanks; a path is ignored), or NULL. When set,
+     * the Host must name one of them (else 421), and ap_http_same_origin()
+     * compares with that one.
+     */
+    const char *public_urls;
+    /* Paths answered whatever the Host ("/healthz"): NULL-terminated, copied; or NULL. */
+    const char *const *any_host_paths;
 };
 
 /*
  * Binds the listener now (so a taken port fails here, with err set to a line
- * naming the address) and prepares the loops. router is borrowed.
+ * naming the address) and prepares the loops. router is borrowed. A bad
+ * trusted_proxies or public_urls entry fails here too, err naming the entry
+ * ("bad trusted-proxies: '10.0.0.0/33' is not ...").
  */
 struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
                                           const struct ap_router *router, char *err, size_t errlen);
@@ -114,6 +137,13 @@ int ap_http_server_port(const struct ap_http_server *s);
  * AP_EINVAL.
  */
 enum ap_err ap_http_server_run(struct ap_http_server *s);
+/*
+ * run() in two halves, for a server that runs beside another: start() starts
+ * the loops and returns; join() waits until they have stopped (after
+ * ap_http_server_stop()). Each runs once; join() without start() is AP_EINVAL.
+ */
+enum ap_err ap_http_server_start(struct ap_http_server *s);
+enum ap_err ap_http_server_join(struct ap_http_server *s);
 /* Asks run() to stop. Safe from a signal handler, from any thread, and before run(). */
 void ap_http_server_stop(struct ap_http_server *s);
 void ap_http_server_free(struct ap_http_server *s);
@@ -134,8 +164,35 @@ const char *ap_http_header(struct ap_http_req *req, const char *name);
 struct ap_str ap_http_body(const struct ap_http_req *req);
 struct ap_arena *ap_http_arena(struct ap_http_req *req);
 const char *ap_http_request_id(const struct ap_http_req *req);
-/* "127.0.0.1" or "::1" etc. */
+/*
+ * The client's address ("192.0.2.1", "2001:db8::1"; IPv4-mapped IPv6 shown
+ * as IPv4), in the arena: the TCP peer, or, when the peer is a trusted
+ * proxy, the right-most X-Forwarded-For address that is not itself a
+ * trusted proxy. "-" when the socket has no IP peer. Every caller (the login
+ * throttle, rate limits, the access log) gets this same answer.
+ */
 const char *ap_http_peer(struct ap_http_req *req);
+/*
+ * The scheme the client used, "https" or "http": the matched public URL's
+ * scheme when public URLs are set, else X-Forwarded-Proto from a trusted
+ * proxy, else "http" (appointd itself speaks plain HTTP).
+ */
+const char *ap_http_scheme(struct ap_http_req *req);
+/* The host the client asked for: X-Forwarded-Host from a trusted proxy, else Host; NULL if none. */
+const char *ap_http_host(struct ap_http_req *req);
+/*
+ * True when origin (an Origin header's value) is this server as the client
+ * reached it: with public URLs, exactly the one the Host matched
+ * ("https://book.example.com"); without, ap_http_scheme() "://"
+ * ap_http_host() (host case-insensitive, default ports filled in).
+ */
+bool ap_http_same_origin(struct ap_http_req *req, const char *origin);
+/*
+ * True when the request came straight from this machine: a loopback TCP
+ * peer and no X-Forwarded-For, Forwarded or X-Real-IP header (which would
+ * mean a local proxy relaying someone else).
+ */
+bool ap_http_is_local(struct ap_http_req *req);
 
 /*
  * Field of an application/x-www-form-urlencoded body, %- and '+'-decoded into

@@ -1,8 +1,11 @@
 /*
- * http_int.h — private to src/http: the structures shared by server.c
- * (loops, accept, shutdown), request.c (per-request state, responses,
- * deferred replies), static.c (static files) and stats.c (access log and
- * metrics). Only src/http includes this header, and with it libh2o.
+ * http_int.h — private to src/http: the structures shared by the adapter's
+ * files. server.c: loops, accept, shutdown. request.c: per-request state,
+ * ids, dispatch, accessors. respond.c: sending, errors, delays. deferred.c:
+ * deferred replies. client.c: the client address, scheme, Host and origin.
+ * decode.c: the pure decoders (parse_int.h). static.c: static files.
+ * stats.c: access log and metrics. router.c needs none of this. Only
+ * src/http includes this header, and with it libh2o.
  */
 #ifndef AP_HTTP_HTTP_INT_H
 #define AP_HTTP_HTTP_INT_H
@@ -17,6 +20,7 @@
 #include <h2o.h>
 
 #include "http/http.h"
+#include "http/parse_int.h"
 
 #define HTTP_REQ_ID_MAX 64
 
@@ -29,12 +33,16 @@ struct ap_http_req {
     struct http_loop *lp;
     struct ap_arena arena;
     struct ap_route_match match;
-    const char *route;    /* metrics/access-log label: pattern, "static" or "unmatched" */
-    int64_t start_ns;     /* monotonic, when the handler was entered */
-    char *peer;           /* cached ap_http_peer(), in the arena */
-    uint32_t slot;        /* deferred slot index, or UINT32_MAX */
-    bool responded;       /* a response has been started */
-    bool deferred;        /* ap_http_defer() was called */
+    const char *route;        /* metrics/access-log label: pattern, "static" or "unmatched" */
+    int64_t start_ns;         /* monotonic, when the handler was entered */
+    char *peer;               /* cached ap_http_peer(), in the arena */
+    struct http_ip sock_ip;   /* the TCP peer (client.c), once sock_known */
+    bool sock_known, sock_ok; /* sock_ok: the socket has an IP peer */
+    const struct http_origin *public_url; /* the public URL the Host matched, or NULL */
+    bool static_file;                     /* a static file's answer: no Cache-Control: no-store */
+    uint32_t slot;                        /* deferred slot index, or UINT32_MAX */
+    bool responded;                       /* a response has been started */
+    bool deferred;                        /* ap_http_defer() was called */
     bool drop_on_respond; /* ap_http_set_drop_on_respond(): drop instead of sending */
     int delay_ms;         /* ap_http_set_delay() */
     /* a delayed response waiting on the loop's delay list (see request.c) */
@@ -113,28 +121,49 @@ struct ap_http_server {
     h2o_globalconf_t globalconf;
     h2o_hostconf_t *hostconf;
     struct http_loop *loops;
+    int started;                     /* loop threads running (start/join) */
+    struct http_cidrs trusted;       /* trusted proxies */
+    struct http_origins public_urls; /* public URLs; n == 0: any Host */
+    char **any_host_paths;           /* NULL-terminated copy, or NULL */
 };
 
 /* request.c */
 int http_on_req(h2o_handler_t *self, h2o_req_t *hreq);
 void http_on_dispose(h2o_logger_t *self, h2o_req_t *hreq);
-void http_on_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
-/* Answers every still-pending deferred request of lp with 503. */
-void http_force_pending(struct http_loop *lp);
-/* Sends status + body (copied) on hreq; headers already added stay. */
+struct ap_http_req *http_req_of(h2o_req_t *hreq);
+/* Fills out with a fresh 16-hex-char request id. */
+void http_new_request_id(char out[17]);
+
+/* respond.c */
+/* Sends status + body (copied) on r; headers already added stay. */
 void http_send(struct ap_http_req *r, int status, const char *ctype, const char *body, size_t len);
 void http_send_error(struct ap_http_req *r, int status, const char *code, const char *message);
-struct ap_http_req *http_req_of(h2o_req_t *hreq);
 /* A JSON error body in the h2o pool: {"error":{"code":..,"message":..}}. */
 h2o_iovec_t http_error_json(h2o_mem_pool_t *pool, const char *code, const char *message,
                             const char *field);
 const char *http_status_code_word(int status);
-void http_hub_release(struct http_hub *hub);
 /* Delayed responses: set up the ticker on the loop thread; dispose it at teardown. */
 void http_delay_init(struct http_loop *lp);
 void http_delay_dispose(struct http_loop *lp);
-/* Fills out with a fresh 16-hex-char request id. */
-void http_new_request_id(char out[17]);
+/* Sends every delayed response of lp now (the grace period is over). */
+void http_delay_flush(struct http_loop *lp);
+
+/* deferred.c */
+void http_on_replies(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+/* Answers every still-pending deferred request of lp with 503 (delayed ones go out first). */
+void http_force_pending(struct http_loop *lp);
+void http_slot_release(struct http_loop *lp, uint32_t idx);
+void http_hub_release(struct http_hub *hub);
+
+/* client.c */
+/*
+ * With public URLs configured: true when r's Host names one of them (and
+ * r->public_url is set) or its path is an any-host path; otherwise answers
+ * 421 host_not_allowed (libh2o fills in a missing Host with a name of its
+ * own, so that is a 421 too) and returns false.
+ * Without public URLs: true.
+ */
+bool http_check_host(struct ap_http_req *r);
 
 /* static.c */
 /* csp: the Content-Security-Policy header every static response carries (copied), or NULL. */

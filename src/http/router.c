@@ -283,39 +283,3 @@ bool ap_router_match(const struct ap_router *r, struct ap_str method, struct ap_
     m->allow = w.mismatch_allow;
     return false;
 }
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-char *ap_http_decode(struct ap_arena *a, struct ap_str s, bool plus_is_space)
-{
-    char *out = ap_arena_alloc(a, s.len + 1), *o = out;
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (c == '%') {
-            if (i + 2 >= s.len)
-                return NULL;
-            int hi = hexval(s.p[i + 1]);
-            int lo = hexval(s.p[i + 2]);
-            if (hi < 0 || lo < 0)
-                return NULL;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        }
-        if (c == '\0')
-            return NULL;
-        *o++ = c;
-    }
-    *o = '\0';
-    return out;
-}

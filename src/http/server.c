@@ -70,6 +70,8 @@ static void json_error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
         req->res.headers = (h2o_headers_t){NULL, 0, 0};
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        H2O_STRLIT("application/json"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                       H2O_STRLIT("no-store"));
         http_new_request_id(id);
         h2o_iovec_t v = h2o_strdup(&req->pool, id, 16);
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
@@ -177,6 +179,30 @@ static bool loops_init(struct ap_http_server *srv, char *err, size_t errlen)
     return true;
 }
 
+/* Parses the proxy and public-URL lists and copies the any-host paths. */
+static bool edge_init(struct ap_http_server *srv, const struct ap_http_config *cfg, char *err,
+                      size_t errlen)
+{
+    char why[200];
+    if (http_cidrs_parse(cfg->trusted_proxies, &srv->trusted, why, sizeof(why)) != AP_OK) {
+        snprintf(err, errlen, "bad trusted-proxies: %s", why);
+        return false;
+    }
+    if (http_origins_parse(cfg->public_urls, &srv->public_urls, why, sizeof(why)) != AP_OK) {
+        snprintf(err, errlen, "bad public-url: %s", why);
+        return false;
+    }
+    size_t n = 0;
+    while (cfg->any_host_paths && cfg->any_host_paths[n])
+        n++;
+    if (n) {
+        srv->any_host_paths = ap_xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            srv->any_host_paths[i] = ap_xstrdup(cfg->any_host_paths[i]);
+    }
+    return true;
+}
+
 struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
                                           const struct ap_router *router, char *err, size_t errlen)
 {
@@ -193,6 +219,8 @@ struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
         srv->nloops = 1;
     if (srv->nloops > 256)
         srv->nloops = 256;
+    if (!edge_init(srv, cfg, err, errlen))
+        goto fail;
     if (cfg->static_root) {
         srv->statics =
             http_static_new(cfg->static_root, cfg->static_prefix, cfg->static_csp, err, errlen);
@@ -412,25 +440,44 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-enum ap_err ap_http_server_run(struct ap_http_server *s)
+enum ap_err ap_http_server_start(struct ap_http_server *s)
 {
     if (!s || s->ran)
         return AP_EINVAL;
     s->ran = true;
     ap_log_info("http.listen", "addr=%s:%d threads=%d", s->host, s->port, s->nloops);
-    int started = 0;
-    for (; started < s->nloops; started++)
-        if (pthread_create(&s->loops[started].tid, NULL, loop_main, &s->loops[started]) != 0)
+    for (; s->started < s->nloops; s->started++)
+        if (pthread_create(&s->loops[s->started].tid, NULL, loop_main, &s->loops[s->started]) != 0)
             break;
-    if (started < s->nloops)
+    if (s->started < s->nloops) {
         ap_http_server_stop(s);
-    for (int i = 0; i < started; i++)
+        return AP_EINTERNAL;
+    }
+    return AP_OK;
+}
+
+enum ap_err ap_http_server_join(struct ap_http_server *s)
+{
+    if (!s || !s->ran || s->started < 0)
+        return AP_EINVAL;
+    for (int i = 0; i < s->started; i++)
         pthread_join(s->loops[i].tid, NULL);
+    bool all = s->started == s->nloops;
+    s->started = -1; /* joined */
     pthread_mutex_lock(&s->hub->mu);
     s->hub->alive = false;
     pthread_mutex_unlock(&s->hub->mu);
     ap_log_info("http.stopped", "addr=%s:%d", s->host, s->port);
-    return started == s->nloops ? AP_OK : AP_EINTERNAL;
+    return all ? AP_OK : AP_EINTERNAL;
+}
+
+enum ap_err ap_http_server_run(struct ap_http_server *s)
+{
+    enum ap_err err = ap_http_server_start(s);
+    if (err == AP_EINVAL)
+        return err;
+    enum ap_err jerr = ap_http_server_join(s);
+    return err ? err : jerr;
 }
 
 void ap_http_server_free(struct ap_http_server *s)
@@ -457,6 +504,9 @@ void ap_http_server_free(struct ap_http_server *s)
         h2o_config_dispose(&s->globalconf);
     }
     http_static_free(s->statics);
+    for (size_t i = 0; s->any_host_paths && s->any_host_paths[i]; i++)
+        free(s->any_host_paths[i]);
+    free(s->any_host_paths);
     free(s->host);
     free(s);
 }

@@ -1,14 +1,18 @@
 /*
  * httpc.h — the outbound HTTP adapter: the one place that includes
- * <curl/curl.h>. The ServiceTitan client (src/titan) calls remote hosts
- * through it from its worker threads.
+ * <curl/curl.h>. Two front ends share the request and response types below:
+ *
+ *   - the blocking client (struct ap_httpc, ap_httpc_do): one request at a
+ *     time on the calling thread; for one-off calls (the FMS hook);
+ *   - the event loop (httpc/loop.h): one thread running a libcurl multi
+ *     handle, many requests in flight, completion callbacks and timers on
+ *     that thread; what the ServiceTitan client (src/titan) runs on.
  *
  * Threads: a struct ap_httpc owns one libcurl easy handle, reused from call
  * to call so that connections (and TLS sessions) to the same host are kept
- * alive and reused. A client is NOT thread-safe: give each thread its own
- * (one per worker thread); there is no shared connection cache between
- * clients. ap_httpc_global_init() may be called from any thread, any number
- * of times.
+ * alive and reused. A client is NOT thread-safe: give each thread its own;
+ * there is no shared connection cache between clients. ap_httpc_global_init()
+ * may be called from any thread, any number of times.
  *
  * Transport: TLS peer and host verification are always on (the system CA
  * store, or opts.ca_file); only http:// and https:// URLs are accepted;
@@ -78,6 +82,11 @@ struct ap_httpc_resp {
     size_t headers_len; /* bytes in headers, terminators included */
     double total_ms;    /* wall time of the call */
     char errmsg[AP_HTTPC_ERRMSG_SIZE]; /* why the call failed; "" on AP_OK */
+    /* Whether any byte of the request reached the wire (or any byte of an
+     * answer came back). With no answer and sent true the peer may have
+     * acted on the request: a POST is ambiguous, not failed. */
+    bool sent;
+    bool canceled; /* the loop aborted it (ap_httpc_abort, shutdown) */
 };
 
 /*

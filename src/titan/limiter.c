@@ -6,13 +6,13 @@
  * window, so the burst is kept to a tenth of a second's worth (default 50/s
  * and burst 5: at most 55 in any second, with room for network jitter).
  *
- * The bucket is in GCRA form (a theoretical arrival time): a caller reserves
- * its slot under the bucket's mutex and then sleeps outside it until the
- * slot's time, so waiting callers are served in order and never spin.
+ * The bucket is in GCRA form (a theoretical arrival time): a call reserves
+ * its slot and the engine sets a timer for the slot's time, so waiting calls
+ * are served in order, never spin and hold no thread. A call whose slot would
+ * come after its deadline reserves nothing (it ends at once).
  */
 #include <stdlib.h>
 
-#include "core/clock.h"
 #include "core/mem.h"
 #include "titan/titan_int.h"
 
@@ -48,18 +48,28 @@ void ap_titan_limiter_cleanup(struct ap_titan_limiter *l)
         pthread_mutex_destroy(&l->mu);
 }
 
+bool ap_titan_limiter_reserve_by(struct ap_titan_limiter *l, int64_t now_ns, int64_t latest_ns,
+                                 int64_t *at)
+{
+    int64_t tat;
+    bool ok;
+
+    pthread_mutex_lock(&l->mu);
+    tat = l->tat_ns < now_ns ? now_ns : l->tat_ns;
+    *at = tat - l->tolerance_ns;
+    if (*at < now_ns)
+        *at = now_ns;
+    if ((ok = *at <= latest_ns))
+        l->tat_ns = tat + l->interval_ns;
+    pthread_mutex_unlock(&l->mu);
+    return ok;
+}
+
 int64_t ap_titan_limiter_reserve(struct ap_titan_limiter *l, int64_t now_ns)
 {
     int64_t at;
 
-    pthread_mutex_lock(&l->mu);
-    if (l->tat_ns < now_ns)
-        l->tat_ns = now_ns;
-    at = l->tat_ns - l->tolerance_ns;
-    if (at < now_ns)
-        at = now_ns;
-    l->tat_ns += l->interval_ns;
-    pthread_mutex_unlock(&l->mu);
+    ap_titan_limiter_reserve_by(l, now_ns, INT64_MAX, &at);
     return at;
 }
 
@@ -67,7 +77,6 @@ static struct ap_titan_limiter *limiter_of(struct ap_titan *t, int64_t tenant_id
 {
     struct ap_titan_lim *x;
 
-    pthread_mutex_lock(&t->mu);
     for (x = t->limiters; x && x->tenant_id != tenant_id; x = x->next)
         ;
     if (!x) {
@@ -77,19 +86,13 @@ static struct ap_titan_limiter *limiter_of(struct ap_titan *t, int64_t tenant_id
         x->next = t->limiters;
         t->limiters = x;
     }
-    pthread_mutex_unlock(&t->mu);
     return &x->l;
 }
 
-void ap_titan_limit(struct ap_titan *t, int64_t tenant_id)
+bool ap_titan_limit(struct ap_titan *t, int64_t tenant_id, int64_t now_ns, int64_t latest_ns,
+                    int64_t *at)
 {
-    struct ap_titan_limiter *l = limiter_of(t, tenant_id);
-    int64_t now = ap_clock_mono_ns(), at = ap_titan_limiter_reserve(l, now);
-
-    if (at > now) {
-        atomic_fetch_add(&t->n_waits, 1);
-        ap_titan_sleep(t, at - now);
-    }
+    return ap_titan_limiter_reserve_by(limiter_of(t, tenant_id), now_ns, latest_ns, at);
 }
 
 void ap_titan_limiters_free(struct ap_titan *t)

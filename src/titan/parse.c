@@ -263,3 +263,21 @@ bool ap_titan_parse_time(const char *s, int64_t *ns)
 {
     return ap_time_parse(s, ns);
 }
+
+enum ap_err ap_titan_read_body(const char *body, size_t len, int status, json_t **out,
+                               struct ap_titan_error *e)
+{
+    struct ap_json_error je;
+    enum ap_err err;
+
+    *out = NULL;
+    if (len == 0 || len == strspn(body, " \t\r\n"))
+        return AP_OK;
+    if ((err = ap_json_parse_body(body, len, AP_JSON_ANY, out, &je)) == AP_OK)
+        return AP_OK;
+    e->stage = AP_TITAN_STAGE_API;
+    e->status = status;
+    snprintf(e->title, sizeof(e->title), "ServiceTitan answered %d with unusable JSON: %s", status,
+             je.message);
+    return err == AP_ETOOBIG ? AP_ETOOBIG : AP_EPARSE;
+}

@@ -1,35 +1,48 @@
 /*
- * token.c — the token cache: one entry per (tenant, client id), holding the
- * access token until it expires minus a margin (on the injectable monotonic
- * clock). One fetch is in flight per entry however many threads ask: the
- * first asker fetches outside the lock while the others wait on the
- * condition variable and share its result, token or error. A 401 on an API
+ * token.c — the token cache, on the engine thread: one entry per (tenant,
+ * client id), holding the access token until it expires minus a margin (on
+ * the injectable monotonic clock). One fetch is in flight per entry however
+ * many calls need it: the first call that finds no valid token starts the
+ * fetch, it and every later one queue on the entry, and the fetch's end
+ * hands its token (or its error) to all of them in order. A 401 on an API
  * call drops the token only when it is still the one that got the 401, so a
- * burst of 401s from many threads costs one fetch.
+ * burst of 401s costs one fetch; nothing else drops a token (a 429 or a 5xx
+ * says nothing about it).
  *
- * The client secret is used for the fetch and never stored or logged; the
- * token is kept here and handed to callers as malloc'd copies.
+ * The client secret is used for the fetch (a copy lives in the fetch's
+ * request until it ends, then is wiped) and never logged; the token is kept
+ * here and handed to calls as copies.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/defs.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "httpc/httpc.h"
+#include "httpc/loop.h"
 #include "titan/titan_int.h"
 
 struct ap_titan_tok {
     struct ap_titan_tok *next;
     int64_t tenant_id;
     char *client_id;
-    char *token;        /* NULL: none cached */
-    int64_t renew_ns;   /* mono time from which the token is no longer handed out */
-    bool fetching;      /* a thread is fetching for this entry */
-    uint64_t fetches;   /* completed fetches, to tell waiters theirs is done */
-    enum ap_err result; /* of the last fetch */
-    struct ap_titan_error error;
+    char *token;      /* NULL: none cached */
+    int64_t renew_ns; /* mono time from which the token is no longer handed out */
+    struct fetch *fetching;
+    struct ap_titan_op *wait_head, *wait_tail;
+};
+
+/* One fetch in flight (its request, or the test hook's posted run). */
+struct fetch {
+    struct ap_titan *t;
+    struct ap_titan_tok *x;
+    struct ap_httpc_xfer *xfer;
+    int64_t started_ns;
+    struct ap_titan_creds creds; /* copies, for the hook */
+    char *client_id, *client_secret;
+    enum ap_err start_err;
 };
 
 static struct ap_titan_tok *find_entry(struct ap_titan *t, int64_t tenant, const char *cid,
@@ -50,51 +63,25 @@ static struct ap_titan_tok *find_entry(struct ap_titan *t, int64_t tenant, const
     return x;
 }
 
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
 static void drop_token(struct ap_titan_tok *x)
 {
-    if (x->token) {
-        memset(x->token, 0, strlen(x->token));
-        free(x->token);
-    }
+    wipe_free(x->token);
     x->token = NULL;
 }
 
-/* POST {auth}/connect/token with the client credentials. */
-static enum ap_err fetch_http(struct ap_titan *t, const struct ap_titan_creds *c,
-                              struct ap_titan_token_resp *out, struct ap_titan_error *e)
+static void fetch_free(struct fetch *f)
 {
-    const char *pairs[] = {"grant_type",    "client_credentials", "client_id", c->client_id,
-                           "client_secret", c->client_secret,     NULL};
-    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
-                          "Accept: application/json", NULL};
-    struct ap_httpc_resp resp = {0};
-    struct ap_httpc_req req = {.method = "POST", .url = t->token_url, .headers = hdrs};
-    char *form = NULL;
-    enum ap_err err;
-
-    if ((err = ap_httpc_urlencode_form(pairs, &form)) != AP_OK) {
-        e->stage = AP_TITAN_STAGE_TOKEN;
-        snprintf(e->title, sizeof(e->title), "the client id or secret is too long");
-        return AP_EINVAL;
-    }
-    req.body = form;
-    req.body_len = strlen(form);
-    err = ap_httpc_do(ap_titan_httpc(t), &req, &resp);
-    memset(form, 0, req.body_len);
-    free(form);
-    if (err != AP_OK) {
-        e->stage = AP_TITAN_STAGE_NETWORK;
-        e->status = 0;
-        snprintf(e->title, sizeof(e->title), "%s", resp.errmsg);
-        err = AP_EUNAVAIL;
-    } else {
-        err = ap_titan_parse_token_response((int)resp.status, resp.body, resp.body_len, out, e);
-        if (resp.status == 429)
-            ap_titan_retry_after(ap_httpc_resp_header(&resp, "Retry-After"), NULL,
-                                 ap_clock_real_ns(), &e->retry_after_s);
-    }
-    ap_httpc_resp_cleanup(&resp);
-    return err;
+    free(f->client_id);
+    wipe_free(f->client_secret);
+    free(f);
 }
 
 /* The margin before expiry: the configured one, unless the token lives less
@@ -106,106 +93,185 @@ static int64_t renew_at(struct ap_titan *t, int64_t started_ns, int64_t expires_
 
     if (expires_in < 2 * margin)
         margin = 0;
-    return started_ns + (expires_in - margin) * 1000000000LL;
+    return started_ns + (expires_in - margin) * AP_NS_PER_S;
 }
 
-/* Runs one fetch for x with t->mu unlocked around it; wakes the waiters. */
-static void run_fetch(struct ap_titan *t, struct ap_titan_tok *x, const struct ap_titan_creds *c)
+/* A fetch ended: the entry keeps the token; every queued op gets it (or the
+ * error), in the order they queued. */
+static void fetched(struct fetch *f, enum ap_err err, struct ap_titan_token_resp *r,
+                    const struct ap_titan_error *e)
 {
+    struct ap_titan_tok *x = f->x;
+    struct ap_titan_op *op, *next;
+
+    if (err)
+        ap_log_warn("titan.token", "tenant=%lld status=%d oauth_error=%s", (long long)x->tenant_id,
+                    e->status, e->oauth_error[0] ? e->oauth_error : "-");
+    x->fetching = NULL;
+    if (err == AP_OK) {
+        drop_token(x);
+        x->token = r->access_token;
+        r->access_token = NULL;
+        x->renew_ns = renew_at(f->t, f->started_ns, r->expires_in);
+    }
+    op = x->wait_head;
+    x->wait_head = x->wait_tail = NULL;
+    for (; op; op = next) {
+        next = op->wnext;
+        op->wnext = NULL;
+        /* fresh from the fetch: used even if it is short-lived */
+        if (err == AP_OK)
+            op->token = ap_xstrdup(x->token);
+        ap_titan_op_token_ready(op, err, e);
+    }
+    fetch_free(f);
+}
+
+/* The answer of POST {auth}/connect/token. */
+static void on_token_http(void *arg, enum ap_err err, struct ap_httpc_resp *resp)
+{
+    struct fetch *f = arg;
     struct ap_titan_token_resp r = {0};
     struct ap_titan_error e = {0};
-    int64_t started = ap_clock_mono_ns();
-    enum ap_err err;
 
-    x->fetching = true;
-    pthread_mutex_unlock(&t->mu);
-    atomic_fetch_add(&t->n_token_fetches, 1);
-    if (t->hooks.fetch_token)
-        err = t->hooks.fetch_token(t->hooks.ud, c, &r, &e);
-    else
-        err = fetch_http(t, c, &r, &e);
-    if (err)
-        ap_log_warn("titan.token", "tenant=%lld status=%d oauth_error=%s", (long long)c->tenant_id,
-                    e.status, e.oauth_error[0] ? e.oauth_error : "-");
-    pthread_mutex_lock(&t->mu);
-    drop_token(x);
-    if (err == AP_OK) {
-        x->token = r.access_token;
-        r.access_token = NULL;
-        x->renew_ns = renew_at(t, started, r.expires_in);
+    if (err != AP_OK) {
+        e.stage = resp->canceled ? AP_TITAN_STAGE_CANCELED : AP_TITAN_STAGE_NETWORK;
+        snprintf(e.title, sizeof(e.title), "%s", resp->errmsg);
+        err = AP_EUNAVAIL;
+    } else {
+        err = ap_titan_parse_token_response((int)resp->status, resp->body, resp->body_len, &r, &e);
+        if (resp->status == 429)
+            ap_titan_retry_after(ap_httpc_resp_header(resp, "Retry-After"), NULL,
+                                 ap_clock_real_ns(), &e.retry_after_s);
     }
-    x->result = err;
-    x->error = e;
-    x->fetching = false;
-    x->fetches++;
-    pthread_cond_broadcast(&t->cv);
+    e.sent = resp->sent;
+    fetched(f, err, &r, &e);
     ap_titan_token_resp_cleanup(&r);
 }
 
-/* With t->mu held: a valid cached token (copied into *token), else a fetch or
- * a wait for the one in flight. */
-static enum ap_err get_locked(struct ap_titan *t, struct ap_titan_tok *x,
-                              const struct ap_titan_creds *c, char **token,
-                              struct ap_titan_error *e)
+static enum ap_err start_http(struct ap_titan *t, struct fetch *f)
 {
-    uint64_t seen;
-
-    for (;;) {
-        if (x->token && ap_clock_mono_ns() < x->renew_ns) {
-            *token = ap_xstrdup(x->token);
-            return AP_OK;
-        }
-        if (!x->fetching) {
-            run_fetch(t, x, c);
-        } else {
-            seen = x->fetches;
-            while (x->fetching && x->fetches == seen)
-                pthread_cond_wait(&t->cv, &t->mu);
-        }
-        if (x->token) { /* fresh from the fetch: used even if it is short-lived */
-            *token = ap_xstrdup(x->token);
-            return AP_OK;
-        }
-        if (x->result != AP_OK) {
-            int attempts = e->attempts; /* the caller's count */
-            *e = x->error;
-            e->attempts = attempts;
-            return x->result;
-        }
-    }
-}
-
-enum ap_err ap_titan_token_get(struct ap_titan *t, const struct ap_titan_creds *creds, bool force,
-                               const char *stale, char **token, struct ap_titan_error *e)
-{
-    struct ap_titan_tok *x;
+    const char *pairs[] = {"grant_type",    "client_credentials", "client_id", f->client_id,
+                           "client_secret", f->client_secret,     NULL};
+    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
+                          "Accept: application/json", NULL};
+    struct ap_httpc_req req = {.method = "POST", .url = t->token_url, .headers = hdrs};
+    char *form = NULL;
     enum ap_err err;
 
-    *token = NULL;
-    if (!creds || creds->tenant_id <= 0 || !creds->client_id || !creds->client_secret) {
-        e->stage = AP_TITAN_STAGE_TOKEN;
-        snprintf(e->title, sizeof(e->title), "no tenant id, client id or client secret given");
-        return AP_EINVAL;
-    }
-    pthread_mutex_lock(&t->mu);
-    x = find_entry(t, creds->tenant_id, creds->client_id, true);
-    if (!x->fetching && (force || (stale && x->token && strcmp(x->token, stale) == 0)))
-        drop_token(x);
-    err = get_locked(t, x, creds, token, e);
-    pthread_mutex_unlock(&t->mu);
+    if ((err = ap_httpc_urlencode_form(pairs, &form)) != AP_OK)
+        return err;
+    req.body = form;
+    req.body_len = strlen(form);
+    err = ap_httpc_start(t->loop, &req, NULL, on_token_http, f, &f->xfer);
+    wipe_free(form);
     return err;
 }
 
-void ap_titan_forget(struct ap_titan *t, int64_t tenant_id, const char *client_id)
+/* The test hook's fetch, run from the loop (never inside ap_titan_tok_need). */
+static void run_hook(void *arg)
 {
-    struct ap_titan_tok *x;
+    struct fetch *f = arg;
+    struct ap_titan_token_resp r = {0};
+    struct ap_titan_error e = {0};
+    enum ap_err err = f->t->hooks.fetch_token(f->t->hooks.ud, &f->creds, &r, &e);
 
-    if (!t || !client_id)
-        return;
-    pthread_mutex_lock(&t->mu);
-    if ((x = find_entry(t, tenant_id, client_id, false)) && !x->fetching)
+    fetched(f, err, &r, &e);
+    ap_titan_token_resp_cleanup(&r);
+}
+
+/* A fetch that could not be started, told to its ops on a later turn. */
+static void start_failed(void *arg)
+{
+    struct fetch *f = arg;
+    struct ap_titan_token_resp r = {0};
+    struct ap_titan_error e = {.stage = AP_TITAN_STAGE_TOKEN};
+
+    snprintf(e.title, sizeof(e.title), "the token request could not be made: %s",
+             f->start_err == AP_ETOOBIG ? "the client id or secret is too long"
+                                        : ap_err_str(f->start_err));
+    fetched(f, f->start_err == AP_ETOOBIG ? AP_EINVAL : AP_EUNAVAIL, &r, &e);
+}
+
+/* Starts x's fetch with op's credentials. Whatever happens, the queued ops
+ * hear of it from the loop, never inside ap_titan_tok_need(). */
+static void start_fetch(struct ap_titan *t, struct ap_titan_tok *x, const struct ap_titan_op *op)
+{
+    struct fetch *f = ap_xcalloc(1, sizeof(*f));
+    void (*later)(void *) = run_hook;
+
+    f->t = t;
+    f->x = x;
+    f->started_ns = ap_clock_mono_ns();
+    f->client_id = ap_xstrdup(op->client_id);
+    f->client_secret = ap_xstrdup(op->client_secret);
+    f->creds = (struct ap_titan_creds){x->tenant_id, f->client_id, f->client_secret};
+    x->fetching = f;
+    ap_titan_count(t, AP_TITAN_CTR_TOKEN_FETCHES);
+    if (!t->hooks.fetch_token) {
+        if ((f->start_err = start_http(t, f)) == AP_OK)
+            return;
+        later = start_failed;
+    }
+    /* refused only while the loop closes, after every call has ended:
+     * ap_titan_tokens_free() frees f then */
+    if (ap_httpc_loop_post(t->loop, later, f) != AP_OK)
+        ap_log_warn("titan.token", "tenant=%lld msg=\"the engine is closing\"",
+                    (long long)x->tenant_id);
+}
+
+bool ap_titan_tok_need(struct ap_titan *t, struct ap_titan_op *op, bool force, const char *stale)
+{
+    struct ap_titan_tok *x = find_entry(t, op->creds.tenant_id, op->client_id, true);
+
+    if (!x->fetching && (force || (stale && x->token && strcmp(x->token, stale) == 0)))
         drop_token(x);
-    pthread_mutex_unlock(&t->mu);
+    if (x->token && ap_clock_mono_ns() < x->renew_ns) {
+        op->token = ap_xstrdup(x->token);
+        return true;
+    }
+    op->wnext = NULL;
+    if (x->wait_tail)
+        x->wait_tail->wnext = op;
+    else
+        x->wait_head = op;
+    x->wait_tail = op;
+    if (!x->fetching)
+        start_fetch(t, x, op);
+    return false;
+}
+
+void ap_titan_tok_unwait(struct ap_titan *t, struct ap_titan_op *op)
+{
+    struct ap_titan_tok *x = find_entry(t, op->creds.tenant_id, op->client_id, false);
+    struct ap_titan_op **pp, *prev = NULL;
+
+    if (!x)
+        return;
+    for (pp = &x->wait_head; *pp; prev = *pp, pp = &(*pp)->wnext) {
+        if (*pp == op) {
+            *pp = op->wnext;
+            if (x->wait_tail == op)
+                x->wait_tail = prev;
+            op->wnext = NULL;
+            return;
+        }
+    }
+}
+
+void ap_titan_tok_forget(struct ap_titan *t, int64_t tenant_id, const char *client_id)
+{
+    struct ap_titan_tok *x = find_entry(t, tenant_id, client_id, false);
+
+    if (x && !x->fetching)
+        drop_token(x);
+}
+
+void ap_titan_tok_abort_all(struct ap_titan *t)
+{
+    for (struct ap_titan_tok *x = t->tokens; x; x = x->next)
+        if (x->fetching && x->fetching->xfer)
+            ap_httpc_abort(t->loop, x->fetching->xfer);
 }
 
 void ap_titan_tokens_free(struct ap_titan *t)
@@ -215,6 +281,8 @@ void ap_titan_tokens_free(struct ap_titan *t)
     for (x = t->tokens; x; x = next) {
         next = x->next;
         drop_token(x);
+        if (x->fetching && !x->fetching->xfer)
+            fetch_free(x->fetching);
         free(x->client_id);
         free(x);
     }

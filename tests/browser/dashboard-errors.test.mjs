@@ -5,8 +5,9 @@
 // before the app was connected in ServiceTitan (the message sends the user to
 // Step 2 / Allow Access), a wrong secret (Step 4), a secret regenerated in
 // ServiceTitan after it was pasted (Step 4), and a connection whose access
-// withholds a required scope (Step 2, the scope named). Last, the right
-// credentials still connect: no error is sticky.
+// withholds a required scope (Step 2, the scope named). A refused secret
+// stays in its field (ServiceTitan shows it once), masked, with "Show secret"
+// to check it. Last, the right credentials still connect: no error is sticky.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -102,6 +103,7 @@ describe('dashboard: each wrong input has its own message at its step, and saves
     const msg = await onlyError(page, '#step-4-error');
     assert.match(msg, /Step 2/);
     assert.match(msg, /Allow Access/);
+    assert.equal(await page.locator('#client-secret').inputValue(), 'cs2.' + 'b'.repeat(50), 'the secret is kept');
     await shot('not-connected');
     assert.equal(saved(await apiFms(context, st)), saved(before));
   });
@@ -112,10 +114,23 @@ describe('dashboard: each wrong input has its own message at its step, and saves
     await page.bringToFront();
     const before = await apiFms(context, st);
     await page.locator('#client-id').fill(clientId);
-    await page.locator('#client-secret').fill(secret.slice(0, -3) + (secret.endsWith('zzz') ? 'yyy' : 'zzz'));
+    const wrong = secret.slice(0, -3) + (secret.endsWith('zzz') ? 'yyy' : 'zzz');
+    await page.locator('#client-secret').fill(wrong);
     await page.locator('#connect').click();
     const msg = await onlyError(page, '#step-4-error');
     assert.match(msg, /Client Secret/);
+    // ServiceTitan showed the secret once: a failed connect keeps it in its field (masked)
+    assert.equal(await page.locator('#client-secret').inputValue(), wrong, 'the typed secret is kept');
+    assert.equal(await page.locator('#client-secret').getAttribute('type'), 'password');
+    assert.equal(await page.locator('#client-id').inputValue(), clientId, 'the Client ID is kept');
+    // "Show secret" lets the user check what they pasted, and hides it again
+    const show = page.getByRole('button', { name: 'Show secret' });
+    assert.equal(await show.getAttribute('aria-pressed'), 'false');
+    await show.click();
+    assert.equal(await page.locator('#client-secret').getAttribute('type'), 'text');
+    assert.equal(await show.getAttribute('aria-pressed'), 'true');
+    await show.click();
+    assert.equal(await page.locator('#client-secret').getAttribute('type'), 'password');
     await shot('step-4-wrong-secret');
     assert.equal(saved(await apiFms(context, st)), saved(before));
     assert.equal(before.state, 'awaiting_app_access');
@@ -134,7 +149,7 @@ describe('dashboard: each wrong input has its own message at its step, and saves
     await page.bringToFront();
     await page.locator('#connect').click();
     const msg = await onlyError(page, '#step-4-error');
-    assert.match(msg, /newer one|newest|new Client Secret/i);
+    assert.match(msg, /newer one|newest|new Client Secret|Generate new secret/i);
     assert.equal(saved(await apiFms(context, st)), saved(before));
   });
 

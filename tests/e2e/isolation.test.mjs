@@ -181,7 +181,7 @@ test("no admin route answers A's session with anything of B", async () => {
     ['GET', `/api/v1/users/${bOwner.id}`],
     ['GET', '/api/v1/roles'],
     ['PUT', '/api/v1/roles/admin/permissions', { manageIntegrations: true }],
-    ...FMS_ROUTES.filter(([m, p]) => p !== '/api/v1/fms/disconnect' && p !== '/api/v1/fms/tenant'),
+    ...FMS_ROUTES.filter(([, p]) => p !== '/api/v1/fms/disconnect' && p !== '/api/v1/fms/tenant'),
   ];
   for (const [method, p, body] of routes) {
     const r = await a.call(method, p, body);

@@ -87,7 +87,7 @@ test('with nothing sealed, a missing key is created as on a first start', async 
   try {
     const data = path.join(tmp.dir, 'data');
     const keyFile = path.join(data, 'master.key');
-    let r = await appointd(['account', 'create', 'Acme Heating', '--data-dir', data]);
+    const r = await appointd(['account', 'create', 'Acme Heating', '--data-dir', data]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await exists(keyFile), false, 'account create needs no key');
 

@@ -113,8 +113,8 @@ function leaveView() {
 
 async function route() {
   const seq = ++renderSeq;
-  let p = path();
-  let r = routes[p];
+  const p = path();
+  const r = routes[p];
   if (!r) { navigate(me ? HOME : '#/login'); return; }
   if (!r.public && !me) {
     sessionStorage.setItem('appointd.after', '#' + p);

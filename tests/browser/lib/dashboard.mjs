@@ -40,9 +40,10 @@ export const VIEW_ROOT = { login: '#login-form', fms: 'section#fms', users: 'sec
 /**
  * Starts stsim (demo seed, not connected) and appointd configured for it,
  * then creates accounts: [{ name, users: [{ email, password, role, operator? }] }].
- * An operator user gets the CLI's --operator flag.
+ * An operator user gets the CLI's --operator flag. serverEnv: extra
+ * variables for `appointd serve` only (e.g. APPOINTD_ST_ENV_LABEL).
  */
-export async function startStack({ accounts = [], serverArgs = [] } = {}) {
+export async function startStack({ accounts = [], serverArgs = [], serverEnv = {} } = {}) {
   const sim = await startStsim({ connect: false });
   const c = sim.creds;
   const data = await tempDir('appointd-browser-');
@@ -62,8 +63,8 @@ export async function startStack({ accounts = [], serverArgs = [] } = {}) {
   }
   let srv;
   try {
-    const { APPOINTD_LOG_LEVEL, ...srvEnv } = env; // the ready line is logged at info
-    srv = await startServer({ dataDir: data.dir, env: srvEnv, args: serverArgs });
+    const { APPOINTD_LOG_LEVEL: _quiet, ...srvEnv } = env; // the ready line is logged at info
+    srv = await startServer({ dataDir: data.dir, env: { ...srvEnv, ...serverEnv }, args: serverArgs });
   } catch (e) {
     await sim.stop();
     await data.cleanup();
@@ -293,6 +294,7 @@ export async function shoot(page, dir, name) {
   const was = page.viewportSize();
   for (const vp of [DESKTOP, PHONE]) {
     await page.setViewportSize(vp);
+    await page.evaluate(() => window.scrollTo(0, 0)); // a sticky menu would be drawn where the page was scrolled
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.screenshot({ path: path.join(dir, `${name}-${vp.width}x${vp.height}.png`), fullPage: true });
   }

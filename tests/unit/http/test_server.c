@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/http.h"
+#include "tiny_client.h"
 
 #define MAX_BODY 1024
 #define BIG_FILE (9 << 20) /* above the in-memory limit: streamed by h2o */
@@ -49,109 +50,7 @@ struct fixture {
 
 static atomic_int replied;      /* deferred replies sent by workers */
 static atomic_int workers_live; /* deferred workers not finished yet */
-
-/* ---- a tiny blocking HTTP/1.1 client ----------------------------------- */
-
-struct resp {
-    int status;
-    char head[8192];
-    char *body;
-    size_t len;
-};
-
-static int conn_open(int port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {5, 0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (void *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Value of header name (lowercase) in r, or NULL. */
-static const char *header(const struct resp *r, const char *name)
-{
-    static char val[512];
-    const char *p = r->head;
-    while ((p = strstr(p, "\r\n")) != NULL) {
-        p += 2;
-        size_t n = strlen(name);
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1 + strspn(p + n + 1, " ");
-            size_t vl = strcspn(v, "\r");
-            snprintf(val, sizeof(val), "%.*s", (int)vl, v);
-            return val;
-        }
-    }
-    return NULL;
-}
-
-static void resp_free(struct resp *r)
-{
-    free(r->body);
-    memset(r, 0, sizeof(*r));
-}
-
-/* Reads one response; head: the request was HEAD (no body). 0 on success. */
-static int read_resp(int fd, struct resp *r, bool head)
-{
-    size_t hl = 0;
-    char *end = NULL;
-    memset(r, 0, sizeof(*r));
-    while (!end) {
-        if (hl + 1 >= sizeof(r->head))
-            return -1;
-        ssize_t n = recv(fd, r->head + hl, 1, 0); /* byte-wise: never eat the body */
-        if (n <= 0)
-            return -1;
-        hl += (size_t)n;
-        r->head[hl] = '\0';
-        end = strstr(r->head, "\r\n\r\n");
-    }
-    r->status = atoi(r->head + 9);
-    const char *cl = header(r, "content-length");
-    bool until_eof = !cl && !head && r->status != 304 && r->status != 204;
-    size_t want = cl && !head ? strtoul(cl, NULL, 10) : 0;
-    r->body = calloc(1, want + 1);
-    while (r->len < want || until_eof) {
-        if (until_eof && r->len == want) {
-            want = want * 2 + 4096;
-            r->body = realloc(r->body, want + 1);
-        }
-        ssize_t n = recv(fd, r->body + r->len, want - r->len, 0);
-        if (n == 0 && until_eof)
-            break;
-        if (n <= 0)
-            return -1;
-        r->len += (size_t)n;
-    }
-    r->body[r->len] = '\0';
-    return 0;
-}
-
-static int roundtrip(int fd, const char *req, struct resp *r)
-{
-    size_t len = strlen(req);
-    if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
-        return -1;
-    return read_resp(fd, r, strncmp(req, "HEAD ", 5) == 0);
-}
-
-/* One request on a fresh connection. */
-static int fetch(int port, const char *req, struct resp *r)
-{
-    int fd = conn_open(port);
-    if (fd < 0)
-        return -1;
-    int rc = roundtrip(fd, req, r);
-    close(fd);
-    return rc;
-}
+static atomic_int entered;      /* /defer and /delay handlers entered */
 
 static double now_ms(void)
 {
@@ -227,6 +126,7 @@ static enum ap_http_result h_apply_drop(struct ap_http_req *req, void *ud)
 
 static enum ap_http_result h_delay(struct ap_http_req *req, void *ud)
 {
+    atomic_fetch_add(&entered, 1);
     const char *ms = ap_http_query(req, "ms");
     ap_http_set_delay(req, ms ? atoi(ms) : 100);
     ap_http_respond_json(req, 201, "{\"slow\":true}", 13);
@@ -256,6 +156,7 @@ static void *worker(void *arg)
 
 static enum ap_http_result h_defer(struct ap_http_req *req, void *ud)
 {
+    atomic_fetch_add(&entered, 1);
     const char *ms = ap_http_query(req, "ms");
     struct job *j = calloc(1, sizeof(*j));
     pthread_t t;
@@ -284,6 +185,17 @@ static enum ap_http_result h_delay_defer(struct ap_http_req *req, void *ud)
 {
     ap_http_set_delay(req, 200);
     return h_defer(req, ud);
+}
+
+/*
+ * Waits (up to 5 s) until the /defer and /delay handlers have been entered n
+ * times since setup: the server has read the request, whatever the load.
+ */
+static void wait_entered(int n)
+{
+    for (int i = 0; i < 500 && atomic_load(&entered) < n; i++)
+        usleep(10000);
+    assert_true(atomic_load(&entered) >= n);
 }
 
 static void wait_workers(void)
@@ -380,12 +292,14 @@ static int start(void **state, int grace_ms)
 static int setup(void **state)
 {
     atomic_store(&replied, 0);
+    atomic_store(&entered, 0);
     return start(state, 2000);
 }
 
 static int setup_short_grace(void **state)
 {
     atomic_store(&replied, 0);
+    atomic_store(&entered, 0);
     return start(state, 200);
 }
 
@@ -552,7 +466,7 @@ static void test_deferred_does_not_block_loop(void **state)
     int dfd = conn_open(fx->port);
     const char *dreq = "GET /defer?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
-    usleep(20000);
+    wait_entered(1);
     double t0 = now_ms();
     int fd = conn_open(fx->port);
     for (int i = 0; i < 100; i++) {
@@ -595,7 +509,7 @@ static void test_client_gone_before_reply(void **state)
         int fd = conn_open(fx->port);
         const char *req = "GET /defer?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n";
         assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-        usleep(10000);
+        wait_entered(i + 1);
         close(fd);
     }
     wait_workers();
@@ -617,7 +531,7 @@ static void test_graceful_stop_finishes_deferred(void **state)
     int dfd = conn_open(fx->port);
     const char *dreq = "GET /defer?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
-    usleep(50000);
+    wait_entered(1);
     double t0 = now_ms();
     ap_http_server_stop(fx->srv);
     /* the idle keep-alive connection is closed promptly */
@@ -645,7 +559,7 @@ static void test_grace_expiry_answers_503(void **state)
     int dfd = conn_open(fx->port);
     const char *dreq = "GET /defer?ms=900 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(dfd, dreq, strlen(dreq), 0), (ssize_t)strlen(dreq));
-    usleep(50000);
+    wait_entered(1);
     ap_http_server_stop(fx->srv);
     assert_int_equal(read_resp(dfd, &r, false), 0);
     assert_int_equal(r.status, 503);
@@ -936,7 +850,7 @@ static void test_graceful_stop_sends_delayed(void **state)
     int fd = conn_open(fx->port);
     const char *req = "GET /delay?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-    usleep(30000);
+    wait_entered(1);
     stop_and_join(fx);
     assert_int_equal(read_resp(fd, &r, false), 0);
     assert_int_equal(r.status, 201);
@@ -951,7 +865,7 @@ static void test_grace_expiry_sends_delayed(void **state)
     int fd = conn_open(fx->port);
     const char *req = "GET /delay?ms=4000 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-    usleep(30000);
+    wait_entered(1);
     double t0 = now_ms();
     stop_and_join(fx); /* grace 200 ms: the delayed answer goes out then */
     assert_true(now_ms() - t0 < 3000);

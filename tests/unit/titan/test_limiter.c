@@ -2,7 +2,9 @@
  * test_limiter.c — unit tests of the client-side rate limiter (token bucket
  * per (app, tenant)) over the fake clock: however requests arrive, no
  * one-second window sees more than the limit, the bucket refills at the
- * rate, waits are counted, and many threads share one bucket.
+ * rate, a slot past the caller's deadline is not taken, and many threads
+ * share one bucket. The engine's use of it (timers, counts) is in
+ * test_call.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -98,59 +100,59 @@ static void test_refills_at_rate(void **state)
     ap_titan_limiter_cleanup(&l);
 }
 
-/* ---- through struct ap_titan: threads share one bucket per tenant -------- */
-
-static _Atomic int64_t max_sleep;
-static _Atomic int sleeps;
-
-/* The clock stays put: every caller sees the same "now" and sleeps (here:
- * records) until its own slot. */
-static void record_sleep(void *ud, int64_t ns)
+/* A slot past the caller's latest time is not reserved: a call that would
+ * miss its deadline in the queue leaves the bucket as it was. */
+static void test_reserve_by_deadline(void **state)
 {
-    (void)ud;
-    atomic_fetch_add(&sleeps, 1);
-    int64_t m = atomic_load(&max_sleep);
-    while (ns > m && !atomic_compare_exchange_weak(&max_sleep, &m, ns))
-        ;
+    (void)state;
+    struct ap_titan_limiter l;
+    int64_t at;
+
+    ap_titan_limiter_init(&l, 10, 1);
+    assert_true(ap_titan_limiter_reserve_by(&l, 0, 0, &at));
+    assert_int_equal(at, 0);
+    assert_false(ap_titan_limiter_reserve_by(&l, 0, SEC / 20, &at));
+    assert_int_equal(at, SEC / 10);
+    assert_false(ap_titan_limiter_reserve_by(&l, 0, SEC / 20, &at));
+    assert_int_equal(at, SEC / 10); /* nothing was taken by the refusals */
+    assert_true(ap_titan_limiter_reserve_by(&l, 0, SEC / 10, &at));
+    assert_int_equal(at, SEC / 10);
+    assert_int_equal(ap_titan_limiter_reserve(&l, 0), 2 * SEC / 10);
+    ap_titan_limiter_cleanup(&l);
 }
+
+/* ---- threads share one bucket ------------------------------------------- */
+
+static struct ap_titan_limiter shared;
+static int64_t slots[400];
+static _Atomic int nslots;
 
 static void *burst_thread(void *arg)
 {
-    struct ap_titan *t = arg;
+    (void)arg;
     for (int i = 0; i < 50; i++)
-        ap_titan_limit(t, 42);
+        slots[atomic_fetch_add(&nslots, 1)] = ap_titan_limiter_reserve(&shared, 0);
     return NULL;
 }
 
-static void test_threads_share_tenant_bucket(void **state)
+static void test_threads_share_bucket(void **state)
 {
     (void)state;
-    char err[128];
-    struct ap_titan_config c = {.env = AP_TITAN_INTEGRATION, .app_key = "ak1.test"};
-    struct ap_titan_hooks h = {.sleep_ns = record_sleep};
-    struct ap_titan_stats st;
-    struct ap_titan *t;
     pthread_t th[8];
 
-    ap_clock_fake_begin(0, 1000 * SEC);
-    t = ap_titan_new(&c, err, sizeof(err));
-    assert_non_null(t);
-    ap_titan_set_hooks(t, &h);
+    ap_titan_limiter_init(&shared, 50, ap_titan_burst_for(50));
+    atomic_store(&nslots, 0);
     for (int i = 0; i < 8; i++)
-        pthread_create(&th[i], NULL, burst_thread, t);
+        pthread_create(&th[i], NULL, burst_thread, NULL);
     for (int i = 0; i < 8; i++)
         pthread_join(th[i], NULL);
-    ap_titan_stats(t, &st);
-    /* 400 requests at 50/s with a burst of 5: 395 wait, the last ~7.9 s */
-    assert_int_equal(st.rate_limited_waits, 395);
-    assert_int_equal(atomic_load(&sleeps), 395);
-    assert_int_equal(atomic_load(&max_sleep), 395 * (SEC / 50));
-    /* another tenant has its own bucket: no wait */
-    ap_titan_limit(t, 43);
-    ap_titan_stats(t, &st);
-    assert_int_equal(st.rate_limited_waits, 395);
-    ap_titan_free(t);
-    ap_clock_fake_end();
+    /* 400 reservations at 50/s with a burst of 5, all at time 0: five at once,
+     * then one slot every 20 ms, none given twice */
+    qsort(slots, 400, sizeof(slots[0]), cmp64);
+    for (int i = 0; i < 400; i++)
+        assert_int_equal(slots[i], i < 5 ? 0 : (i - 4) * (SEC / 50));
+    assert_true(max_per_second(slots, 400) <= 55);
+    ap_titan_limiter_cleanup(&shared);
 }
 
 int main(void)
@@ -159,7 +161,8 @@ int main(void)
         cmocka_unit_test(test_burst_never_exceeds_window),
         cmocka_unit_test(test_irregular_arrivals),
         cmocka_unit_test(test_refills_at_rate),
-        cmocka_unit_test(test_threads_share_tenant_bucket),
+        cmocka_unit_test(test_reserve_by_deadline),
+        cmocka_unit_test(test_threads_share_bucket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

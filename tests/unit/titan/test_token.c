@@ -1,9 +1,11 @@
 /*
  * test_token.c — unit tests of the token cache with an injected fetch and the
- * fake clock: a token is reused until expiry minus the margin, short-lived
- * tokens are used to their end, many threads asking at once cause one fetch
- * (and share its error), a 401 drops only the token that got it, force and
- * forget drop it, and ap_titan_token decodes the claims.
+ * fake clock, through ap_titan_token and ap_titan_token_async (each fake
+ * token names itself in its "iss" claim): a token is reused until expiry
+ * minus the margin, short-lived tokens are used to their end, asks queued
+ * while a fetch runs share it (and its error), force and forget drop the
+ * token, and ap_titan_token decodes the claims. A 401 dropping only the
+ * token that got it, and single flight over real HTTP, are in test_call.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 
 #include "core/clock.h"
 #include "core/mem.h"
+#include "crypto/crypto.h"
 #include "titan/titan_int.h"
 
 #define SEC 1000000000LL
@@ -33,20 +36,36 @@ struct fake {
     /* a gate the fetch waits on (single-flight test) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool gated, open;
+    bool gated, open, entered;
     bool bad_secret;
 };
+
+/* A JWT-shaped token whose "iss" claim names it ("tok-N"), so a test can see
+ * which token the cache handed out through ap_titan_token's claims. */
+static char *named_token(const char *name)
+{
+    char *payload = ap_xasprintf("{\"tenant\":\"1234567\",\"iss\":\"%s\"}", name);
+    char *mid = ap_crypto_b64url(payload, strlen(payload));
+    char *tok = ap_xasprintf("eyJhbGciOiJSUzI1NiJ9.%s.c2ln", mid);
+
+    free(payload);
+    free(mid);
+    return tok;
+}
 
 static enum ap_err fake_fetch(void *ud, const struct ap_titan_creds *c,
                               struct ap_titan_token_resp *out, struct ap_titan_error *e)
 {
     struct fake *f = ud;
     int n = atomic_fetch_add(&f->fetches, 1) + 1;
+    char name[32];
 
     if (strcmp(c->client_secret, "cs2.secret") != 0)
         f->bad_secret = true; /* checked by the test's thread: cmocka asserts only there */
     if (f->gated) {
         pthread_mutex_lock(&f->mu);
+        f->entered = true;
+        pthread_cond_broadcast(&f->cv);
         while (!f->open)
             pthread_cond_wait(&f->cv, &f->mu);
         pthread_mutex_unlock(&f->mu);
@@ -58,7 +77,8 @@ static enum ap_err fake_fetch(void *ud, const struct ap_titan_creds *c,
         snprintf(e->title, sizeof(e->title), "wrong secret");
         return AP_EPERM;
     }
-    out->access_token = f->token ? ap_xstrdup(f->token) : ap_xasprintf("tok-%d", n);
+    snprintf(name, sizeof(name), "tok-%d", n);
+    out->access_token = f->token ? ap_xstrdup(f->token) : named_token(name);
     out->expires_in = f->expires_in;
     out->scope = ap_xstrdup("");
     return AP_OK;
@@ -101,26 +121,28 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The token the cache hands out now (a fetch when needed). */
-static char *get(struct ap_titan *t, const char *stale)
+/* The name of the token the cache hands out now for c (a fetch when needed). */
+static void expect_token_of(struct ap_titan *t, const struct ap_titan_creds *c, bool force,
+                            const char *want)
 {
-    struct ap_titan_error e = {0};
-    char *tok = NULL;
-    assert_int_equal(ap_titan_token_get(t, &creds, false, stale, &tok, &e), AP_OK);
-    return tok;
+    struct ap_titan_token_info ti;
+    struct ap_titan_error e;
+
+    assert_int_equal(ap_titan_token(t, c, force, &ti, &e), AP_OK);
+    assert_string_equal(ti.iss, want);
+    ap_titan_token_info_cleanup(&ti);
 }
 
 static void expect_token(struct ap_titan *t, const char *want)
 {
-    char *tok = get(t, NULL);
-    assert_string_equal(tok, want);
-    free(tok);
+    expect_token_of(t, &creds, false, want);
 }
 
 static void test_cached_until_expiry_minus_margin(void **state)
 {
     (void)state;
     struct ap_titan *t = client(60);
+    struct ap_titan_creds other = creds;
 
     expect_token(t, "tok-1");
     ap_clock_fake_advance(839 * SEC);
@@ -130,13 +152,8 @@ static void test_cached_until_expiry_minus_margin(void **state)
     expect_token(t, "tok-2");
     assert_int_equal(fk.fetches, 2);
     /* another client id of the same tenant has its own token */
-    struct ap_titan_creds other = creds;
     other.client_id = "cid.other";
-    struct ap_titan_error e;
-    char *tok = NULL;
-    assert_int_equal(ap_titan_token_get(t, &other, false, NULL, &tok, &e), AP_OK);
-    assert_string_equal(tok, "tok-3");
-    free(tok);
+    expect_token_of(t, &other, false, "tok-3");
     expect_token(t, "tok-2");
     ap_titan_free(t);
 }
@@ -155,41 +172,13 @@ static void test_short_lived_token_used_to_its_end(void **state)
     ap_titan_free(t);
 }
 
-static void test_401_drops_only_that_token(void **state)
-{
-    (void)state;
-    struct ap_titan *t = client(60);
-    char *first = get(t, NULL), *tok;
-
-    /* a 401 seen with an older token does not drop the current one */
-    tok = get(t, "tok-0");
-    assert_string_equal(tok, "tok-1");
-    free(tok);
-    assert_int_equal(fk.fetches, 1);
-    /* the token that got the 401 is dropped: one fresh fetch */
-    tok = get(t, first);
-    assert_string_equal(tok, "tok-2");
-    /* a second thread reporting the same stale token reuses the fresh one */
-    char *again = get(t, first);
-    assert_string_equal(again, "tok-2");
-    assert_int_equal(fk.fetches, 2);
-    free(again);
-    free(tok);
-    free(first);
-    ap_titan_free(t);
-}
-
 static void test_force_and_forget(void **state)
 {
     (void)state;
     struct ap_titan *t = client(60);
-    struct ap_titan_error e;
-    char *tok;
 
     expect_token(t, "tok-1");
-    assert_int_equal(ap_titan_token_get(t, &creds, true, NULL, &tok, &e), AP_OK);
-    assert_string_equal(tok, "tok-2");
-    free(tok);
+    expect_token_of(t, &creds, true, "tok-2");
     ap_titan_forget(t, creds.tenant_id, creds.client_id);
     expect_token(t, "tok-3");
     ap_titan_forget(t, 999, "cid.none"); /* unknown: nothing happens */
@@ -197,79 +186,101 @@ static void test_force_and_forget(void **state)
     ap_titan_free(t);
 }
 
-struct asker {
-    struct ap_titan *t;
+/* ---- many asking at once ------------------------------------------------ */
+
+struct answer {
     enum ap_err err;
-    char *tok;
+    char iss[128];
     struct ap_titan_error e;
 };
 
-static void *ask(void *arg)
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    struct answer a[16];
+} got = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {{0}}};
+
+static void on_token(void *ud, enum ap_err err, const struct ap_titan_token_info *info,
+                     const struct ap_titan_error *e)
 {
-    struct asker *a = arg;
-    a->err = ap_titan_token_get(a->t, &creds, false, NULL, &a->tok, &a->e);
-    return NULL;
+    struct answer *a = ud;
+
+    a->err = err;
+    a->e = *e;
+    snprintf(a->iss, sizeof(a->iss), "%s", info ? info->iss : "");
+    pthread_mutex_lock(&got.mu);
+    got.n++;
+    pthread_cond_broadcast(&got.cv);
+    pthread_mutex_unlock(&got.mu);
 }
 
-/* Starts n threads asking at once; opens the fetch gate after they all had
- * time to queue behind the first fetch. */
-static void ask_all(struct ap_titan *t, struct asker *a, int n)
+/* The first ask starts a fetch that holds the engine at the gate; the other
+ * fifteen are submitted meanwhile (each submit returns once it is queued to
+ * the engine), then the gate opens. */
+static void ask_all(struct ap_titan *t)
 {
-    pthread_t th[16];
-    struct timespec ts = {0, 200 * 1000000L};
-
+    got.n = 0;
     fk.gated = true;
-    for (int i = 0; i < n; i++) {
-        a[i] = (struct asker){.t = t};
-        pthread_create(&th[i], NULL, ask, &a[i]);
-    }
-    nanosleep(&ts, NULL);
+    fk.open = false;
+    assert_int_equal(ap_titan_token_async(t, &creds, false, NULL, on_token, &got.a[0]), AP_OK);
+    pthread_mutex_lock(&fk.mu);
+    while (!fk.entered)
+        pthread_cond_wait(&fk.cv, &fk.mu);
+    pthread_mutex_unlock(&fk.mu);
+    for (int i = 1; i < 16; i++)
+        assert_int_equal(ap_titan_token_async(t, &creds, false, NULL, on_token, &got.a[i]), AP_OK);
     pthread_mutex_lock(&fk.mu);
     fk.open = true;
     pthread_cond_broadcast(&fk.cv);
     pthread_mutex_unlock(&fk.mu);
-    for (int i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
+    pthread_mutex_lock(&got.mu);
+    while (got.n < 16)
+        pthread_cond_wait(&got.cv, &got.mu);
+    pthread_mutex_unlock(&got.mu);
 }
 
 static void test_single_flight(void **state)
 {
     (void)state;
     struct ap_titan *t = client(60);
-    struct asker a[16];
     struct ap_titan_stats st;
 
-    ask_all(t, a, 16);
+    ask_all(t);
     assert_int_equal(fk.fetches, 1);
     for (int i = 0; i < 16; i++) {
-        assert_int_equal(a[i].err, AP_OK);
-        assert_string_equal(a[i].tok, "tok-1");
-        free(a[i].tok);
+        assert_int_equal(got.a[i].err, AP_OK);
+        assert_string_equal(got.a[i].iss, "tok-1");
     }
     ap_titan_stats(t, &st);
     assert_int_equal(st.token_fetches, 1);
+    assert_int_equal(st.ok, 16);
     ap_titan_free(t);
 }
 
+/* A refused secret: no retry, every asker hears the OAuth error; the
+ * fifteen that queued while the first fetch ran share one more fetch; the
+ * error is not cached. */
 static void test_single_flight_shares_error(void **state)
 {
     (void)state;
     struct ap_titan *t = client(60);
-    struct asker a[16];
+    struct ap_titan_stats st;
 
     fk.fail_with = "invalid_client";
-    ask_all(t, a, 16);
-    assert_int_equal(fk.fetches, 1);
+    ask_all(t);
+    assert_int_equal(fk.fetches, 2);
     for (int i = 0; i < 16; i++) {
-        assert_int_equal(a[i].err, AP_EPERM);
-        assert_null(a[i].tok);
-        assert_int_equal(a[i].e.stage, AP_TITAN_STAGE_TOKEN);
-        assert_string_equal(a[i].e.oauth_error, "invalid_client");
+        assert_int_equal(got.a[i].err, AP_EPERM);
+        assert_int_equal(got.a[i].e.stage, AP_TITAN_STAGE_TOKEN);
+        assert_string_equal(got.a[i].e.oauth_error, "invalid_client");
+        assert_int_equal(got.a[i].e.attempts, 1);
     }
-    /* the error is not cached: the next ask tries again */
+    ap_titan_stats(t, &st);
+    assert_int_equal(st.client_errors, 16);
     fk.fail_with = NULL;
     fk.gated = false;
-    expect_token(t, "tok-2");
+    expect_token(t, "tok-3");
     ap_titan_free(t);
 }
 
@@ -312,7 +323,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cached_until_expiry_minus_margin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_lived_token_used_to_its_end, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_401_drops_only_that_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_force_and_forget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_flight_shares_error, setup, teardown),

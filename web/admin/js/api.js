@@ -2,7 +2,8 @@
 // (docs/api.md). Every call is same-origin with the session cookie; writes
 // (anything but GET) carry the session's CSRF token in X-CSRF-Token. Answers
 // are parsed JSON; a non-2xx answer throws an ApiError carrying the API's
-// {"error":{code,message,field,step}} so views can show it at the right step.
+// {"error":{code,message,field,step,...}} so views can show it at the right
+// step (e.detail is the whole error object, e.g. wrong_tenant's tokenTenantId).
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -12,6 +13,7 @@ export class ApiError extends Error {
     this.code = e.code || 'http_' + status;
     this.field = e.field || null;
     this.step = typeof e.step === 'number' ? e.step : null;
+    this.detail = e;
   }
 }
 

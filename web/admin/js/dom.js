@@ -35,3 +35,18 @@ export function showError(el, msg) {
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
+
+// API times are RFC 3339 UTC; people read them in their own zone, named:
+// "Dec 3, 2026, 9:14 AM CST" (the browser's locale and time zone).
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+});
+
+// A <time datetime="ISO"> showing iso in the viewer's zone; '—' when absent,
+// the text as sent when it is not a date.
+export function when(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (isNaN(d)) return String(iso);
+  return h('time', { datetime: iso }, TIME_FORMAT.format(d));
+}

@@ -2,15 +2,24 @@
 // the help article's four steps as one guided page over /api/v1/fms
 // (docs/api.md), then the confirmation and the connection's status panel.
 //
-// The page is built once; refresh(status) sets every text, hidden and
-// disabled flag from the API's status object, so the state machine
-// (none, tenant_set, awaiting_app_access, connected, needs_attention,
-// v1_migration_required) lives in one function. While the state is
-// awaiting_app_access the status is polled so Step 2 follows what happens
-// elsewhere. The Client Secret is write-only: the inputs are cleared as
-// soon as a request is sent, and no JS variable keeps it.
+// The page is built once from one builder per step (js/fms-steps.js) and the
+// status panel (js/fms-status.js); FmsPage holds the behaviour, one method
+// per action, and its refresh(status) hands the API's status to each step's
+// refresher, so the state machine (none, tenant_set,
+// awaiting_app_access, connected, needs_attention, v1_migration_required)
+// is read in one place. While the state is awaiting_app_access the status is
+// polled so Step 2 follows what happens elsewhere.
+//
+// Errors go to the step they name (#step-N-error). A Client ID of another
+// tenant (wrong_tenant) is a Step 1 matter: Step 1 says "Needs attention"
+// and offers "Use tenant N", which connects again with tenantId N and the
+// Client ID and Secret still in their fields. The Client Secret stays in its
+// field after a failed connect (ServiceTitan shows it only once) and is
+// cleared after a successful one; no JS variable keeps it.
 
 import { h, heading, showError } from './dom.js';
+import { connectForm, makeUi, phase, refreshStep1, refreshStep2, refreshSteps34, step1, step2 } from './fms-steps.js';
+import { refreshStatus, statusPanel } from './fms-status.js';
 
 const POLL_MS = 4000;
 
@@ -23,30 +32,9 @@ const STATE_WORDS = {
   v1_migration_required: 'Confirm your Tenant ID to move to the V2 API',
 };
 
-const STEP2_WORDS = {
-  none: 'Not started: save your Tenant ID in Step 1 and click “Add to ServiceTitan” first.',
-  v1_migration_required: 'Not started: confirm your Tenant ID in Step 1 and click “Add to ServiceTitan” first.',
-  tenant_set: 'Tenant ID saved. Click “Add to ServiceTitan” in Step 1 to open ServiceTitan’s API Application Access page.',
-  awaiting_app_access: 'Waiting for ServiceTitan: connect the app there and allow access, then copy the Client ID and Client Secret into Steps 3 and 4.',
-  connected: 'Done: the app is connected and appointd has access to your ServiceTitan tenant.',
-};
-
 const FIELD_STEP = { tenantId: 1, clientId: 3, clientSecret: 4 };
-
-function fmtTime(s) {
-  if (!s) return '—';
-  const d = new Date(s);
-  return isNaN(d) ? s : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}
-
-function stepSection(n, title, ...body) {
-  return h('section', { id: `step-${n}`, class: 'card step', 'aria-labelledby': `step-${n}-title` },
-    h('h2', { id: `step-${n}-title`, tabindex: '-1' },
-      h('span', { class: 'step-num', 'aria-hidden': 'true' }, String(n)), title,
-      h('span', { id: `step-${n}-badge`, class: 'step-badge', hidden: true })),
-    ...body,
-    h('p', { id: `step-${n}-error`, class: 'error', role: 'alert', hidden: true }));
-}
+const STEP_INPUT = { 1: 'tenant-id', 3: 'client-id', 4: 'client-secret' };
+const BUTTONS = ['add-to-servicetitan', 'connect', 'use-tenant', 'rotate', 'check', 'disconnect', 'disconnect-confirm'];
 
 function forbidden(root, ctx, message) {
   document.title = 'FMS Configuration · appointd';
@@ -77,330 +65,218 @@ export async function render(root, ctx) {
   return build(root, ctx, status);
 }
 
-function build(root, ctx, first) {
-  document.title = 'FMS Configuration · Integrations · appointd';
-  const $ = {};
-  const el = (id, tag, attrs, ...kids) => ($[id] = h(tag, { id, ...attrs }, ...kids));
-  let status = first;
-  let busy = false;
-  let pollTimer = 0;
-
-  // Step 1 -----------------------------------------------------------------
-  const tenantForm = h('form', { id: 'tenant-form', class: 'stack', novalidate: true },
-    el('v1-banner', 'div', { class: 'banner', role: 'note', hidden: true },
-      h('strong', {}, 'We found your Tenant ID from your V1 connection — confirm it in ServiceTitan. '),
-      'Check that it matches the number ServiceTitan shows, then click “Add to ServiceTitan”.'),
-    h('div', { class: 'field' },
-      h('label', { for: 'tenant-id' }, 'ServiceTitan Tenant ID'),
-      el('tenant-id', 'input', { name: 'tenantId', type: 'text', inputmode: 'numeric', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'tenant-hint step-1-error', class: 'input-id' }),
-      el('tenant-hint', 'p', { class: 'hint detail' },
-        'In ServiceTitan, open Settings (gear icon, upper right) > Integrations > API Application Access. ' +
-        'Your Tenant ID is the number in the upper right-hand corner of that screen.')),
-    el('tenant-locked', 'p', { class: 'muted', hidden: true }, 'To change the Tenant ID, disconnect first (under Connection status).'),
-    h('div', { class: 'actions detail' },
-      el('add-to-servicetitan', 'button', { type: 'submit', class: 'btn' }, 'Add to ServiceTitan'),
-      h('span', { class: 'hint' }, 'Opens ServiceTitan in a new tab.')));
-  tenantForm.addEventListener('submit', (ev) => { ev.preventDefault(); addToServiceTitan(); });
-
-  // Step 2 -----------------------------------------------------------------
-  const step2 = [
-    h('ol', { class: 'instructions detail' },
-      h('li', {}, 'In ServiceTitan’s API Application Access screen, click ', h('strong', {}, 'Connect New App'), '.'),
-      h('li', {}, 'Select ', h('strong', {}, 'appointd'), ' and click ', h('strong', {}, 'Connect'), '.'),
-      h('li', {}, 'Review what appointd will read and write, choose the booking provider tag, and click ', h('strong', {}, 'Allow Access'), '.')),
-    el('step-2-state', 'p', { class: 'state-line', 'aria-live': 'polite', 'aria-atomic': 'true' }),
-    el('app-access-link', 'p', { hidden: true },
-      el('app-access-a', 'a', { target: '_blank', rel: 'noopener noreferrer' }, 'Open API Application Access in ServiceTitan'),
-      h('span', { class: 'sr-only' }, ' (opens in a new tab)')),
-  ];
-
-  // Steps 3 and 4 (one form: Enter in either field connects) ---------------
-  const connectForm = h('form', { id: 'connect-form', class: 'stack', novalidate: true },
-    stepSection(3, 'Step 3: Client ID',
-      h('p', { class: 'detail' }, 'After you allow access, ServiceTitan shows the ', h('strong', {}, 'Application Details'), '. Copy the Client ID and paste it here.'),
-      h('div', { class: 'field detail' },
-        h('label', { for: 'client-id' }, 'Client ID'),
-        el('client-id', 'input', { name: 'clientId', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', 'aria-describedby': 'step-3-error', class: 'input-id' }))),
-    stepSection(4, 'Step 4: Client Secret',
-      el('secret-warning', 'div', { class: 'banner warn detail', role: 'note' },
-        h('strong', {}, 'ServiceTitan shows a Client Secret only once. '),
-        'Have this page open before you click “Generate” and “Yes, Continue” in ServiceTitan, then paste the secret here right away.'),
-      h('div', { class: 'field detail' },
-        h('label', { for: 'client-secret' }, 'Client Secret'),
-        el('client-secret', 'input', { name: 'clientSecret', type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'secret-warning step-4-error', class: 'input-id' })),
-      h('div', { class: 'actions detail' },
-        el('connect', 'button', { type: 'submit', class: 'btn' }, 'Connect to ServiceTitan'))));
-  connectForm.addEventListener('submit', (ev) => { ev.preventDefault(); connect(); });
-
-  // Confirmation and status panel ------------------------------------------
-  el('fms-confirmation', 'div', { class: 'banner ok', role: 'status', tabindex: '-1', hidden: true },
+// The page: crumbs, title, the environment, confirmations, the status panel, the steps.
+function page(ui, act) {
+  ui.el('fms-confirmation', 'div', { class: 'banner ok', role: 'status', tabindex: '-1', hidden: true },
     h('strong', {}, 'You are now connected to ServiceTitan. Your work is now complete!'));
-  el('fms-notice', 'p', { class: 'banner', role: 'status', tabindex: '-1', hidden: true });
-
-  const rotateForm = h('form', { id: 'rotate-form', class: 'stack', novalidate: true },
-    h('h3', {}, 'Rotate the Client Secret'),
-    h('p', { class: 'muted' }, 'Generate a new secret in ServiceTitan’s Application Details, paste it here; the old one keeps working until the new one is verified.'),
-    h('div', { class: 'field' },
-      h('label', { for: 'rotate-secret' }, 'New Client Secret'),
-      el('rotate-secret', 'input', { type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'rotate-error', class: 'input-id' })),
-    el('rotate-error', 'p', { class: 'error', role: 'alert', hidden: true }),
-    h('div', { class: 'actions' }, el('rotate', 'button', { type: 'submit', class: 'btn btn-secondary' }, 'Rotate secret')));
-  rotateForm.addEventListener('submit', (ev) => { ev.preventDefault(); rotate(); });
-
-  const disconnectBox = h('div', { class: 'stack' },
-    h('h3', {}, 'Check or disconnect'),
-    h('div', { class: 'actions' },
-      el('check', 'button', { type: 'button', class: 'btn btn-secondary', onclick: check }, 'Check connection now'),
-      el('disconnect', 'button', { type: 'button', class: 'btn btn-danger', 'aria-expanded': 'false', 'aria-controls': 'disconnect-confirm-box', onclick: askDisconnect }, 'Disconnect')),
-    el('disconnect-confirm-box', 'div', { class: 'confirm', hidden: true },
-      el('disconnect-question', 'p', { tabindex: '-1' }, h('strong', {}, 'Disconnect from ServiceTitan? '),
-        'appointd deletes the Client ID and secret and stops booking into ServiceTitan. Your Tenant ID stays. You can connect again with Steps 3 and 4.'),
-      h('div', { class: 'actions' },
-        el('disconnect-confirm', 'button', { type: 'button', class: 'btn btn-danger', onclick: disconnect }, 'Yes, disconnect'),
-        el('disconnect-cancel', 'button', { type: 'button', class: 'btn btn-secondary', onclick: cancelDisconnect }, 'Cancel'))));
-
-  const row = (label, id) => [h('dt', {}, label), el(id, 'dd', {})];
-  el('fms-status', 'section', { class: 'card', 'aria-labelledby': 'fms-status-title', hidden: true },
-    h('h2', { id: 'fms-status-title' }, 'Connection status'),
-    h('dl', { class: 'facts' },
-      row('State', 'status-state'), row('Tenant ID', 'status-tenant'), row('Environment', 'status-environment'),
-      row('Client ID', 'status-client-id'), row('Client Secret', 'status-secret'),
-      row('Connected since', 'status-connected-since'), row('Health', 'status-health'),
-      row('Schedulers using it', 'status-schedulers')),
-    h('h3', {}, 'Missing permissions'),
-    el('status-missing-none', 'p', { class: 'muted' }, 'None: ServiceTitan granted every permission appointd asks for.'),
-    el('status-missing', 'ul', { class: 'scopes missing' }),
-    h('details', {}, h('summary', {}, 'Granted permissions (', el('status-granted-count', 'span', {}, '0'), ')'),
-      el('status-granted', 'ul', { class: 'scopes' })),
-    rotateForm, disconnectBox);
-
-  root.append(h('section', { id: 'fms', class: 'stack', 'aria-labelledby': 'fms-title' },
+  return h('section', { id: 'fms', class: 'stack', 'aria-labelledby': 'fms-title' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/settings' }, 'Settings'), ' › ', h('a', { href: '#/settings/integrations' }, 'Integrations'), ' › FMS Configuration'),
     heading('FMS Configuration', 'fms-title'),
     h('p', { class: 'lead' }, 'Connect appointd to ServiceTitan’s V2 API in four steps; it takes about 5 minutes. ',
       'You need permission to manage API Application Access in ServiceTitan (the Admin role has it).'),
-    el('fms-error', 'p', { class: 'error', role: 'alert', hidden: true }),
-    $['fms-confirmation'], $['fms-notice'],
-    $['fms-status'],
-    el('fms-steps', 'div', { class: 'stack' },
-      stepSection(1, 'Step 1: Add your ServiceTitan Tenant ID', tenantForm),
-      stepSection(2, 'Step 2: Connect the app in ServiceTitan', ...step2),
-      connectForm)));
+    ui.el('fms-environment', 'p', { class: 'muted', hidden: true }),
+    ui.el('fms-error', 'p', { class: 'error', role: 'alert', hidden: true }),
+    ui.$['fms-confirmation'],
+    ui.el('fms-notice', 'p', { class: 'banner', role: 'status', tabindex: '-1', hidden: true }),
+    statusPanel(ui, act),
+    ui.el('fms-steps', 'div', { class: 'stack' }, step1(ui, act), step2(ui), connectForm(ui, act)));
+}
 
-  // Behaviour ---------------------------------------------------------------
-  function clearErrors() {
+function build(root, ctx, first) {
+  document.title = 'FMS Configuration · Integrations · appointd';
+  const p = new FmsPage(ctx, first);
+  root.append(page(p.ui, p.act));
+  ctx.signal.addEventListener('abort', () => p.poll(false));
+  p.refresh(first, true);
+  return () => p.poll(false);
+}
+
+// The page's state and behaviour: the last status, the busy flag, the poll
+// timer and the view state the API does not hold (view.mismatch: a Client ID
+// of another tenant, {tenant} it belongs to when ServiceTitan said).
+class FmsPage {
+  constructor(ctx, first) {
+    this.ctx = ctx;
+    this.ui = makeUi();
+    this.$ = this.ui.$;
+    this.status = first;
+    this.busy = false;
+    this.pollTimer = 0;
+    this.view = { mismatch: null };
+    // what the step builders wire to their buttons and forms
+    this.act = {};
+    for (const name of ['addToServiceTitan', 'connect', 'useTenant', 'rotate', 'check', 'askDisconnect', 'cancelDisconnect', 'disconnect'])
+      this.act[name] = (...args) => this[name](...args);
+  }
+
+  // ---- errors, busy state ----
+  clearErrors() {
+    const { $ } = this;
     for (const id of ['fms-error', 'step-1-error', 'step-2-error', 'step-3-error', 'step-4-error', 'rotate-error'])
-      showError(document.getElementById(id), '');
+      showError($[id], '');
     for (const id of ['tenant-id', 'client-id', 'client-secret', 'rotate-secret']) $[id].removeAttribute('aria-invalid');
+    this.view.mismatch = null;
     $['fms-confirmation'].hidden = true;
     $['fms-notice'].hidden = true;
   }
 
-  function showApiError(e, fallbackStep) {
-    let step = e.step >= 1 && e.step <= 4 ? e.step : FIELD_STEP[e.field] || fallbackStep;
-    const target = document.getElementById(step ? `step-${step}-error` : 'fms-error');
-    showError(target, e.message);
-    const input = { 1: 'tenant-id', 3: 'client-id', 4: 'client-secret' }[step];
-    if (input) { $[input].setAttribute('aria-invalid', 'true'); $[input].focus(); }
-    else target.scrollIntoView({ block: 'center' });
+  // A Client ID of tenant N while Step 1 says another: Step 1 needs attention,
+  // with the one-click fix to focus; the Client ID is right and stays unmarked.
+  showWrongTenant(e) {
+    const n = Number(e.detail && e.detail.tokenTenantId);
+    this.view.mismatch = { tenant: Number.isSafeInteger(n) && n > 0 ? n : null };
+    showError(this.$['step-1-error'], e.message);
+    this.$['tenant-id'].setAttribute('aria-invalid', 'true');
+    return this.view.mismatch.tenant ? this.$['use-tenant'] : this.$['tenant-id'];
   }
 
-  function setBusy(on, btn, label) {
-    busy = on;
-    for (const id of ['add-to-servicetitan', 'connect', 'rotate', 'check', 'disconnect', 'disconnect-confirm']) $[id].disabled = on;
+  // Shows e at its step; returns the element to focus (its step's input).
+  showApiError(e, fallbackStep) {
+    if (e.code === 'wrong_tenant') return this.showWrongTenant(e);
+    const step = e.step >= 1 && e.step <= 4 ? e.step : FIELD_STEP[e.field] || fallbackStep;
+    const target = this.$[step ? `step-${step}-error` : 'fms-error'];
+    showError(target, e.message);
+    const input = this.$[STEP_INPUT[step]];
+    if (input) { input.setAttribute('aria-invalid', 'true'); return input; }
+    target.scrollIntoView({ block: 'center' });
+    return null;
+  }
+
+  setBusy(on, btn, label) {
+    this.busy = on;
+    for (const id of BUTTONS) this.$[id].disabled = on;
     if (btn) btn.textContent = label;
   }
 
-  async function addToServiceTitan() {
-    if (busy) return;
-    clearErrors();
-    const btn = $['add-to-servicetitan'];
-    setBusy(true, btn, 'Adding…');
+  // Runs one request-making action: errors cleared first, buttons disabled
+  // meanwhile, the page refreshed from the last status afterwards. onError(e)
+  // shows the error and returns what to focus (once the buttons are enabled).
+  async action(btn, busyLabel, fn, onError) {
+    if (this.busy) return;
+    this.clearErrors();
+    const label = btn.textContent;
+    let focus = null;
+    this.setBusy(true, btn, busyLabel);
     try {
-      refresh(await ctx.api.put('/fms/tenant', { tenantId: $['tenant-id'].value.trim() }), true);
+      await fn();
+    } catch (e) {
+      focus = onError(e);
+    } finally {
+      this.setBusy(false, btn, label);
+      this.refresh(this.status);
+    }
+    if (focus) focus.focus();
+  }
+
+  // ---- the actions ----
+  addToServiceTitan() {
+    const { $, ctx } = this;
+    return this.action($['add-to-servicetitan'], 'Adding…', async () => {
+      this.refresh(await ctx.api.put('/fms/tenant', { tenantId: $['tenant-id'].value.trim() }), true);
       const r = await ctx.api.post('/fms/add-to-servicetitan', {});
       if (r.appAccessUrl) window.open(r.appAccessUrl, '_blank', 'noopener');
-      refresh(await ctx.api.get('/fms'), true);
-      document.getElementById('step-2-title').focus();
-    } catch (e) {
-      showApiError(e, 1);
-    } finally {
-      setBusy(false, btn, 'Add to ServiceTitan');
-      refresh(status);
-    }
+      this.refresh(await ctx.api.get('/fms'), true);
+      $['step-2-title'].focus();
+    }, (e) => this.showApiError(e, 1));
   }
 
-  async function connect() {
-    if (busy) return;
-    clearErrors();
-    const body = { clientId: $['client-id'].value.trim(), clientSecret: $['client-secret'].value.trim() };
-    $['client-secret'].value = ''; // write-only: gone from the page as soon as it is sent
-    const btn = $['connect'];
-    setBusy(true, btn, 'Connecting…');
-    try {
+  connect() { return this.connectWith(this.$['connect'], null); }
+
+  useTenant(n) { return this.connectWith(this.$['use-tenant'], n); }
+
+  // Steps 3–4 (and, with tenantId, Step 1's correction in the same call). The
+  // fields keep what was typed unless the connect succeeded.
+  connectWith(btn, tenantId) {
+    const { $, ctx } = this;
+    return this.action(btn, 'Connecting…', async () => {
+      const body = { clientId: $['client-id'].value.trim(), clientSecret: $['client-secret'].value.trim() };
+      if (tenantId) body.tenantId = tenantId;
       const s = await ctx.api.post('/fms/connect', body);
-      body.clientSecret = '';
-      $['client-id'].value = '';
-      refresh(s, true);
+      $['client-id'].value = $['client-secret'].value = '';
+      $['client-secret'].type = 'password';
+      $['client-secret-show'].setAttribute('aria-pressed', 'false');
+      this.refresh(s, true);
       $['fms-confirmation'].hidden = false;
       $['fms-confirmation'].focus();
-    } catch (e) {
-      body.clientSecret = '';
-      showApiError(e, 4);
-    } finally {
-      setBusy(false, btn, 'Connect to ServiceTitan');
-      refresh(status);
-    }
+    }, (e) => this.showApiError(e, 4));
   }
 
-  async function rotate() {
-    if (busy) return;
-    clearErrors();
-    const secret = $['rotate-secret'].value.trim();
-    $['rotate-secret'].value = '';
-    setBusy(true, $['rotate'], 'Verifying…');
-    try {
-      refresh(await ctx.api.post('/fms/rotate-secret', { clientSecret: secret }), true);
-      notice('The new Client Secret works and replaced the old one.');
-    } catch (e) {
+  rotate() {
+    const { $, ctx } = this;
+    return this.action($['rotate'], 'Verifying…', async () => {
+      this.refresh(await ctx.api.post('/fms/rotate-secret', { clientSecret: $['rotate-secret'].value.trim() }), true);
+      $['rotate-secret'].value = '';
+      this.notice('The new Client Secret works and replaced the old one.');
+    }, (e) => {
       showError($['rotate-error'], e.message);
       $['rotate-secret'].setAttribute('aria-invalid', 'true');
-      $['rotate-secret'].focus();
-    } finally {
-      setBusy(false, $['rotate'], 'Rotate secret');
-      refresh(status);
-    }
+      return $['rotate-secret'];
+    });
   }
 
-  async function check() {
-    if (busy) return;
-    clearErrors();
-    setBusy(true, $['check'], 'Checking…');
-    try {
-      const s = await ctx.api.post('/fms/check', {});
-      refresh(s, true);
-      notice(s.state === 'connected' ? 'The connection works.' : 'The connection needs attention: see Health below.');
-    } catch (e) {
-      showApiError(e, 0);
-    } finally {
-      setBusy(false, $['check'], 'Check connection now');
-      refresh(status);
-    }
+  check() {
+    return this.action(this.$['check'], 'Checking…', async () => {
+      const s = await this.ctx.api.post('/fms/check', {});
+      this.refresh(s, true);
+      this.notice(s.state === 'connected' ? 'The connection works.' : 'The connection needs attention: see Health below.');
+    }, (e) => this.showApiError(e, 0));
   }
 
-  function askDisconnect() {
-    $['disconnect-confirm-box'].hidden = false;
-    $['disconnect'].setAttribute('aria-expanded', 'true');
-    $['disconnect-question'].focus();
+  askDisconnect() {
+    this.$['disconnect-confirm-box'].hidden = false;
+    this.$['disconnect'].setAttribute('aria-expanded', 'true');
+    this.$['disconnect-question'].focus();
   }
 
-  function cancelDisconnect() {
-    $['disconnect-confirm-box'].hidden = true;
-    $['disconnect'].setAttribute('aria-expanded', 'false');
-    $['disconnect'].focus();
+  cancelDisconnect() {
+    this.$['disconnect-confirm-box'].hidden = true;
+    this.$['disconnect'].setAttribute('aria-expanded', 'false');
+    this.$['disconnect'].focus();
   }
 
-  async function disconnect() {
-    if (busy) return;
-    clearErrors();
-    setBusy(true, $['disconnect-confirm'], 'Disconnecting…');
-    try {
-      refresh(await ctx.api.post('/fms/disconnect', {}), true);
+  disconnect() {
+    const { $ } = this;
+    return this.action($['disconnect-confirm'], 'Disconnecting…', async () => {
+      this.refresh(await this.ctx.api.post('/fms/disconnect', {}), true);
       $['disconnect-confirm-box'].hidden = true;
       $['disconnect'].setAttribute('aria-expanded', 'false');
-      notice('Disconnected from ServiceTitan. Your Tenant ID is kept; connect again with Steps 3 and 4.');
-    } catch (e) {
-      showApiError(e, 0);
-    } finally {
-      setBusy(false, $['disconnect-confirm'], 'Yes, disconnect');
-      refresh(status);
-    }
+      this.notice('Disconnected from ServiceTitan. Your Tenant ID is kept; connect again with Steps 3 and 4.');
+    }, (e) => this.showApiError(e, 0));
   }
 
-  function notice(text) {
-    $['fms-notice'].textContent = text;
-    $['fms-notice'].hidden = false;
-    $['fms-notice'].focus();
+  notice(text) {
+    this.$['fms-notice'].textContent = text;
+    this.$['fms-notice'].hidden = false;
+    this.$['fms-notice'].focus();
   }
 
-  function badge(n, text, cls) {
-    const b = document.getElementById(`step-${n}-badge`);
-    b.textContent = text || '';
-    b.hidden = !text;
-    b.className = 'step-badge ' + (cls || '');
-    document.getElementById(`step-${n}`).classList.toggle('current', cls === 'current');
-  }
-
-  // Sets the whole page from a status object. withInputs: also (re)fill the
-  // Tenant ID input (not while polling, so typing is never overwritten).
-  function refresh(s, withInputs) {
-    status = s;
-    const st = s.state || 'none';
-    const linked = st === 'connected' || st === 'needs_attention';
-    if (withInputs || $['tenant-id'].value === '') {
-      if (document.activeElement !== $['tenant-id'] || withInputs)
-        $['tenant-id'].value = s.tenantId != null ? String(s.tenantId) : '';
-    }
-    $['v1-banner'].hidden = s.tenantConfirmed !== false || s.tenantId == null;
-    $['tenant-id'].readOnly = linked;
-    $['tenant-locked'].hidden = !linked;
-    $['add-to-servicetitan'].hidden = linked;
-    const added = st === 'awaiting_app_access' || linked;
-    badge(1, added ? 'Done' : 'To do', added ? 'done' : 'current');
-    badge(2, linked ? 'Done' : added ? 'In progress' : '', linked ? 'done' : added ? 'current' : '');
-    badge(3, linked ? 'Done' : '', linked ? 'done' : added ? 'current' : '');
-    badge(4, linked ? 'Done' : '', linked ? 'done' : added ? 'current' : '');
-    $['step-2-state'].textContent = st === 'needs_attention'
-      ? 'Needs attention: ' + (s.attentionReason || 'ServiceTitan refused the connection.')
-      : STEP2_WORDS[st] || STATE_WORDS[st] || st;
-    $['step-2-state'].className = 'state-line state-' + st;
-    if (s.appAccessUrl && added) { $['app-access-a'].href = s.appAccessUrl; $['app-access-link'].hidden = false; }
-    else $['app-access-link'].hidden = true;
-    $['client-id'].disabled = $['client-secret'].disabled = linked;
-    $['connect'].hidden = linked;
+  // ---- the whole page from a status ----
+  refresh(s, withInputs) {
+    const { $, ui } = this;
+    this.status = s;
+    const { st, linked } = phase(s);
+    const env = s.environmentLabel || '';
+    $['fms-environment'].textContent = env ? `ServiceTitan environment: ${env}.` : '';
+    $['fms-environment'].hidden = !env;
+    refreshStep1(ui, s, this.view, withInputs);
+    refreshStep2(ui, s, STATE_WORDS);
+    refreshSteps34(ui, s);
     $['fms-status'].hidden = !linked;
     $['fms-steps'].classList.toggle('linked', linked); // done steps: headings and the Tenant ID only
-    if (linked) statusPanel(s);
-    poll(st === 'awaiting_app_access');
+    if (linked) refreshStatus(ui, s, STATE_WORDS);
+    this.poll(st === 'awaiting_app_access');
   }
 
-  function statusPanel(s) {
-    $['status-state'].replaceChildren(h('span', { class: 'badge badge-' + s.state }, STATE_WORDS[s.state] || s.state));
-    $['status-tenant'].textContent = s.tenantId != null ? String(s.tenantId) : '—';
-    $['status-environment'].textContent = s.environment || '—';
-    $['status-client-id'].textContent = s.clientId || '—';
-    $['status-secret'].textContent = s.clientSecret || '—';
-    $['status-connected-since'].textContent = fmtTime(s.connectedAt);
-    $['status-health'].textContent = s.state === 'needs_attention'
-      ? 'Needs attention: ' + (s.attentionReason || 'ServiceTitan refused the connection.') + ' Rotate the secret below or check again.'
-      : `Healthy. Last successful call ${fmtTime(s.lastSuccessAt)}; last checked ${fmtTime(s.lastCheckedAt)}.`;
-    const sch = s.schedulers || [];
-    $['status-schedulers'].textContent = sch.length
-      ? sch.map((x) => (typeof x === 'string' ? x : x.name || x.id)).join(', ')
-      : 'None yet: every scheduler you add will use this connection.';
-    const missing = s.missingScopes || [];
-    $['status-missing'].replaceChildren(...missing.map((m) => h('li', { 'data-scope': m.scope },
-      h('code', {}, m.scope), ' — ', m.disables || 'not granted', m.required ? h('span', { class: 'badge badge-needs_attention' }, 'required') : null)));
-    $['status-missing-none'].hidden = missing.length > 0;
-    const granted = s.grantedScopes || [];
-    $['status-granted'].replaceChildren(...granted.map((g) => h('li', {}, h('code', {}, g))));
-    $['status-granted-count'].textContent = String(granted.length);
+  poll(on) {
+    if (on && !this.pollTimer && !this.ctx.signal.aborted) this.pollTimer = setInterval(() => this.pollOnce(), POLL_MS);
+    else if (!on && this.pollTimer) { clearInterval(this.pollTimer); this.pollTimer = 0; }
   }
 
-  function poll(on) {
-    if (on && !pollTimer && !ctx.signal.aborted) pollTimer = setInterval(pollOnce, POLL_MS);
-    else if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = 0; }
-  }
-
-  async function pollOnce() {
-    if (busy || document.hidden) return;
+  async pollOnce() {
+    if (this.busy || document.hidden) return;
     try {
-      const s = await ctx.api.get('/fms');
-      if (!ctx.signal.aborted && !busy) refresh(s);
+      const s = await this.ctx.api.get('/fms');
+      if (!this.ctx.signal.aborted && !this.busy) this.refresh(s);
     } catch { /* a failed poll changes nothing; the next one retries */ }
   }
-
-  ctx.signal.addEventListener('abort', () => poll(false));
-  refresh(first, true);
-  return () => poll(false);
 }

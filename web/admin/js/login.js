@@ -1,6 +1,7 @@
 // login.js — the sign-in view (#/login): email + password → POST /api/v1/login,
-// then ctx.signedIn starts the session. "Forgot password?" explains that the
-// appointd operator resets passwords (there is no self-service reset).
+// then ctx.signedIn starts the session. "Forgot password?" says to ask your
+// administrator (there is no self-service reset; whoever runs appointd resets
+// it — no command line is shown to a contractor).
 
 import { h, showError } from './dom.js';
 
@@ -11,9 +12,8 @@ export async function render(root, ctx) {
   const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { id: 'login-submit', type: 'submit', class: 'btn' }, 'Sign in');
   const help = h('div', { id: 'forgot-help', class: 'note', hidden: true },
-    h('p', {}, 'appointd has no self-service password reset. Ask your appointd operator to reset it for you — they run ',
-      h('code', {}, 'appointd user reset-password EMAIL'), ' and give you a new password.'),
-    h('p', {}, 'Signing in again after a reset is required on every device.'));
+    h('p', {}, 'Ask your administrator to reset your password. They will give you a new one to sign in with.'),
+    h('p', {}, 'After a reset, sign in again on each of your devices.'));
   const forgot = h('a', { id: 'forgot-link', href: '#/login', 'aria-controls': 'forgot-help', 'aria-expanded': 'false' }, 'Forgot password?');
   forgot.addEventListener('click', (ev) => {
     ev.preventDefault();

@@ -7,7 +7,7 @@
 // API: GET /operator/accounts → {counts: {state: n}, accounts: [{account,
 // accountId, state, tenantId, tenantConfirmed, connectedAt, v1KeyStored}]}.
 
-import { h, heading, showError } from './dom.js';
+import { h, heading, showError, when } from './dom.js';
 
 // In the order of the migration's funnel, with words an operator reads at a glance.
 const STATES = [
@@ -20,11 +20,6 @@ const STATES = [
 ];
 const LABEL = Object.fromEntries(STATES);
 const label = (s) => LABEL[s] || s;
-
-function when(iso) {
-  if (!iso) return '—';
-  return h('time', { datetime: iso }, iso.slice(0, 16).replace('T', ' ') + ' UTC');
-}
 
 function confirmed(a) {
   if (a.tenantId === null || a.tenantId === undefined) return '—';
@@ -41,11 +36,15 @@ function accountRow(a) {
     h('td', { 'data-label': 'Connected since' }, when(a.connectedAt)));
 }
 
+// One tile per state. A state's colour (red for attention, green for
+// connected) is only for a count above zero; the label always says it.
 function countItems(counts) {
-  return STATES.map(([s, text]) =>
-    h('li', { 'data-state': s, class: `tile count count-${s}` },
-      h('span', { class: 'count-n' }, String(counts[s] || 0)), ' ',
-      h('span', { class: 'count-label' }, text)));
+  return STATES.map(([s, text]) => {
+    const n = counts[s] || 0;
+    return h('li', { 'data-state': s, class: `tile count count-${s}${n ? '' : ' count-zero'}` },
+      h('span', { class: 'count-n' }, String(n)), ' ',
+      h('span', { class: 'count-label' }, text));
+  });
 }
 
 export async function render(root, ctx) {
