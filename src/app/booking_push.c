@@ -105,7 +105,7 @@ void ap_push_log_call(struct push_job *j, const char *method, enum ap_err err,
     l->booking_id = j->id;
     ap_clock_format_utc(now_real(), l->at);
     snprintf(l->method, sizeof(l->method), "%s", method);
-    snprintf(l->path, sizeof(l->path), "/%s%s",
+    snprintf(l->path, sizeof(l->path), "/%s%.240s",
              j->step == STEP_CREATE_JOB || j->step == STEP_LOOKUP_JOB ? "jpm" : "crm", j->path);
     snprintf(l->outcome, sizeof(l->outcome), "%s", outcome_name(err, e));
     snprintf(l->trace, sizeof(l->trace), "%s", e->trace_id);

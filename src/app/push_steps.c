@@ -127,11 +127,12 @@ static void call(struct push_job *j, const char *method, const char *module, jso
     }
 }
 
-static void get(struct push_job *j, const char *module, const char *path_fmt, int64_t id)
-{
-    snprintf(j->path, sizeof(j->path), path_fmt, (long long)id);
-    call(j, "GET", module, NULL);
-}
+/* A GET of the path printf-formatted from the arguments (the query is set already). */
+#define GET(j, module, ...)                                                                        \
+    do {                                                                                           \
+        snprintf((j)->path, sizeof((j)->path), __VA_ARGS__);                                       \
+        call((j), "GET", (module), NULL);                                                          \
+    } while (0)
 
 /* ---- the steps ---------------------------------------------------------------------- */
 
@@ -143,7 +144,7 @@ static void by_phone(struct push_job *j)
     j->step = STEP_BY_PHONE;
     snprintf(j->query, sizeof(j->query), "phone=%s&active=Any&pageSize=%d", national,
              PUSH_MAX_CANDIDATES);
-    get(j, "crm", "/customers", 0);
+    GET(j, "crm", "/customers");
 }
 
 static void by_address(struct push_job *j)
@@ -155,7 +156,7 @@ static void by_address(struct push_job *j)
     j->step = STEP_BY_ADDRESS;
     snprintf(j->query, sizeof(j->query), "street=%s&zip=%s&active=Any&pageSize=%d", street, zip,
              PUSH_MAX_CANDIDATES);
-    get(j, "crm", "/customers", 0);
+    GET(j, "crm", "/customers");
 }
 
 static void find_location(struct push_job *j)
@@ -167,7 +168,7 @@ static void find_location(struct push_job *j)
     j->step = STEP_FIND_LOCATION;
     snprintf(j->query, sizeof(j->query), "customerId=%lld&street=%s&zip=%s&pageSize=10",
              (long long)j->customer, street, zip);
-    get(j, "crm", "/locations", 0);
+    GET(j, "crm", "/locations");
 }
 
 static void create_customer(struct push_job *j)
@@ -258,11 +259,11 @@ void ap_push_job_begin(struct push_job *j)
     if (j->resume && j->booking_mode) {
         j->step = STEP_LOOKUP_BOOKING;
         snprintf(j->query, sizeof(j->query), "externalId=%s", j->reference);
-        get(j, "crm", "/booking-provider/%lld/bookings", j->provider);
+        GET(j, "crm", "/booking-provider/%lld/bookings", (long long)j->provider);
     } else if (j->resume) {
         j->step = STEP_LOOKUP_JOB;
         ext_query(j, NULL);
-        get(j, "jpm", "/jobs", 0);
+        GET(j, "jpm", "/jobs");
     } else {
         by_phone(j);
     }
@@ -324,14 +325,14 @@ static void resolve(struct push_job *j)
             j->at = i;
             j->step = STEP_FOLLOW_MERGE;
             j->query[0] = '\0';
-            get(j, "crm", "/customers/%lld", j->cand[i].id);
+            GET(j, "crm", "/customers/%lld", (long long)j->cand[i].id);
             return;
         }
     if (j->ncand > 1 && *email && !j->tie_read) {
         j->at = 0;
         j->step = STEP_CONTACTS;
         j->query[0] = '\0';
-        get(j, "crm", "/customers/%lld/contacts", j->cand[0].id);
+        GET(j, "crm", "/customers/%lld/contacts", (long long)j->cand[0].id);
         return;
     }
     for (size_t i = 0; i < j->ncand; i++)
@@ -364,7 +365,7 @@ static void on_contacts(struct push_job *j, json_t *body)
             strcasecmp(json_string_value(json_object_get(row, "value")), email) == 0)
             j->cand[j->at].email = true;
     if (++j->at < j->ncand) {
-        get(j, "crm", "/customers/%lld/contacts", j->cand[j->at].id);
+        GET(j, "crm", "/customers/%lld/contacts", (long long)j->cand[j->at].id);
         return;
     }
     j->tie_read = true;
@@ -379,7 +380,7 @@ static void on_merge(struct push_job *j, json_t *row)
     if (to && c->depth < 3) {
         c->id = to;
         c->depth++;
-        get(j, "crm", "/customers/%lld", to);
+        GET(j, "crm", "/customers/%lld", (long long)to);
         return;
     }
     c->follow = false;
@@ -409,7 +410,7 @@ static void next(struct push_job *j, json_t *body)
         }
         j->step = STEP_LOOKUP_CUSTOMER;
         ext_query(j, NULL);
-        get(j, "crm", "/customers", 0);
+        GET(j, "crm", "/customers");
         return;
     case STEP_LOOKUP_CUSTOMER:
         if (row) {
