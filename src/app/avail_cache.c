@@ -437,6 +437,28 @@ void ap_avail_cache_get(struct ap_avail_cache *c, const struct ap_avail_key *k, 
     release(c, w);
 }
 
+void ap_avail_cache_refresh(struct ap_avail_cache *c, const struct ap_avail_key *k, int64_t from,
+                            int64_t to, int64_t fresh_after)
+{
+    struct ap_avail_fetch *start = NULL;
+    int64_t d0, d1, now = ap_clock_mono_ns(), need[SPAN_DAYS_MAX];
+    size_t nneed = 0;
+
+    if (!span_days(from, to, &d0, &d1))
+        return;
+    pthread_mutex_lock(&c->mu);
+    for (int64_t d = d0; d < d1; d++) {
+        struct entry *e = find(c, k, d);
+        if ((e && e->fetched && e->fetched >= fresh_after) || (e && now < e->fail_until) ||
+            inflight_for(c, k, d, fresh_after))
+            continue;
+        need[nneed++] = d;
+    }
+    fetch_runs(c, k, need, nneed, now, NULL, &start);
+    pthread_mutex_unlock(&c->mu);
+    start_all(c, start);
+}
+
 /* Stores a successful answer into the fetch's days (lock held). */
 static void store(struct ap_avail_cache *c, struct ap_avail_fetch *f, struct ap_avail_slot *v,
                   size_t n)

@@ -36,6 +36,7 @@
 
 struct ap_avail_key {
     int64_t tenant_id, business_unit_id, job_type_id;
+    int64_t account_id; /* whose connection fetches it (not part of the key's identity) */
 };
 
 struct ap_avail_fetch; /* one ServiceTitan call in flight, owned by the cache */
@@ -104,6 +105,13 @@ bool ap_avail_cache_peek(struct ap_avail_cache *c, const struct ap_avail_key *ke
  */
 void ap_avail_cache_get(struct ap_avail_cache *c, const struct ap_avail_key *key, int64_t from,
                         int64_t to, int64_t fresh_after, ap_avail_got_fn got, void *ud);
+
+/*
+ * Starts fetches (no one waits for them) for the days of [from, to) not
+ * fetched after fresh_after and not being fetched: a background refresh.
+ */
+void ap_avail_cache_refresh(struct ap_avail_cache *c, const struct ap_avail_key *key,
+                            int64_t from, int64_t to, int64_t fresh_after);
 
 /* The mono instant capacity of key covering utc_start was last fetched at (0 never): holds
  * pushed before it are in ServiceTitan's numbers already. */
