@@ -45,8 +45,12 @@ static const struct ap_fms_scope *check_probe(void)
     return NULL;
 }
 
-/* Writes the verdict: connected (reason NULL) or needs_attention (reason). */
-static enum ap_err save_verdict(struct ap_fms *f, int64_t account_id, const char *client_id,
+/*
+ * Writes the verdict: connected (reason NULL) or needs_attention (reason),
+ * only if the row still holds the secret the check used (a rotation that
+ * saved meanwhile wins over a verdict on the old secret).
+ */
+static enum ap_err save_verdict(struct ap_fms *f, int64_t account_id, const struct fms_row *row,
                                 const char *reason, const char *granted, const char *missing)
 {
     char now[32];
@@ -59,7 +63,8 @@ static enum ap_err save_verdict(struct ap_fms *f, int64_t account_id, const char
                             ap_db_text(missing),
                             ap_db_text(now),
                             ap_db_int(account_id),
-                            ap_db_text(client_id)};
+                            ap_db_text(row->client_id),
+                            ap_db_text(row->secret_sealed)};
     struct ap_db_conn *c = ap_store_acquire(f->store, true);
     if (!c)
         return AP_EUNAVAIL;
@@ -68,8 +73,9 @@ static enum ap_err save_verdict(struct ap_fms *f, int64_t account_id, const char
         "UPDATE fms_connections SET state = ?, attention_reason = ?, last_checked_at = ?, "
         "last_success_at = COALESCE(?, last_success_at), granted_scopes = COALESCE(?, "
         "granted_scopes), missing_scopes = COALESCE(?, missing_scopes), updated_at = ? "
-        "WHERE account_id = ? AND client_id = ? AND state IN ('connected', 'needs_attention')",
-        v, 9);
+        "WHERE account_id = ? AND client_id = ? AND secret_sealed IS ? AND state IN "
+        "('connected', 'needs_attention')",
+        v, AP_COUNTOF(v));
     ap_store_release(c);
     return err;
 }
@@ -194,8 +200,8 @@ enum ap_err ap_fms_check(struct ap_fms *f, int64_t account_id, enum ap_fms_check
             err = ap_fms_fail(e, AP_FMS_E_SERVICETITAN_TIMEOUT,
                               "The check took longer than the caller could wait. Nothing was "
                               "saved: try again in a minute.");
-        else if (save_verdict(f, account_id, row.client_id, v.reason[0] ? v.reason : NULL,
-                              v.granted, v.missing))
+        else if (save_verdict(f, account_id, &row, v.reason[0] ? v.reason : NULL, v.granted,
+                              v.missing))
             err = ap_fms_fail(e, AP_FMS_E_STORE_UNAVAILABLE,
                               "The database is not available right now. Nothing changed: try "
                               "again in a minute.");

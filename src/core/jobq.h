@@ -98,7 +98,9 @@ const char *ap_jobq_end_name(enum ap_jobq_end end);
 /* What run() did. */
 enum ap_jobq_ran {
     AP_JOBQ_FINISHED,  /* the outcome is in arg */
-    AP_JOBQ_CONTINUES, /* handed on: ap_jobq_finish(job) follows, exactly once, from any thread */
+    AP_JOBQ_CONTINUES, /* handed on: ap_jobq_finish(job) follows, exactly once, from any thread
+                          (maybe before run returns: once it hands on, run must not touch job or
+                          arg again) */
 };
 
 /* Runs the job on a worker thread; job is valid until it finishes. */
