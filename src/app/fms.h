@@ -97,7 +97,7 @@ struct ap_fms_error {
     int step;                /* 1..4, 0 */
     const char *field;       /* "tenantId", "clientId", "clientSecret", "" (static) */
     int64_t token_tenant_id; /* wrong_tenant: the tenant the Client ID belongs to; else 0 */
-    char message[512];       /* what happened and what to do, in the seed's words */
+    char message[640];       /* what happened and what to do, in the seed's words */
 };
 
 /* A scope the product asks for (contract C1), what needs it, and how it is proven. */

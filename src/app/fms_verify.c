@@ -30,6 +30,9 @@
 #define WHOLE_SECRET                                                                               \
     "Check that you pasted the whole Client Secret: it is long, and ServiceTitan shows it only "   \
     "once."
+#define IF_WHOLE                                                                                   \
+    " If it is all there, it is wrong or a newer one was generated after it was copied (only the " \
+    "newest works): "
 #define NEW_SECRET                                                                                 \
     "in ServiceTitan, go to Settings > Integrations > API Application Access, open the app, "      \
     "click Generate new secret, and paste the new secret in Step 4."
@@ -61,15 +64,14 @@ static enum ap_err invalid_client(const struct ap_titan_error *te,
                            "select the app, click Connect and then Allow Access (Step 2).",
                            (long long)ctx->tenant_id);
     if (ctx->known_client)
-        return ap_fms_fail(e, AP_FMS_E_INVALID_CLIENT_SECRET,
-                           "ServiceTitan does not accept this Client Secret. " WHOLE_SECRET
-                           " If it is all there, it is wrong or a newer one was generated after "
-                           "it was copied: " NEW_SECRET);
-    return ap_fms_fail(e, AP_FMS_E_INVALID_CREDENTIALS,
-                       "ServiceTitan did not accept this Client ID and Client Secret. " WHOLE_SECRET
-                       " If it is all there: " NEW_SECRET
-                       " Not connected yet? Do Step 2 first: Connect New App, then Allow Access.%s",
-                       env_hint(ctx->environment));
+        return ap_fms_fail(
+            e, AP_FMS_E_INVALID_CLIENT_SECRET,
+            "ServiceTitan does not accept this Client Secret. " WHOLE_SECRET IF_WHOLE NEW_SECRET);
+    return ap_fms_fail(
+        e, AP_FMS_E_INVALID_CREDENTIALS,
+        "ServiceTitan did not accept this Client ID and Client Secret. " WHOLE_SECRET IF_WHOLE
+            NEW_SECRET " Not connected yet? Do Step 2 first: Connect New App, then Allow Access.%s",
+        env_hint(ctx->environment));
 }
 
 enum ap_err ap_fms_error_from_titan(enum ap_err rc, const struct ap_titan_error *te,
