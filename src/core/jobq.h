@@ -121,8 +121,8 @@ struct ap_jobq_spec {
     bool binding;          /* this waiter's TIMEOUT abandons the job (see above) */
     int64_t not_before_ns; /* do not start before (0: at once) */
     ap_jobq_run_fn run;
-    void (*free)(
-        void *arg); /* called once when the job is over (after the last tell); may be NULL */
+    /* Called once when the job is over (after the last tell); may be NULL. */
+    void (*free)(void *arg);
     void *arg;
     ap_jobq_tell_fn tell; /* NULL: nobody waits (background work) */
     void *waiter;
