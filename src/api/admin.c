@@ -315,7 +315,7 @@ static enum ap_http_result handle_login(struct ap_http_req *req, void *ud)
     j->token = ap_crypto_token(32);
     j->secure = over_tls(req);
     j->d = ap_http_defer(req);
-    if (!api->workers || ap_workers_submit(api->workers, login_run, j) != AP_OK) {
+    if (!api->hash_workers || ap_workers_submit(api->hash_workers, login_run, j) != AP_OK) {
         ap_http_reply_error(j->d, 503, "busy", "the server is busy; try again in a moment", NULL);
         login_job_free(j);
     }

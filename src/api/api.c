@@ -7,17 +7,18 @@
 
 #include "core/mem.h"
 
-struct ap_api *ap_api_new(struct ap_store *store, struct ap_metrics *metrics, bool debug_routes,
-                          struct ap_fms *fms, struct ap_workers *workers)
+struct ap_api *ap_api_new(const struct ap_api_config *cfg)
 {
     struct ap_api *api = ap_xcalloc(1, sizeof(*api));
-    api->store = store;
-    api->metrics = metrics;
-    api->debug_routes = debug_routes;
-    api->fms = fms;
-    api->workers = workers;
+    api->store = cfg->store;
+    api->metrics = cfg->metrics;
+    api->debug_routes = cfg->debug_routes;
+    api->fms = cfg->fms;
+    api->hash_workers = cfg->hash_workers;
+    api->st_queue = cfg->st_queue;
+    api->st_deadline_s = cfg->st_deadline_s > 0 ? cfg->st_deadline_s : 30;
     pthread_mutex_init(&api->health_lock, NULL);
-    if (debug_routes) {
+    if (cfg->debug_routes) {
         api->sleeper = ap_debug_sleeper_new();
         if (!api->sleeper) {
             ap_api_free(api);

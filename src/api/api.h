@@ -2,9 +2,11 @@
  * api.h — appointd's HTTP handlers and the routes that lead to them.
  *
  * The handlers here are thin: they read the request, call the app or store
- * layer, and write JSON. This foundation has the operational routes only:
+ * layer, and write JSON:
  *   GET /healthz   liveness + store check
  *   GET /metrics   Prometheus text
+ *   /api/v1/...    the admin API (admin.c: sign-in, users, roles; fms_routes.c:
+ *                  the ServiceTitan connection; operator.c) — docs/api.md
  * and, when debug routes are enabled (tests and benchmarks only, never in
  * production), POST /debug/echo and GET /debug/sleep?ms=N.
  */
@@ -21,15 +23,21 @@ struct ap_metrics;
 struct ap_api;
 struct ap_fms;
 struct ap_workers;
+struct ap_jobq;
 
-/*
- * Handler state shared by every loop thread. store, metrics, fms and workers
- * are borrowed and must outlive the api; fms is NULL when ServiceTitan is not
- * set up (its routes then answer 503 saying so). Returns NULL only when a
- * worker thread cannot be started.
- */
-struct ap_api *ap_api_new(struct ap_store *store, struct ap_metrics *metrics, bool debug_routes,
-                          struct ap_fms *fms, struct ap_workers *workers);
+/* What the handlers share; every pointer is borrowed and must outlive the api. */
+struct ap_api_config {
+    struct ap_store *store;
+    struct ap_metrics *metrics;
+    bool debug_routes;
+    struct ap_fms *fms;              /* NULL when ServiceTitan is not set up (its routes: 503) */
+    struct ap_workers *hash_workers; /* password hashing (logins), a pool of its own */
+    struct ap_jobq *st_queue;        /* ServiceTitan work per account (app/stqueue.h) */
+    int st_deadline_s;               /* every ServiceTitan route answers within this */
+};
+
+/* Handler state shared by every loop thread. NULL only when a thread cannot be started. */
+struct ap_api *ap_api_new(const struct ap_api_config *cfg);
 /* Adds every route to r. */
 enum ap_err ap_api_routes(struct ap_api *api, struct ap_router *r);
 /*

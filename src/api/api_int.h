@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "app/fms.h"
 #include "http/http.h"
 
 struct ap_debug_sleeper;
@@ -28,8 +29,10 @@ struct ap_api {
 
     struct ap_debug_sleeper *sleeper; /* NULL unless debug routes */
 
-    struct ap_fms *fms;         /* NULL when ServiceTitan is not set up */
-    struct ap_workers *workers; /* slow work: ServiceTitan calls, password hashing */
+    struct ap_fms *fms;              /* NULL when ServiceTitan is not set up */
+    struct ap_workers *hash_workers; /* password hashing (logins) */
+    struct ap_jobq *st_queue;        /* ServiceTitan work, fair between accounts */
+    int st_deadline_s;               /* per-call deadline of the ServiceTitan routes */
 
     const char *metrics_token; /* bearer token /metrics needs, or NULL (health.c) */
     bool metrics_own_listener; /* /metrics lives on its own listener */
@@ -39,6 +42,9 @@ struct ap_api {
 enum ap_err ap_api_admin_routes(struct ap_api *api, struct ap_router *r);    /* admin.c */
 enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r);      /* fms_routes.c */
 enum ap_err ap_api_operator_routes(struct ap_api *api, struct ap_router *r); /* operator.c */
+
+/* The HTTP status of an FMS domain error code (fms_routes.c); 500 for an unknown one. */
+int ap_api_fms_status(enum ap_fms_code code);
 
 enum ap_http_result ap_api_healthz(struct ap_http_req *req, void *ud);
 enum ap_http_result ap_api_metrics(struct ap_http_req *req, void *ud);

@@ -1,14 +1,14 @@
 /*
  * fms.c — the pieces of an account's ServiceTitan connection that do not
- * talk to ServiceTitan: the state names, the scopes the product needs (and
- * what each missing one disables), the Tenant ID and Client ID / Secret
- * checks of Steps 1, 3 and 4, the scope diff, and the stored row.
+ * talk to ServiceTitan: the state names, the error codes (each with its step
+ * and field), the scopes the product asks for (and which feature needs
+ * each), the Tenant ID and Client ID / Secret checks of Steps 1, 3 and 4,
+ * the scope diff, and the stored row.
  *
- * The scopes are the ones the booking app asks for (stsim's
- * sim_demo_scopes). Required ones are those booking cannot work without
- * (customers, locations, bookings, jobs, appointments, job types, business
- * units, technicians, capacity, arrival windows, campaigns); the rest only
- * switch a feature off and are listed in the status.
+ * The scopes are the least the product uses (contract C1; stsim's demo app
+ * asks for the same, sim_demo_scopes). Required ones are those booking
+ * cannot work without; the two optional ones only switch a feature off and
+ * are listed in the status.
  */
 #include "app/fms_int.h"
 
@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/defs.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "db/store.h"
@@ -35,84 +36,116 @@ static const char *const state_names[] = {
 
 const char *ap_fms_state_name(enum ap_fms_state s)
 {
-    if ((size_t)s < sizeof(state_names) / sizeof(state_names[0]))
+    if ((size_t)s < AP_COUNTOF(state_names))
         return state_names[s];
     return "none";
 }
 
 enum ap_fms_state ap_fms_state_parse(const char *s)
 {
-    for (size_t i = 0; s && i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+    for (size_t i = 0; s && i < AP_COUNTOF(state_names); i++) {
         if (strcmp(s, state_names[i]) == 0)
             return (enum ap_fms_state)i;
     }
     return AP_FMS_NONE;
 }
 
+/* ---- error codes ---------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    enum ap_err err;
+    int step;
+    const char *field;
+} codes[AP_FMS_E_NCODES] = {
+    [AP_FMS_E_NONE] = {"none", AP_OK, 0, ""},
+    [AP_FMS_E_MISSING_TENANT_ID] = {"missing_tenant_id", AP_EINVAL, 1, "tenantId"},
+    [AP_FMS_E_INVALID_TENANT_ID] = {"invalid_tenant_id", AP_EINVAL, 1, "tenantId"},
+    [AP_FMS_E_TENANT_REQUIRED] = {"tenant_required", AP_ECONFLICT, 1, "tenantId"},
+    [AP_FMS_E_TENANT_UNCONFIRMED] = {"tenant_unconfirmed", AP_ECONFLICT, 1, "tenantId"},
+    [AP_FMS_E_DISCONNECT_FIRST] = {"disconnect_first", AP_ECONFLICT, 1, "tenantId"},
+    [AP_FMS_E_ADD_FAILED] = {"add_to_servicetitan_failed", AP_EUNAVAIL, 1, "tenantId"},
+    [AP_FMS_E_WRONG_TENANT] = {"wrong_tenant", AP_EPERM, 1, "tenantId"},
+    [AP_FMS_E_APP_DISABLED] = {"app_disabled", AP_EPERM, 2, ""},
+    [AP_FMS_E_APP_NOT_CONNECTED] = {"app_not_connected", AP_EPERM, 2, ""},
+    [AP_FMS_E_APP_ACCESS_REFUSED] = {"app_access_refused", AP_EPERM, 2, ""},
+    [AP_FMS_E_SCOPES_MISSING] = {"scopes_missing", AP_EPERM, 2, ""},
+    [AP_FMS_E_MISSING_CLIENT_ID] = {"missing_client_id", AP_EINVAL, 3, "clientId"},
+    [AP_FMS_E_INVALID_CLIENT_ID] = {"invalid_client_id", AP_EINVAL, 3, "clientId"},
+    [AP_FMS_E_SECRET_IN_CLIENT_ID] = {"secret_in_client_id", AP_EINVAL, 3, "clientId"},
+    [AP_FMS_E_CREDENTIALS_SWAPPED] = {"credentials_swapped", AP_EINVAL, 3, "clientId"},
+    [AP_FMS_E_OTHER_ENVIRONMENT] = {"other_environment", AP_EINVAL, 3, "clientId"},
+    [AP_FMS_E_MISSING_CLIENT_SECRET] = {"missing_client_secret", AP_EINVAL, 4, "clientSecret"},
+    [AP_FMS_E_INVALID_CLIENT_SECRET_FORMAT] = {"invalid_client_secret_format", AP_EINVAL, 4,
+                                               "clientSecret"},
+    [AP_FMS_E_CLIENT_ID_IN_SECRET] = {"client_id_in_secret", AP_EINVAL, 4, "clientSecret"},
+    [AP_FMS_E_INVALID_CREDENTIALS] = {"invalid_credentials", AP_EPERM, 4, "clientSecret"},
+    [AP_FMS_E_INVALID_CLIENT_SECRET] = {"invalid_client_secret", AP_EPERM, 4, "clientSecret"},
+    [AP_FMS_E_ALREADY_CONNECTED] = {"already_connected", AP_ECONFLICT, 0, ""},
+    [AP_FMS_E_NOT_CONNECTED] = {"not_connected", AP_ECONFLICT, 0, ""},
+    [AP_FMS_E_CHANGED_MEANWHILE] = {"changed_meanwhile", AP_ECONFLICT, 0, ""},
+    [AP_FMS_E_SERVICETITAN_UNAVAILABLE] = {"servicetitan_unavailable", AP_EUNAVAIL, 0, ""},
+    [AP_FMS_E_SERVICETITAN_RATE_LIMITED] = {"servicetitan_rate_limited", AP_EUNAVAIL, 0, ""},
+    [AP_FMS_E_SERVICETITAN_ERROR] = {"servicetitan_error", AP_EUNAVAIL, 0, ""},
+    [AP_FMS_E_SERVICETITAN_TIMEOUT] = {"servicetitan_timeout", AP_ETIMEOUT, 0, ""},
+    [AP_FMS_E_STORE_UNAVAILABLE] = {"unavailable", AP_EUNAVAIL, 0, ""},
+    [AP_FMS_E_INTERNAL] = {"internal", AP_EINTERNAL, 0, ""},
+};
+
+const char *ap_fms_code_name(enum ap_fms_code code)
+{
+    if ((size_t)code < AP_COUNTOF(codes) && codes[code].name)
+        return codes[code].name;
+    return "internal";
+}
+
+enum ap_err ap_fms_fail(struct ap_fms_error *e, enum ap_fms_code code, const char *fmt, ...)
+{
+    if ((size_t)code >= AP_COUNTOF(codes) || !codes[code].name)
+        code = AP_FMS_E_INTERNAL;
+    if (!e)
+        return codes[code].err;
+    memset(e, 0, sizeof(*e));
+    e->code = code;
+    e->step = codes[code].step;
+    e->field = codes[code].field;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    va_end(ap);
+    return codes[code].err;
+}
+
+/* ---- the scopes (contract C1) ------------------------------------------------------ */
+
 #define REQ true
 #define OPT false
 /* clang-format off */
 const struct ap_fms_scope ap_fms_scopes[] = {
     {"tn.crm.customers:r", "finding the homeowner's customer record", REQ, "crm", "/customers", "pageSize=1"},
-    {"tn.crm.customers:w", "creating customers for new bookings", REQ, NULL, NULL, NULL},
+    {"tn.crm.customers:w", "creating customers (and their notes) for new bookings", REQ, NULL, NULL, NULL},
     {"tn.crm.locations:r", "finding the service location", REQ, "crm", "/locations", "pageSize=1"},
     {"tn.crm.locations:w", "adding service locations for new bookings", REQ, NULL, NULL, NULL},
-    {"tn.crm.contacts:r", "reading contacts of the newer contacts model", OPT, NULL, NULL, NULL},
-    {"tn.crm.contacts:w", "saving contacts in the newer contacts model", OPT, NULL, NULL, NULL},
-    {"tn.crm.bookings:r", "checking bookings sent for review", REQ, NULL, NULL, NULL},
+    {"tn.crm.bookings:r", "finding bookings sent for review", REQ, NULL, NULL, NULL},
     {"tn.crm.bookings:w", "sending bookings to your CSRs for review", REQ, NULL, NULL, NULL},
     {"tn.crm.bookingprovidertags:r", "tagging bookings with their source", REQ, "crm", "/booking-provider-tags", "pageSize=1"},
-    {"tn.crm.bookingprovidertags:w", "creating the booking provider tag", OPT, NULL, NULL, NULL},
     {"tn.jpm.jobs:r", "finding jobs booked online", REQ, "jpm", "/jobs", "pageSize=1"},
-    {"tn.jpm.jobs:w", "creating jobs for bookings", REQ, NULL, NULL, NULL},
-    {"tn.jpm.appointments:r", "reading appointments", REQ, "jpm", "/appointments", "pageSize=1"},
-    {"tn.jpm.appointments:w", "booking, rescheduling and cancelling appointments", REQ, NULL, NULL, NULL},
+    {"tn.jpm.jobs:w", "creating jobs with their appointment (and job notes)", REQ, NULL, NULL, NULL},
     {"tn.jpm.jobtypes:r", "offering your job types as services", REQ, "jpm", "/job-types", "pageSize=1"},
-    {"tn.jpm.jobtypes:w", "nothing yet (reserved)", OPT, NULL, NULL, NULL},
     {"tn.settings.businessunits:r", "choosing the business unit of a booking", REQ, "settings", "/business-units", "pageSize=1"},
-    {"tn.settings.technicians:r", "showing and assigning technicians", REQ, "settings", "/technicians", "pageSize=1"},
-    {"tn.settings.employees:r", "naming office staff on bookings", OPT, "settings", "/employees", "pageSize=1"},
-    {"tn.settings.tagtypes:r", "tagging jobs booked online", OPT, "settings", "/tag-types", "pageSize=1"},
-    {"tn.dis.capacity:r", "nothing yet (availability uses the write grant)", OPT, NULL, NULL, NULL},
-    {"tn.dis.capacity:w", "showing open times (dispatch capacity)", REQ, NULL, NULL, NULL},
+    {"tn.dis.capacity:w", "showing open arrival windows (dispatch capacity)", REQ, NULL, NULL, NULL},
     {"tn.dis.arrivalwindows:r", "offering your arrival windows", REQ, "dispatch", "/arrival-windows", NULL},
-    {"tn.dis.arrivalwindows:w", "nothing yet (reserved)", OPT, NULL, NULL, NULL},
-    {"tn.dis.businesshours:r", "showing your business hours", OPT, "dispatch", "/business-hours", NULL},
-    {"tn.dis.businesshours:w", "nothing yet (reserved)", OPT, NULL, NULL, NULL},
-    {"tn.dis.zones:r", "limiting bookings to the ZIP codes you serve", OPT, "dispatch", "/zones", "pageSize=1"},
-    {"tn.dis.zones:w", "nothing yet (reserved)", OPT, NULL, NULL, NULL},
-    {"tn.dis.technicianshifts:r", "availability per technician", OPT, "dispatch", "/technician-shifts", "pageSize=1"},
-    {"tn.dis.technicianshifts:w", "nothing yet (reserved)", OPT, NULL, NULL, NULL},
-    {"tn.dis.appointmentassignments:r", "seeing which technician has an appointment", OPT, "dispatch", "/appointment-assignments", "pageSize=1"},
-    {"tn.dis.appointmentassignments:w", "assigning the chosen technician to a booking", OPT, NULL, NULL, NULL},
     {"tn.marketing.campaigns:r", "crediting bookings to a marketing campaign", REQ, "marketing", "/campaigns", "pageSize=1"},
-    {"tn.jbce.callreasons:r", "recording the call reason of a booking", OPT, "jbce", "/call-reasons", "pageSize=1"},
+    {"tn.settings.tagtypes:r", "tagging jobs booked online", OPT, "settings", "/tag-types", "pageSize=1"},
+    {"tn.dis.zones:r", "limiting bookings to the ZIP codes of your ServiceTitan zones", OPT, "dispatch", "/zones", "pageSize=1"},
 };
 /* clang-format on */
-const size_t ap_fms_nscopes = sizeof(ap_fms_scopes) / sizeof(ap_fms_scopes[0]);
-_Static_assert(sizeof(ap_fms_scopes) / sizeof(ap_fms_scopes[0]) <= AP_FMS_MAX_SCOPES,
-               "raise AP_FMS_MAX_SCOPES");
+const size_t ap_fms_nscopes = AP_COUNTOF(ap_fms_scopes);
+_Static_assert(AP_COUNTOF(ap_fms_scopes) <= AP_FMS_MAX_SCOPES, "raise AP_FMS_MAX_SCOPES");
 
 void ap_fms_now(char out[32])
 {
     ap_clock_format_utc(ap_clock_real_ns(), out);
-}
-
-enum ap_err ap_fms_fail(struct ap_fms_error *e, enum ap_err err, int http_status, const char *code,
-                        const char *field, int step, const char *fmt, ...)
-{
-    if (!e)
-        return err;
-    memset(e, 0, sizeof(*e));
-    snprintf(e->code, sizeof(e->code), "%s", code);
-    snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-    e->step = step;
-    e->http_status = http_status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
-    va_end(ap);
-    return err;
 }
 
 /* ---- Step 1 ------------------------------------------------------------- */
@@ -130,7 +163,7 @@ enum ap_err ap_fms_parse_tenant(const char *text, int64_t *out, struct ap_fms_er
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' || p[n - 1] == '\r'))
         n--;
     if (n == 0)
-        return ap_fms_fail(e, AP_EINVAL, 400, "missing_tenant_id", "tenantId", 1,
+        return ap_fms_fail(e, AP_FMS_E_MISSING_TENANT_ID,
                            "Enter your ServiceTitan Tenant ID. " TENANT_WHERE);
     uint64_t v = 0;
     bool ok = n <= 16;
@@ -140,7 +173,7 @@ enum ap_err ap_fms_parse_tenant(const char *text, int64_t *out, struct ap_fms_er
     }
     if (!ok || v == 0 || v > (1ULL << 53))
         return ap_fms_fail(
-            e, AP_EINVAL, 400, "invalid_tenant_id", "tenantId", 1,
+            e, AP_FMS_E_INVALID_TENANT_ID,
             "A ServiceTitan Tenant ID is a whole number, like 1234567. " TENANT_WHERE);
     *out = (int64_t)v;
     return AP_OK;
@@ -190,20 +223,20 @@ static bool well_formed(const char *s)
 static enum ap_err check_client_id(const char *cid, const char *secret, struct ap_fms_error *e)
 {
     if (!*cid)
-        return ap_fms_fail(e, AP_EINVAL, 400, "missing_client_id", "clientId", 3,
+        return ap_fms_fail(e, AP_FMS_E_MISSING_CLIENT_ID,
                            "Paste your ServiceTitan Client ID in Step 3: it is under Application "
                            "Details in ServiceTitan's API Application Access page.");
     if (is_secret(cid) && strncmp(secret, "cid.", 4) == 0)
-        return ap_fms_fail(e, AP_EINVAL, 400, "credentials_swapped", "clientId", 3, SWAPPED_MSG);
+        return ap_fms_fail(e, AP_FMS_E_CREDENTIALS_SWAPPED, SWAPPED_MSG);
     if (is_secret(cid))
-        return ap_fms_fail(e, AP_EINVAL, 400, "secret_in_client_id", "clientId", 3,
+        return ap_fms_fail(e, AP_FMS_E_SECRET_IN_CLIENT_ID,
                            "The Client ID field holds a Client Secret (it starts with \"%.4s\"). "
                            "Paste the Client ID (it starts with \"cid.\") in Step 3 and the "
                            "Client Secret in Step 4.",
                            cid);
     if (strncmp(cid, "cid.", 4) != 0 || !well_formed(cid))
         return ap_fms_fail(
-            e, AP_EINVAL, 400, "invalid_client_id", "clientId", 3,
+            e, AP_FMS_E_INVALID_CLIENT_ID,
             "That is not a ServiceTitan Client ID: a Client ID starts with \"cid.\". "
             "Copy it from Application Details in ServiceTitan (Step 3).");
     return AP_OK;
@@ -212,16 +245,16 @@ static enum ap_err check_client_id(const char *cid, const char *secret, struct a
 static enum ap_err check_secret(const char *secret, struct ap_fms_error *e)
 {
     if (!*secret)
-        return ap_fms_fail(e, AP_EINVAL, 400, "missing_client_secret", "clientSecret", 4,
+        return ap_fms_fail(e, AP_FMS_E_MISSING_CLIENT_SECRET,
                            "Paste your ServiceTitan Client Secret in Step 4. In ServiceTitan's "
                            "Application Details, generate a Client Secret and copy it.");
     if (strncmp(secret, "cid.", 4) == 0)
-        return ap_fms_fail(e, AP_EINVAL, 400, "client_id_in_secret", "clientSecret", 4,
+        return ap_fms_fail(e, AP_FMS_E_CLIENT_ID_IN_SECRET,
                            "The Client Secret field holds a Client ID (it starts with \"cid.\"). "
                            "Paste the Client ID in Step 3 and the Client Secret (it starts with "
                            "\"cs1.\" or \"cs2.\") in Step 4.");
     if (!is_secret(secret) || !well_formed(secret))
-        return ap_fms_fail(e, AP_EINVAL, 400, "invalid_client_secret_format", "clientSecret", 4,
+        return ap_fms_fail(e, AP_FMS_E_INVALID_CLIENT_SECRET_FORMAT,
                            "That is not a ServiceTitan Client Secret: a Client Secret starts with "
                            "\"cs1.\" or \"cs2.\". Generate a new Client Secret in ServiceTitan "
                            "and paste it in Step 4.");
@@ -233,12 +266,12 @@ enum ap_err ap_fms_check_formats(const char *client_id, const char *client_secre
                                  char secret_out[AP_FMS_CRED_MAX + 1], struct ap_fms_error *e)
 {
     if (!trim_copy(client_secret, secret_out))
-        return ap_fms_fail(e, AP_EINVAL, 400, "invalid_client_secret_format", "clientSecret", 4,
+        return ap_fms_fail(e, AP_FMS_E_INVALID_CLIENT_SECRET_FORMAT,
                            "That Client Secret is too long: copy only the secret ServiceTitan "
                            "shows (Step 4).");
     if (client_id) {
         if (!trim_copy(client_id, cid_out))
-            return ap_fms_fail(e, AP_EINVAL, 400, "invalid_client_id", "clientId", 3,
+            return ap_fms_fail(e, AP_FMS_E_INVALID_CLIENT_ID,
                                "That Client ID is too long: copy only the Client ID ServiceTitan "
                                "shows (Step 3).");
         enum ap_err err = check_client_id(cid_out, secret_out, e);
@@ -284,12 +317,12 @@ enum ap_err ap_fms_scopes_error(const bool missing[AP_FMS_MAX_SCOPES], struct ap
         if (!missing[i] || !ap_fms_scopes[i].required)
             continue;
         int n = snprintf(list + used, sizeof(list) - used, "%s%s (%s)", used ? "; " : "",
-                         ap_fms_scopes[i].scope, ap_fms_scopes[i].disables);
+                         ap_fms_scopes[i].scope, ap_fms_scopes[i].feature);
         used += n > 0 ? (size_t)n : 0;
     }
     if (used >= sizeof(list) - 1)
         memcpy(list + sizeof(list) - 4, "...", 4);
-    return ap_fms_fail(e, AP_EPERM, 400, "scopes_missing", "", 2,
+    return ap_fms_fail(e, AP_FMS_E_SCOPES_MISSING,
                        "The app's access in ServiceTitan lacks what booking needs: %s. Ask your "
                        "ServiceTitan admin to open the app under API Application Access, click "
                        "Upgrade to New Version (or Connect) and allow access to these (Step 2).",

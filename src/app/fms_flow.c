@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "app/fms_int.h"
+#include "core/defs.h"
+#include "core/jobq.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "crypto/crypto.h"
@@ -20,9 +22,17 @@
 
 static enum ap_err store_failed(struct ap_fms_error *e)
 {
-    return ap_fms_fail(e, AP_EUNAVAIL, 503, "unavailable", "", 0,
+    return ap_fms_fail(e, AP_FMS_E_STORE_UNAVAILABLE,
                        "The database is not available right now. Nothing was saved: try again "
                        "in a minute.");
+}
+
+/* The job was abandoned: its caller was told it timed out and nothing changed. */
+static enum ap_err abandoned(struct ap_fms_error *e)
+{
+    return ap_fms_fail(e, AP_FMS_E_SERVICETITAN_TIMEOUT,
+                       "This took longer than the caller could wait. Nothing was saved: try "
+                       "again in a minute.");
 }
 
 /* Runs one write statement; *changes (may be NULL) = rows changed. */
@@ -43,7 +53,7 @@ static enum ap_err write_sql(struct ap_fms *f, const char *sql, const struct ap_
 
 static enum ap_err changed_meanwhile(struct ap_fms_error *e)
 {
-    return ap_fms_fail(e, AP_ECONFLICT, 409, "changed_meanwhile", "", 0,
+    return ap_fms_fail(e, AP_FMS_E_CHANGED_MEANWHILE,
                        "The ServiceTitan connection was changed by someone else meanwhile. "
                        "Reload the page and try again.");
 }
@@ -74,7 +84,7 @@ enum ap_err ap_fms_set_tenant(struct ap_fms *f, int64_t account_id, const char *
         return err;
     ap_fms_now(now);
     if (is_live(row.state) && row.tenant_id != tenant) {
-        err = ap_fms_fail(e, AP_ECONFLICT, 409, "disconnect_first", "tenantId", 1,
+        err = ap_fms_fail(e, AP_FMS_E_DISCONNECT_FIRST,
                           "This account is connected to ServiceTitan tenant %lld. Disconnect it "
                           "first, then save the new Tenant ID.",
                           (long long)row.tenant_id);
@@ -109,15 +119,18 @@ enum ap_err ap_fms_set_tenant(struct ap_fms *f, int64_t account_id, const char *
     return err;
 }
 
-/* The tenant must be saved (and, for V1-era accounts, confirmed) before Steps 2–4. */
-static enum ap_err need_tenant(const struct fms_row *row, struct ap_fms_error *e)
+/*
+ * The tenant must be saved (and, for V1-era accounts, confirmed) before Steps
+ * 2–4; a Step 1 correction sent with the connect confirms it.
+ */
+static enum ap_err need_tenant(const struct fms_row *row, bool corrected, struct ap_fms_error *e)
 {
-    if (!row->exists || row->tenant_id <= 0 || row->state == AP_FMS_NONE)
-        return ap_fms_fail(e, AP_ECONFLICT, 409, "tenant_required", "tenantId", 1,
+    if (!row->exists || row->state == AP_FMS_NONE || (row->tenant_id <= 0 && !corrected))
+        return ap_fms_fail(e, AP_FMS_E_TENANT_REQUIRED,
                            "Save your ServiceTitan Tenant ID in Step 1 first.");
-    if (row->state == AP_FMS_V1_MIGRATION_REQUIRED || !row->tenant_confirmed)
+    if (!corrected && (row->state == AP_FMS_V1_MIGRATION_REQUIRED || !row->tenant_confirmed))
         return ap_fms_fail(
-            e, AP_ECONFLICT, 409, "tenant_unconfirmed", "tenantId", 1,
+            e, AP_FMS_E_TENANT_UNCONFIRMED,
             "Confirm your Tenant ID in Step 1 first: check in ServiceTitan (Settings "
             "> Integrations > API Application Access, upper right-hand corner) that "
             "%lld is correct, then save it.",
@@ -126,7 +139,7 @@ static enum ap_err need_tenant(const struct fms_row *row, struct ap_fms_error *e
 }
 
 enum ap_err ap_fms_add_to_servicetitan(struct ap_fms *f, int64_t account_id, const char **link,
-                                       struct ap_fms_error *e)
+                                       struct ap_jobq_job *job, struct ap_fms_error *e)
 {
     struct fms_row row;
     int64_t changes = 0;
@@ -134,8 +147,12 @@ enum ap_err ap_fms_add_to_servicetitan(struct ap_fms *f, int64_t account_id, con
     enum ap_err err = load(f, account_id, &row, e);
     if (err)
         return err;
-    if ((err = need_tenant(&row, e)) || (err = ap_fms_run_hook(f, row.tenant_id, e)))
+    if ((err = need_tenant(&row, false, e)) || (err = ap_fms_run_hook(f, row.tenant_id, e)))
         goto out;
+    if (!ap_jobq_commit(job)) {
+        err = abandoned(e);
+        goto out;
+    }
     if (row.state == AP_FMS_TENANT_SET) {
         ap_fms_now(now);
         struct ap_db_val v[] = {ap_db_text(now), ap_db_int(account_id), ap_db_int(row.tenant_id)};
@@ -185,72 +202,99 @@ static const char *last4(const char *secret)
     return n > 4 ? secret + n - 4 : secret;
 }
 
+/* What verify_and_save() verifies and stores. */
+struct save_req {
+    const char *cid, *secret;
+    int64_t tenant_id; /* the row's, or a Step 1 correction */
+    bool rotate;       /* the same client id, on a live connection */
+    struct ap_jobq_job *job;
+};
+
+static enum ap_err save(struct ap_fms *f, int64_t account_id, const struct fms_row *row,
+                        const struct save_req *rq, const char *granted, const char *missing,
+                        struct ap_fms_error *e)
+{
+    char *sealed = seal_secret(f, account_id, rq->secret), now[32];
+    int64_t changes = 0;
+    if (!sealed)
+        return ap_fms_fail(e, AP_FMS_E_INTERNAL,
+                           "The Client Secret could not be encrypted. Nothing was saved.");
+    ap_fms_now(now);
+    struct ap_db_val v[] = {ap_db_int(rq->tenant_id),
+                            ap_db_text(rq->cid),
+                            ap_db_text(sealed),
+                            ap_db_text(last4(rq->secret)),
+                            ap_db_text(granted),
+                            ap_db_text(missing),
+                            ap_db_text(now),
+                            ap_db_text(now),
+                            ap_db_text(now),
+                            ap_db_text(now),
+                            ap_db_text(f->environment),
+                            ap_db_int(account_id),
+                            ap_db_int(row->tenant_id),
+                            ap_db_int(rq->rotate ? 1 : 0),
+                            ap_db_text(row->client_id)};
+    enum ap_err err = write_sql(
+        f,
+        "UPDATE fms_connections SET state = 'connected', tenant_id = ?, tenant_confirmed = 1, "
+        "client_id = ?, secret_sealed = ?, secret_last4 = ?, granted_scopes = ?, "
+        "missing_scopes = ?, connected_at = CASE WHEN state = 'connected' OR state = "
+        "'needs_attention' THEN COALESCE(connected_at, ?) ELSE ? END, last_success_at = ?, "
+        "last_checked_at = ?, attention_reason = NULL, v1_key_sealed = NULL, environment = ?, "
+        "updated_at = CURRENT_TIMESTAMP WHERE account_id = ? AND tenant_id = ? AND (CASE WHEN "
+        "? = 1 THEN state IN ('connected', 'needs_attention') AND client_id = ? ELSE state <> "
+        "'connected' END)",
+        v, AP_COUNTOF(v), &changes);
+    free(sealed);
+    return err ? store_failed(e) : changes == 0 ? changed_meanwhile(e) : AP_OK;
+}
+
 /* Verifies and stores: connect (new client id) and rotate (same client id) share it. */
 static enum ap_err verify_and_save(struct ap_fms *f, int64_t account_id, const struct fms_row *row,
-                                   const char *cid, const char *secret, bool rotate,
-                                   struct ap_fms_error *e)
+                                   const struct save_req *rq, struct ap_fms_error *e)
 {
     struct ap_fms_titan_ctx ctx = {
-        .tenant_id = row->tenant_id,
+        .tenant_id = rq->tenant_id,
         .environment = f->environment,
-        .known_client = row->client_id && strcmp(row->client_id, cid) == 0,
+        .known_client = row->client_id && strcmp(row->client_id, rq->cid) == 0 &&
+                        rq->tenant_id == row->tenant_id,
     };
-    char *granted = NULL, *missing = NULL, *sealed = NULL, now[32];
-    int64_t changes = 0;
-    enum ap_err err = ap_fms_verify(f, &ctx, cid, secret, &granted, &missing, e);
+    char *granted = NULL, *missing = NULL;
+    enum ap_err err = ap_fms_verify(f, &ctx, rq->cid, rq->secret, &granted, &missing, e);
     if (err)
         return err;
-    if (!(sealed = seal_secret(f, account_id, secret))) {
-        err = ap_fms_fail(e, AP_EINTERNAL, 500, "internal", "", 0,
-                          "The Client Secret could not be encrypted. Nothing was saved.");
-        goto out;
-    }
-    ap_fms_now(now);
-    struct ap_db_val v[] = {ap_db_text(cid),           ap_db_text(sealed),
-                            ap_db_text(last4(secret)), ap_db_text(granted),
-                            ap_db_text(missing),       ap_db_text(now),
-                            ap_db_text(now),           ap_db_text(now),
-                            ap_db_text(now),           ap_db_text(f->environment),
-                            ap_db_int(account_id),     ap_db_int(row->tenant_id),
-                            ap_db_int(rotate ? 1 : 0), ap_db_text(row->client_id)};
-    err = write_sql(
-        f,
-        "UPDATE fms_connections SET state = 'connected', client_id = ?, secret_sealed = ?, "
-        "secret_last4 = ?, granted_scopes = ?, missing_scopes = ?, "
-        "connected_at = CASE WHEN state = 'connected' OR state = 'needs_attention' THEN "
-        "COALESCE(connected_at, ?) ELSE ? END, last_success_at = ?, last_checked_at = ?, "
-        "attention_reason = NULL, v1_key_sealed = NULL, environment = ?, updated_at = "
-        "CURRENT_TIMESTAMP WHERE account_id = ? AND tenant_id = ? AND (CASE WHEN ? = 1 THEN "
-        "state IN ('connected', 'needs_attention') AND client_id = ? ELSE state <> 'connected' "
-        "END)",
-        v, 14, &changes);
-    err = err ? store_failed(e) : changes == 0 ? changed_meanwhile(e) : AP_OK;
+    ap_fms_memo_tested(f, account_id);
+    err =
+        ap_jobq_commit(rq->job) ? save(f, account_id, row, rq, granted, missing, e) : abandoned(e);
     if (!err)
-        ap_log_info(rotate ? "fms.secret_rotated" : "fms.connected",
+        ap_log_info(rq->rotate ? "fms.secret_rotated" : "fms.connected",
                     "account=%lld tenant=%lld missing_scopes=\"%s\"", (long long)account_id,
-                    (long long)row->tenant_id, missing);
-out:
+                    (long long)rq->tenant_id, missing);
     free(granted);
     free(missing);
-    free(sealed);
     return err;
 }
 
-enum ap_err ap_fms_connect(struct ap_fms *f, int64_t account_id, const char *client_id,
-                           const char *client_secret, struct ap_fms_error *e)
+enum ap_err ap_fms_connect(struct ap_fms *f, int64_t account_id, const struct ap_fms_connect_in *in,
+                           struct ap_jobq_job *job, struct ap_fms_error *e)
 {
     char cid[AP_FMS_CRED_MAX + 1], secret[AP_FMS_CRED_MAX + 1];
     struct fms_row row = {0};
-    enum ap_err err = ap_fms_check_formats(client_id, client_secret, cid, secret, e);
-    if (err || (err = load(f, account_id, &row, e)) || (err = need_tenant(&row, e)))
+    int64_t tenant = 0;
+    bool corrected = in->tenant_id && *in->tenant_id;
+    enum ap_err err = corrected ? ap_fms_parse_tenant(in->tenant_id, &tenant, e) : AP_OK;
+    if (err || (err = ap_fms_check_formats(in->client_id, in->client_secret, cid, secret, e)) ||
+        (err = load(f, account_id, &row, e)) || (err = need_tenant(&row, corrected, e)))
         goto out;
     if (row.state == AP_FMS_CONNECTED) {
-        err = ap_fms_fail(e, AP_ECONFLICT, 409, "already_connected", "", 0,
+        err = ap_fms_fail(e, AP_FMS_E_ALREADY_CONNECTED,
                           "This account is already connected to ServiceTitan. To use a new "
                           "Client Secret, rotate it; to use another Client ID, disconnect first.");
         goto out;
     }
-    err = verify_and_save(f, account_id, &row, cid, secret, false, e);
+    struct save_req rq = {cid, secret, corrected ? tenant : row.tenant_id, false, job};
+    err = verify_and_save(f, account_id, &row, &rq, e);
 out:
     ap_crypto_wipe(secret, sizeof(secret));
     ap_fms_row_cleanup(&row);
@@ -258,7 +302,7 @@ out:
 }
 
 enum ap_err ap_fms_rotate_secret(struct ap_fms *f, int64_t account_id, const char *client_secret,
-                                 struct ap_fms_error *e)
+                                 struct ap_jobq_job *job, struct ap_fms_error *e)
 {
     char secret[AP_FMS_CRED_MAX + 1];
     struct fms_row row = {0};
@@ -266,12 +310,13 @@ enum ap_err ap_fms_rotate_secret(struct ap_fms *f, int64_t account_id, const cha
     if (err || (err = load(f, account_id, &row, e)))
         goto out;
     if (!is_live(row.state) || !row.client_id) {
-        err = ap_fms_fail(e, AP_ECONFLICT, 409, "not_connected", "", 0,
+        err = ap_fms_fail(e, AP_FMS_E_NOT_CONNECTED,
                           "This account is not connected to ServiceTitan: connect it first "
                           "(Steps 3 and 4).");
         goto out;
     }
-    err = verify_and_save(f, account_id, &row, row.client_id, secret, true, e);
+    struct save_req rq = {row.client_id, secret, row.tenant_id, true, job};
+    err = verify_and_save(f, account_id, &row, &rq, e);
 out:
     ap_crypto_wipe(secret, sizeof(secret));
     ap_fms_row_cleanup(&row);
@@ -285,8 +330,8 @@ enum ap_err ap_fms_disconnect(struct ap_fms *f, int64_t account_id, struct ap_fm
     if (err)
         return err;
     if (!row.exists) {
-        err = ap_fms_fail(e, AP_ENOTFOUND, 404, "not_connected", "", 0,
-                          "This account has no ServiceTitan connection.");
+        err =
+            ap_fms_fail(e, AP_FMS_E_NOT_CONNECTED, "This account has no ServiceTitan connection.");
         goto out;
     }
     char now[32];
@@ -320,26 +365,51 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *scope_lists(const struct fms_row *row, json_t **missing)
+/* True when the space-separated list holds word. */
+static bool has_word(const char *list, const char *word)
 {
-    json_t *granted = json_array();
-    *missing = json_array();
+    size_t n = strlen(word);
+    for (const char *p = list; p && (p = strstr(p, word)); p += n) {
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return true;
+    }
+    return false;
+}
+
+/* grantedScopes (the token's claim), missingScopes and scopes (C1's table with granted). */
+static void scope_lists(const struct fms_row *row, json_t *j)
+{
+    json_t *granted = json_array(), *missing = json_array(), *all = json_array();
     for (const char *p = row->granted; p && *p;) {
         size_t n = strcspn(p, " ");
         if (n)
             json_array_append_new(granted, json_stringn(p, n));
         p += n + (p[n] == ' ');
     }
-    for (size_t i = 0; i < ap_fms_nscopes && row->missing; i++) {
-        const char *hit = strstr(row->missing, ap_fms_scopes[i].scope);
-        size_t n = strlen(ap_fms_scopes[i].scope);
-        if (!hit || (hit != row->missing && hit[-1] != ' ') || (hit[n] && hit[n] != ' '))
-            continue;
-        json_array_append_new(
-            *missing, json_pack("{s:s, s:s, s:b}", "scope", ap_fms_scopes[i].scope, "disables",
-                                ap_fms_scopes[i].disables, "required", ap_fms_scopes[i].required));
+    for (size_t i = 0; i < ap_fms_nscopes; i++) {
+        const struct ap_fms_scope *sc = &ap_fms_scopes[i];
+        bool miss = has_word(row->missing, sc->scope);
+        if (miss)
+            json_array_append_new(missing,
+                                  json_pack("{s:s, s:s, s:b}", "scope", sc->scope, "disables",
+                                            sc->feature, "required", sc->required));
+        json_array_append_new(all, json_pack("{s:s, s:s, s:b, s:o}", "scope", sc->scope, "feature",
+                                             sc->feature, "required", sc->required, "granted",
+                                             row->granted ? json_boolean(!miss) : json_null()));
     }
-    return granted;
+    json_object_set_new(j, "grantedScopes", granted);
+    json_object_set_new(j, "missingScopes", missing);
+    json_object_set_new(j, "scopes", all);
+}
+
+/* "ServiceTitan production", "ServiceTitan integration", or the custom hosts' label. */
+static const char *env_label(const struct ap_fms *f)
+{
+    if (f->environment && strcmp(f->environment, "production") == 0)
+        return "ServiceTitan production";
+    if (f->environment && strcmp(f->environment, "integration") == 0)
+        return "ServiceTitan integration";
+    return f->env_label && *f->env_label ? f->env_label : AP_FMS_CUSTOM_LABEL;
 }
 
 json_t *ap_fms_status(struct ap_fms *f, int64_t account_id)
@@ -347,7 +417,6 @@ json_t *ap_fms_status(struct ap_fms *f, int64_t account_id)
     struct fms_row row;
     if (ap_fms_row_load(f, account_id, &row))
         return NULL;
-    json_t *missing = NULL, *granted = scope_lists(&row, &missing);
     char mask[32];
     snprintf(mask, sizeof(mask), "\u2022\u2022\u2022\u2022%s",
              row.secret_last4 ? row.secret_last4 : "");
@@ -357,15 +426,14 @@ json_t *ap_fms_status(struct ap_fms *f, int64_t account_id)
                         row.tenant_id > 0 ? json_integer(row.tenant_id) : json_null());
     json_object_set_new(j, "tenantConfirmed", json_boolean(row.exists && row.tenant_confirmed));
     json_object_set_new(j, "environment", str_or_null(f->environment));
+    json_object_set_new(j, "environmentLabel", json_string(env_label(f)));
     json_object_set_new(j, "clientId", str_or_null(row.client_id));
     json_object_set_new(j, "clientSecret", row.secret_sealed ? json_string(mask) : json_null());
     json_object_set_new(j, "connectedAt", str_or_null(row.connected_at));
     json_object_set_new(j, "lastSuccessAt", str_or_null(row.last_success_at));
     json_object_set_new(j, "lastCheckedAt", str_or_null(row.last_checked_at));
-    json_object_set_new(j, "grantedScopes", granted);
-    json_object_set_new(j, "missingScopes", missing);
+    scope_lists(&row, j);
     json_object_set_new(j, "attentionReason", str_or_null(row.attention_reason));
-    json_object_set_new(j, "schedulers", json_array());
     json_object_set_new(j, "appAccessUrl", str_or_null(f->app_access_url));
     ap_fms_row_cleanup(&row);
     return j;

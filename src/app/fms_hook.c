@@ -153,7 +153,7 @@ enum ap_err ap_fms_run_hook(struct ap_fms *f, int64_t tenant_id, struct ap_fms_e
     char q[400];
     ap_log_warn("fms.hook_failed", "tenant=%lld why=%s", (long long)tenant_id,
                 ap_log_quote(why, q, sizeof(q)));
-    return ap_fms_fail(e, AP_EUNAVAIL, 503, "add_to_servicetitan_failed", "tenantId", 1,
+    return ap_fms_fail(e, AP_FMS_E_ADD_FAILED,
                        "Could not add tenant %lld to the app in ServiceTitan (%.150s). Nothing "
                        "changed: try \"Add to ServiceTitan\" again in a minute; if it keeps "
                        "failing, contact support.",

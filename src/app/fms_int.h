@@ -38,10 +38,10 @@ enum ap_fms_state ap_fms_state_parse(const char *s);
 /* "now" as RFC 3339 UTC. */
 void ap_fms_now(char out[32]);
 
-/* Fills e (code, field, step, http status) with a printf-formatted message; returns err. */
-enum ap_err ap_fms_fail(struct ap_fms_error *e, enum ap_err err, int http_status, const char *code,
-                        const char *field, int step, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+/* Fills e (code, its step and field from fms.c's table) with a printf-formatted message;
+ * returns the code's enum ap_err. */
+enum ap_err ap_fms_fail(struct ap_fms_error *e, enum ap_fms_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Step 1: digits only (spaces around are trimmed), 1 .. 2^53. */
 enum ap_err ap_fms_parse_tenant(const char *text, int64_t *out, struct ap_fms_error *e);
@@ -85,7 +85,7 @@ struct ap_fms_titan_ctx {
 enum ap_err ap_fms_error_from_titan(enum ap_err rc, const struct ap_titan_error *te,
                                     const struct ap_fms_titan_ctx *ctx, struct ap_fms_error *e);
 
-/* The token was issued for another tenant. */
+/* The token was issued for another tenant: Step 1's Tenant ID is probably wrong. */
 enum ap_err ap_fms_wrong_tenant(int64_t got, int64_t want, struct ap_fms_error *e);
 
 /*
@@ -108,6 +108,11 @@ enum ap_err ap_fms_verify(struct ap_fms *f, const struct ap_fms_titan_ctx *ctx,
 
 /* Runs the operator's "add the tenant to the app" hook (fms_hook.c). */
 enum ap_err ap_fms_run_hook(struct ap_fms *f, int64_t tenant_id, struct ap_fms_error *e);
+
+/* The secret of the account was proven by a fresh token just now (connect, rotate, check). */
+void ap_fms_memo_tested(struct ap_fms *f, int64_t account_id);
+/* True when the secret was proven within AP_FMS_SECRET_TEST_S seconds. */
+bool ap_fms_memo_recent(struct ap_fms *f, int64_t account_id);
 
 /* The account's client secret, opened (caller wipes and frees). */
 enum ap_err ap_fms_open_secret(struct ap_fms *f, int64_t account_id, const struct fms_row *row,

@@ -26,6 +26,16 @@
 #include "core/mem.h"
 
 #define UNAVAILABLE_TAIL "Nothing was saved: try again in a minute."
+/* A refused secret: first the likely cause, then the way out (contract C2). */
+#define WHOLE_SECRET                                                                               \
+    "Check that you pasted the whole Client Secret: it is long, and ServiceTitan shows it only "   \
+    "once."
+#define IF_WHOLE                                                                                   \
+    " If it is all there, it is wrong or a newer one was generated after it was copied (only the " \
+    "newest works): "
+#define NEW_SECRET                                                                                 \
+    "in ServiceTitan, go to Settings > Integrations > API Application Access, open the app, "      \
+    "click Generate new secret, and paste the new secret in Step 4."
 
 static const char *env_hint(const char *environment)
 {
@@ -42,53 +52,51 @@ static enum ap_err invalid_client(const struct ap_titan_error *te,
                                   const struct ap_fms_titan_ctx *ctx, struct ap_fms_error *e)
 {
     if (strstr(te->title, "disabled"))
-        return ap_fms_fail(e, AP_EPERM, 400, "app_disabled", "", 2,
+        return ap_fms_fail(e, AP_FMS_E_APP_DISABLED,
                            "The app is disabled in ServiceTitan for tenant %lld: in ServiceTitan, "
                            "go to Settings > Integrations > API Application Access, open the app "
                            "and click Enable, then connect again.",
                            (long long)ctx->tenant_id);
     if (strstr(te->title, "not connected"))
-        return ap_fms_fail(e, AP_EPERM, 400, "app_not_connected", "", 2,
+        return ap_fms_fail(e, AP_FMS_E_APP_NOT_CONNECTED,
                            "The app is not connected to ServiceTitan tenant %lld yet. In "
                            "ServiceTitan, go to API Application Access, click Connect New App, "
                            "select the app, click Connect and then Allow Access (Step 2).",
                            (long long)ctx->tenant_id);
     if (ctx->known_client)
-        return ap_fms_fail(e, AP_EPERM, 400, "invalid_client_secret", "clientSecret", 4,
-                           "ServiceTitan does not accept this Client Secret: it is wrong, or a "
-                           "newer one was generated after it was copied. Generate a new Client "
-                           "Secret in ServiceTitan and paste it in Step 4.");
-    return ap_fms_fail(e, AP_EPERM, 400, "invalid_credentials", "clientSecret", 4,
-                       "ServiceTitan did not accept this Client ID and Client Secret. If you "
-                       "generated a new secret after copying this one, only the newest works: "
-                       "Generate a new Client Secret in ServiceTitan and paste it in Step 4. Not "
-                       "connected yet? Do Step 2 first: Connect New App, then Allow Access.%s",
-                       env_hint(ctx->environment));
+        return ap_fms_fail(
+            e, AP_FMS_E_INVALID_CLIENT_SECRET,
+            "ServiceTitan does not accept this Client Secret. " WHOLE_SECRET IF_WHOLE NEW_SECRET);
+    return ap_fms_fail(
+        e, AP_FMS_E_INVALID_CREDENTIALS,
+        "ServiceTitan did not accept this Client ID and Client Secret. " WHOLE_SECRET IF_WHOLE
+            NEW_SECRET " Not connected yet? Do Step 2 first: Connect New App, then Allow Access.%s",
+        env_hint(ctx->environment));
 }
 
 enum ap_err ap_fms_error_from_titan(enum ap_err rc, const struct ap_titan_error *te,
                                     const struct ap_fms_titan_ctx *ctx, struct ap_fms_error *e)
 {
     if (te->status == 429 || rc == AP_EBUSY)
-        return ap_fms_fail(e, AP_EUNAVAIL, 503, "servicetitan_rate_limited", "", 0,
+        return ap_fms_fail(e, AP_FMS_E_SERVICETITAN_RATE_LIMITED,
                            "ServiceTitan is limiting how often it may be called right now "
                            "(HTTP 429). " UNAVAILABLE_TAIL);
     if (te->status >= 500)
-        return ap_fms_fail(e, AP_EUNAVAIL, 503, "servicetitan_unavailable", "", 0,
+        return ap_fms_fail(e, AP_FMS_E_SERVICETITAN_UNAVAILABLE,
                            "ServiceTitan is not answering properly (HTTP %d). " UNAVAILABLE_TAIL,
                            te->status);
     if (te->stage == AP_TITAN_STAGE_NETWORK || te->status == 0)
-        return ap_fms_fail(e, AP_EUNAVAIL, 503, "servicetitan_unavailable", "", 0,
+        return ap_fms_fail(e, AP_FMS_E_SERVICETITAN_UNAVAILABLE,
                            "ServiceTitan could not be reached. " UNAVAILABLE_TAIL);
     if (te->stage == AP_TITAN_STAGE_TOKEN && strcmp(te->oauth_error, "invalid_client") == 0)
         return invalid_client(te, ctx, e);
     if (te->stage == AP_TITAN_STAGE_API && te->status == 401)
-        return ap_fms_fail(e, AP_EPERM, 400, "app_access_refused", "", 2,
+        return ap_fms_fail(e, AP_FMS_E_APP_ACCESS_REFUSED,
                            "ServiceTitan refused the app's access to tenant %lld: it may have been "
                            "disabled. In ServiceTitan's API Application Access, open the app and "
                            "click Enable (or Connect New App, then Allow Access).",
                            (long long)ctx->tenant_id);
-    return ap_fms_fail(e, AP_EUNAVAIL, 502, "servicetitan_error", "", 0,
+    return ap_fms_fail(e, AP_FMS_E_SERVICETITAN_ERROR,
                        "ServiceTitan answered HTTP %d%s%.200s%s. Nothing was saved; if this keeps "
                        "happening, contact support.",
                        te->status, te->title[0] ? " (" : "", te->title, te->title[0] ? ")" : "");
@@ -96,11 +104,13 @@ enum ap_err ap_fms_error_from_titan(enum ap_err rc, const struct ap_titan_error 
 
 enum ap_err ap_fms_wrong_tenant(int64_t got, int64_t want, struct ap_fms_error *e)
 {
-    return ap_fms_fail(e, AP_EPERM, 400, "wrong_tenant", "clientId", 3,
-                       "This Client ID belongs to ServiceTitan tenant %lld, not %lld: copy the "
-                       "Client ID of tenant %lld from its API Application Access page (Step 3), "
-                       "or correct the Tenant ID in Step 1.",
-                       (long long)got, (long long)want, (long long)want);
+    enum ap_err err = ap_fms_fail(e, AP_FMS_E_WRONG_TENANT,
+                                  "The Client ID belongs to ServiceTitan tenant %lld, but Step 1 "
+                                  "says %lld. Is your Tenant ID %lld?",
+                                  (long long)got, (long long)want, (long long)got);
+    if (e)
+        e->token_tenant_id = got;
+    return err;
 }
 
 bool ap_fms_iss_mismatch(const char *environment, const char *iss)
@@ -169,7 +179,7 @@ enum ap_err ap_fms_verify(struct ap_fms *f, const struct ap_fms_titan_ctx *ctx,
     }
     if (ap_fms_iss_mismatch(f->environment, ti.iss)) {
         bool prod = strcmp(f->environment, "production") == 0;
-        err = ap_fms_fail(e, AP_EINVAL, 400, "other_environment", "clientId", 3,
+        err = ap_fms_fail(e, AP_FMS_E_OTHER_ENVIRONMENT,
                           "These credentials come from ServiceTitan's %s environment, but appointd "
                           "is set up for %s: copy the Client ID and Client Secret from the %s "
                           "tenant's API Application Access page (Steps 3 and 4).",
@@ -193,7 +203,8 @@ out:
     if (err) {
         ap_titan_forget(f->titan, ctx->tenant_id, client_id);
         ap_log_info("fms.verify_failed", "tenant=%lld code=%s status=%d trace_id=%s",
-                    (long long)ctx->tenant_id, e ? e->code : "", te.status, te.trace_id);
+                    (long long)ctx->tenant_id, e ? ap_fms_code_name(e->code) : "", te.status,
+                    te.trace_id);
     }
     ap_titan_token_info_cleanup(&ti);
     return err;

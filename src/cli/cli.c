@@ -26,8 +26,8 @@ const struct ap_conf_opt ap_options[] = {
      "address to serve HTTP on (port 0: pick a free one)"},
     {"data-dir", AP_CONF_STR, "./var", "directory for the SQLite database and the master key"},
     {"threads", AP_CONF_INT, "0", "HTTP event loops (0: one per core)", 0, 256},
-    {"workers", AP_CONF_INT, "8", "threads for slow work (ServiceTitan calls, password hashing)", 1,
-     256},
+    {"hash-workers", AP_CONF_INT, "4", "threads that hash passwords (logins), a pool of their own",
+     1, 64},
     {"log-level", AP_CONF_ENUM, "info", "least severe log level written", 0, 0,
      "debug|info|warn|error"},
     {"access-log", AP_CONF_BOOL, "true", "log one line per HTTP response"},
@@ -48,6 +48,15 @@ const struct ap_conf_opt ap_options[] = {
     {"st-rate-limit", AP_CONF_INT, "50", "ServiceTitan requests per second per tenant", 1, 60},
     {"st-max-connections", AP_CONF_INT, "512",
      "open connections to each ServiceTitan host (HTTP/1.1: one per call in flight)", 1, 10000},
+    {"st-env-label", AP_CONF_STR, "custom ServiceTitan hosts",
+     "how the dashboard names a custom environment (e.g. ServiceTitan emulator (stsim))"},
+    {"st-workers", AP_CONF_INT, "8", "threads for ServiceTitan work (connects, checks)", 1, 256},
+    {"st-account-jobs", AP_CONF_INT, "2",
+     "ServiceTitan jobs of one account that may run at once (the others wait their turn)", 1, 64},
+    {"st-deadline", AP_CONF_INT, "30",
+     "seconds a ServiceTitan call from the dashboard may take before it answers 504 (nothing "
+     "saved)",
+     1, 600},
     {"fms-hook-kind", AP_CONF_ENUM, "none",
      "how \"Add to ServiceTitan\" asks the operator's side to add a tenant to the app", 0, 0,
      "none|command|url"},
@@ -184,6 +193,7 @@ void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store
     f->titan = titan;
     f->key = key;
     f->environment = ap_conf_str(c, "st-env");
+    f->env_label = ap_conf_str(c, "st-env-label");
     f->app_access_url = ap_conf_str(c, "fms-app-access-url");
     if (!f->app_access_url)
         f->app_access_url = ap_titan_app_access_url(env);
@@ -242,6 +252,7 @@ fail:
 
 void ap_cli_close(struct ap_cli *cli)
 {
+    ap_fms_cleanup(&cli->fms);
     ap_titan_free(cli->titan);
     ap_crypto_key_free(cli->key);
     ap_store_close(cli->store);

@@ -4,7 +4,8 @@
  *
  *   fms tenant ACCOUNT TENANT_ID [--json]           Step 1
  *   fms add ACCOUNT [--json]                        "Add to ServiceTitan": prints the link
- *   fms connect ACCOUNT --client-id ID --client-secret-stdin [--json]   Steps 3–4
+ *   fms connect ACCOUNT --client-id ID --client-secret-stdin [--tenant-id N] [--json]
+ *                                                   Steps 3–4 (--tenant-id: a Step 1 correction)
  *   fms status ACCOUNT [--json]
  *   fms rotate ACCOUNT --client-secret-stdin [--json]
  *   fms disconnect ACCOUNT [--json]
@@ -31,14 +32,15 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: appointd fms tenant ACCOUNT TENANT_ID | add ACCOUNT | connect ACCOUNT "
-                    "--client-id ID --client-secret-stdin | status ACCOUNT | rotate ACCOUNT "
+                    "--client-id ID --client-secret-stdin [--tenant-id N] | status ACCOUNT | "
+                    "rotate ACCOUNT "
                     "--client-secret-stdin | disconnect ACCOUNT | check ACCOUNT  [--json]\n");
     return AP_EXIT_USAGE;
 }
 
 /* Our own flags, taken out of argv before the shared settings parser sees it. */
 struct fms_flags {
-    const char *client_id;
+    const char *client_id, *tenant_id;
     bool secret_stdin;
 };
 
@@ -53,6 +55,13 @@ static int strip_flags(int argc, char **argv, struct fms_flags *fl, bool *bad)
                 fl->client_id = argv[++i];
         } else if (strncmp(argv[i], "--client-id=", 12) == 0) {
             fl->client_id = argv[i] + 12;
+        } else if (strcmp(argv[i], "--tenant-id") == 0) {
+            if (i + 1 >= argc)
+                *bad = true;
+            else
+                fl->tenant_id = argv[++i];
+        } else if (strncmp(argv[i], "--tenant-id=", 12) == 0) {
+            fl->tenant_id = argv[i] + 12;
         } else if (strcmp(argv[i], "--client-secret-stdin") == 0) {
             fl->secret_stdin = true;
         } else {
@@ -92,8 +101,12 @@ static void print_json(json_t *j)
 static int fail(const struct ap_cli *cli, const struct ap_fms_error *e)
 {
     if (cli->json) {
-        json_t *j = json_pack("{s:{s:s, s:s, s:s, s:i}}", "error", "code", e->code, "message",
-                              e->message, "field", e->field, "step", e->step);
+        json_t *j =
+            json_pack("{s:{s:s, s:s, s:s, s:i}}", "error", "code", ap_fms_code_name(e->code),
+                      "message", e->message, "field", e->field ? e->field : "", "step", e->step);
+        if (e->token_tenant_id)
+            json_object_set_new(json_object_get(j, "error"), "tokenTenantId",
+                                json_integer(e->token_tenant_id));
         print_json(j);
         json_decref(j);
     }
@@ -116,15 +129,18 @@ static void print_human(json_t *st)
         printf("tenant id:       %lld%s\n",
                (long long)json_integer_value(json_object_get(st, "tenantId")),
                json_is_true(json_object_get(st, "tenantConfirmed")) ? "" : " (unconfirmed)");
-    printf("environment:     %s\n", jstr(st, "environment"));
+    printf("environment:     %s\n", jstr(st, "environmentLabel"));
     printf("client id:       %s\n", jstr(st, "clientId"));
     printf("client secret:   %s\n", jstr(st, "clientSecret"));
     printf("connected since: %s\n", jstr(st, "connectedAt"));
     printf("last success:    %s\n", jstr(st, "lastSuccessAt"));
     printf("last checked:    %s\n", jstr(st, "lastCheckedAt"));
     printf("granted scopes:  %zu\n", json_array_size(json_object_get(st, "grantedScopes")));
-    json_array_foreach (json_object_get(st, "missingScopes"), i, v) {
-        printf("missing scope:   %s (disables %s)\n", jstr(v, "scope"), jstr(v, "disables"));
+    json_array_foreach (json_object_get(st, "scopes"), i, v) {
+        if (json_is_false(json_object_get(v, "granted")))
+            printf("missing scope:   %s (%s: %s)\n", jstr(v, "scope"),
+                   json_is_true(json_object_get(v, "required")) ? "needed for" : "only for",
+                   jstr(v, "feature"));
     }
     if (json_is_string(json_object_get(st, "attentionReason")))
         printf("attention:       %s\n", jstr(st, "attentionReason"));
@@ -150,20 +166,11 @@ static int print_status(struct ap_cli *cli, int64_t account_id, const char *head
 }
 
 /* After `check`: 0 when connected, 1 with the reason otherwise. */
-static int check_result(struct ap_cli *cli, int64_t account_id, enum ap_err err)
+static int check_result(struct ap_cli *cli, int64_t account_id, enum ap_err err,
+                        const struct ap_fms_error *e)
 {
-    struct ap_fms_error e = {.step = 0};
-    if (err == AP_EUNAVAIL) {
-        snprintf(e.code, sizeof(e.code), "servicetitan_unavailable");
-        snprintf(e.message, sizeof(e.message),
-                 "ServiceTitan could not be reached. Nothing changed: try again in a minute.");
-        return fail(cli, &e);
-    }
-    if (err == AP_ENOTFOUND) {
-        snprintf(e.code, sizeof(e.code), "not_connected");
-        snprintf(e.message, sizeof(e.message), "This account is not connected to ServiceTitan.");
-        return fail(cli, &e);
-    }
+    if (err)
+        return fail(cli, e);
     json_t *st = ap_fms_status(&cli->fms, account_id);
     const char *reason = st ? json_string_value(json_object_get(st, "attentionReason")) : NULL;
     int code = print_status(cli, account_id, NULL);
@@ -184,7 +191,7 @@ static int run_op(struct ap_cli *cli, const char *op, int64_t acct, const struct
     if (!strcmp(op, "tenant")) {
         err = ap_fms_set_tenant(&cli->fms, acct, cli->pos[2], &e);
     } else if (!strcmp(op, "add")) {
-        if ((err = ap_fms_add_to_servicetitan(&cli->fms, acct, &link, &e)) == AP_OK) {
+        if ((err = ap_fms_add_to_servicetitan(&cli->fms, acct, &link, NULL, &e)) == AP_OK) {
             json_t *st = ap_fms_status(&cli->fms, acct);
             json_t *j = json_pack("{s:s?, s:O?}", "appAccessUrl", link, "state",
                                   st ? json_object_get(st, "state") : NULL);
@@ -201,13 +208,15 @@ static int run_op(struct ap_cli *cli, const char *op, int64_t acct, const struct
     } else if (!strcmp(op, "connect") || !strcmp(op, "rotate")) {
         if (!(secret = read_secret()))
             return AP_EXIT_FAILURE;
-        err = !strcmp(op, "connect") ? ap_fms_connect(&cli->fms, acct, fl->client_id, secret, &e)
-                                     : ap_fms_rotate_secret(&cli->fms, acct, secret, &e);
+        struct ap_fms_connect_in in = {fl->client_id, secret, fl->tenant_id};
+        err = !strcmp(op, "connect") ? ap_fms_connect(&cli->fms, acct, &in, NULL, &e)
+                                     : ap_fms_rotate_secret(&cli->fms, acct, secret, NULL, &e);
         free_secret(secret);
     } else if (!strcmp(op, "disconnect")) {
         err = ap_fms_disconnect(&cli->fms, acct, &e);
     } else if (!strcmp(op, "check")) {
-        return check_result(cli, acct, ap_fms_check(&cli->fms, acct));
+        err = ap_fms_check(&cli->fms, acct, AP_FMS_CHECK_SECRET, NULL, &e);
+        return check_result(cli, acct, err, &e);
     }
     if (err)
         return fail(cli, &e);
@@ -217,6 +226,8 @@ static int run_op(struct ap_cli *cli, const char *op, int64_t acct, const struct
 /* Arguments each subcommand takes after ACCOUNT, and whether it needs the secret flag. */
 static bool args_ok(const char *op, size_t npos, const struct fms_flags *fl)
 {
+    if (fl->tenant_id && strcmp(op, "connect") != 0)
+        return false; /* a Step 1 correction goes with a connect only */
     if (!strcmp(op, "tenant"))
         return npos == 3;
     if (npos != 2)

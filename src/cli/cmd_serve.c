@@ -1,16 +1,22 @@
 /*
  * cmd_serve.c — `appointd serve`: wires the store (migrated), the master
- * key, the ServiceTitan client and FMS, the workers, the api, the HTTP server
- * and the FMS health thread together, runs until SIGTERM/SIGINT, and takes
- * them down in the reverse order.
+ * key, the ServiceTitan client and FMS, the password hashing pool and the
+ * ServiceTitan work queue, the api, the HTTP server and the FMS health
+ * thread together, runs until SIGTERM/SIGINT, and takes them down in the
+ * reverse order.
  *
  * Start-up order matters for the error a user sees: the data dir lock comes
  * first (so a second server on the same dir says exactly that), then the
  * database (a corrupt file is named), then the master key, then the port
  * (and a bad trusted-proxies or public-url), then the metrics listener's.
- * Opening the ServiceTitan client starts its engine thread; at shutdown the
- * client is shut down first, so any thread waiting on a ServiceTitan call
- * returns at once.
+ * Opening the ServiceTitan client starts its engine thread.
+ *
+ * Shutdown: the signal stops the listener and the ServiceTitan queue at
+ * once (work not started is canceled, its callers answered 503); running
+ * work gets what is left of shutdown-grace. Then the ServiceTitan client is
+ * shut down, so any job still waiting on a ServiceTitan call returns at once.
+ * Should a job still not end (an operator's hook), the process ends anyway
+ * (_exit), leaving it and what it uses alone.
  */
 #include <limits.h>
 #include <signal.h>
@@ -23,6 +29,7 @@
 #include "ap_build.h"
 #include "api/api.h"
 #include "app/app.h"
+#include "app/stqueue.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -30,12 +37,17 @@
 #include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "db/store.h"
+#include "core/jobq.h"
 #include "core/workers.h"
 #include "http/http.h"
 #include "titan/titan.h"
 #include "cli/cli.h"
 
+/* How long jobs get to end once their ServiceTitan calls were ended, after the grace. */
+#define AFTER_TITAN_SHUTDOWN_MS 2000
+
 static struct ap_http_server *_Atomic running_server;
+static struct ap_jobq *_Atomic running_queue;
 
 static void on_signal(int sig)
 {
@@ -43,6 +55,31 @@ static void on_signal(int sig)
     struct ap_http_server *s = atomic_load(&running_server);
     if (s)
         ap_http_server_stop(s);
+    ap_jobq_stop(atomic_load(&running_queue)); /* async-signal-safe; NULL ok */
+}
+
+/*
+ * Ends the process now: jobs still running on the ServiceTitan queue use the
+ * store, the titan client and the api, so nothing may be freed under them.
+ * Their callers were answered 503 shutting_down by the HTTP server when the
+ * grace ended.
+ */
+static _Noreturn void abandon(int code)
+{
+    ap_log_warn("server.exit_abandoning_jobs", "reason=\"jobs still running after "
+                                               "shutdown-grace and the ServiceTitan shutdown\"");
+    fflush(NULL);
+    _exit(code);
+}
+
+/* Gives running jobs the rest of the grace, then ends their ServiceTitan calls. */
+static void stop_queue(struct ap_jobq *q, struct ap_titan *titan, int grace_ms, int code)
+{
+    if (ap_jobq_free(q, grace_ms) == AP_OK)
+        return;
+    ap_titan_shutdown(titan); /* whoever waits on a ServiceTitan call returns now */
+    if (ap_jobq_free(q, grace_ms + AFTER_TITAN_SHUTDOWN_MS) != AP_OK)
+        abandon(code);
 }
 
 static struct ap_metrics *make_metrics(void)
@@ -149,8 +186,9 @@ static int serve(const struct ap_conf *c)
     struct ap_http_server *server = NULL, *metrics_server = NULL;
     struct ap_router *metrics_router = NULL;
     struct ap_titan *titan = NULL;
-    struct ap_workers *workers = NULL;
-    struct ap_fms fms;
+    struct ap_workers *hash_workers = NULL;
+    struct ap_jobq *stq = NULL;
+    struct ap_fms fms = {0};
     struct ap_fms_health *health = NULL;
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
@@ -171,18 +209,31 @@ static int serve(const struct ap_conf *c)
         ap_log_warn("fms.disabled", "reason=\"no st-app-key: set APPOINTD_ST_APP_KEY to connect "
                                     "accounts to ServiceTitan\"");
     }
-    if (!(workers = ap_workers_new((int)ap_conf_int(c, "workers"), 4096))) {
-        snprintf(err, sizeof(err), "could not start the worker threads");
+    if (!(hash_workers = ap_workers_new((int)ap_conf_int(c, "hash-workers"), 4096))) {
+        snprintf(err, sizeof(err), "could not start the password hashing threads");
         goto out;
     }
     metrics = make_metrics();
     if (titan)
         ap_titan_metrics(titan, metrics);
+    if (titan &&
+        !(stq = ap_st_queue_new((int)ap_conf_int(c, "st-workers"),
+                                (int)ap_conf_int(c, "st-account-jobs"), metrics, err, sizeof(err))))
+        goto out;
     router = ap_router_new();
     ap_login_configure(&(struct ap_login_limits){(int)ap_conf_int(c, "login-rate-limit"),
                                                  (int)ap_conf_int(c, "login-address-limit"),
                                                  (size_t)ap_conf_int(c, "login-throttle-entries")});
-    api = ap_api_new(store, metrics, ap_conf_bool(c, "debug-routes"), titan ? &fms : NULL, workers);
+    struct ap_api_config ac = {
+        .store = store,
+        .metrics = metrics,
+        .debug_routes = ap_conf_bool(c, "debug-routes"),
+        .fms = titan ? &fms : NULL,
+        .hash_workers = hash_workers,
+        .st_queue = stq,
+        .st_deadline_s = (int)ap_conf_int(c, "st-deadline"),
+    };
+    api = ap_api_new(&ac);
     if (!api || ap_api_routes(api, router) != AP_OK) {
         snprintf(err, sizeof(err), "could not set up the HTTP routes");
         goto out;
@@ -195,11 +246,13 @@ static int serve(const struct ap_conf *c)
         (ap_api_metrics_routes(api, metrics_router = ap_router_new()) != AP_OK ||
          !(metrics_server = start_metrics_server(c, metrics_router, err, sizeof(err)))))
         goto out;
-    if (titan && !(health = ap_fms_health_start(&fms, (int)ap_conf_int(c, "health-interval")))) {
+    if (titan &&
+        !(health = ap_fms_health_start(&fms, stq, (int)ap_conf_int(c, "health-interval")))) {
         snprintf(err, sizeof(err), "could not start the ServiceTitan health check thread");
         goto out;
     }
 
+    atomic_store(&running_queue, stq);
     ap_proc_on_stop(on_signal);
     atomic_store(&running_server, server);
     char host[256];
@@ -216,9 +269,11 @@ static int serve(const struct ap_conf *c)
 out:
     if (code != EXIT_SUCCESS && err[0])
         fprintf(stderr, "appointd: %s\n", err);
-    ap_titan_shutdown(titan);   /* ends ServiceTitan calls: whoever waits on one returns now */
-    ap_fms_health_stop(health); /* before the workers, the api and the titan client go */
-    ap_workers_free(workers);   /* finishes queued work (it may use the api); late replies drop */
+    ap_fms_health_stop(health); /* it submits to the queue */
+    stop_queue(stq, titan, (int)ap_conf_int(c, "shutdown-grace"), code);
+    atomic_store(&running_queue, NULL);
+    ap_titan_shutdown(titan);      /* ends what else may wait on ServiceTitan */
+    ap_workers_free(hash_workers); /* finishes queued logins (quick); late replies drop */
     ap_http_server_stop(metrics_server);
     ap_http_server_join(metrics_server);
     ap_http_server_free(metrics_server);
@@ -229,6 +284,7 @@ out:
     ap_metrics_free(metrics);
     ap_crypto_key_free(key);
     ap_titan_free(titan);
+    ap_fms_cleanup(&fms);
     ap_store_close(store);
     ap_store_unlock_dir(lock_fd);
     return code;

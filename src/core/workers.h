@@ -1,6 +1,8 @@
 /*
- * workers.h — a small fixed pool of threads for slow work (ServiceTitan
- * calls, password hashing) that must never run on an HTTP loop thread.
+ * workers.h — a small fixed pool of threads for short CPU-bound work that
+ * must never run on an HTTP loop thread: password hashing. (Work that waits
+ * on ServiceTitan goes on the fair per-account queue, core/jobq.h, so a
+ * login never waits behind it.)
  *
  * Jobs run in submission order on whichever worker is free. The queue has a
  * maximum; a full queue refuses the job (AP_EBUSY) so a caller can answer

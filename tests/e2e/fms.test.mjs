@@ -139,23 +139,30 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     const withheld = await allow(CLI_TENANT, scopes.filter((s) => s !== 'tn.jpm.jobs:w'));
     const cid = withheld.clientId;
 
-    // a wrong secret
+    // a wrong secret: first "the whole secret?", then how to make a new one
     r = await connect(cid, 'cs2.thisisnotthesecret0000000000000000000000000000000000');
     assert.equal(r.code, 1);
-    assert.match(message(r), /Generate a new Client Secret in ServiceTitan and paste it in Step 4/);
+    assert.match(message(r), /pasted the whole Client Secret.*Generate new secret.*Step 4/);
     await unchanged('a wrong secret');
 
     // the Client ID of another tenant
     const other = await allow(EMPTY_TENANT);
     r = await connect(other.clientId, other.clientSecret);
     assert.equal(r.code, 1);
-    assert.match(message(r), new RegExp(`belongs to ServiceTitan tenant ${EMPTY_TENANT}, not ${CLI_TENANT}.*\\(Step 3\\)`));
+    assert.equal(
+      message(r),
+      `The Client ID belongs to ServiceTitan tenant ${EMPTY_TENANT}, but Step 1 says ${CLI_TENANT}. Is your Tenant ID ${EMPTY_TENANT}?`,
+    );
+    assert.deepEqual(
+      [JSON.parse(r.stdout).error.step, JSON.parse(r.stdout).error.field, JSON.parse(r.stdout).error.tokenTenantId],
+      [1, 'tenantId', EMPTY_TENANT],
+    );
     await unchanged('another tenant');
 
     // the withheld scope is named with what it disables
     r = await connect(cid, withheld.clientSecret);
     assert.equal(r.code, 1);
-    assert.match(message(r), /tn\.jpm\.jobs:w \(creating jobs for bookings\)/);
+    assert.match(message(r), /tn\.jpm\.jobs:w \(creating jobs with their appointment \(and job notes\)\)/);
     assert.match(message(r), /Upgrade to New Version/);
     assert.equal(JSON.parse(r.stdout).error.code, 'scopes_missing');
     await unchanged('a withheld scope');
@@ -193,7 +200,7 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     assert.deepEqual(st.missingScopes.map((m) => m.scope), ['tn.dis.zones:r']);
     assert.ok(st.connectedAt && st.lastSuccessAt);
     r = await fms(['status', 'acme']);
-    assert.match(r.stdout, /missing scope: +tn\.dis\.zones:r \(disables limiting bookings/);
+    assert.match(r.stdout, /missing scope: +tn\.dis\.zones:r \(only for: limiting bookings to the ZIP codes/);
     assert.ok(!(await dbBytes(tmp.dir)).includes(good.clientSecret), 'the secret is stored in clear');
 
     // a connected account keeps its tenant
@@ -205,7 +212,7 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     const s2 = await regenerate(CLI_TENANT);
     r = await fms(['rotate', 'acme', '--client-secret-stdin', '--json'], `${good.clientSecret}\n`);
     assert.equal(r.code, 1, 'the old secret no longer works');
-    assert.match(message(r), /Generate a new Client Secret in ServiceTitan and paste it in Step 4/);
+    assert.match(message(r), /pasted the whole Client Secret.*Generate new secret.*Step 4/);
     r = await fms(['rotate', 'acme', '--client-secret-stdin', '--json'], `${s2}\n`);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).clientSecret, `••••${s2.slice(-4)}`);
@@ -215,7 +222,7 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     const s3 = await regenerate(CLI_TENANT);
     r = await fms(['check', 'acme']);
     assert.equal(r.code, 1);
-    assert.match(message(r), /Generate a new Client Secret/);
+    assert.match(message(r), /Generate new secret/);
     st = await status();
     assert.equal(st.state, 'needs_attention');
     assert.match(st.attentionReason, /Step 4/);
@@ -342,7 +349,7 @@ test('admin API: the flow, its errors with steps, permissions, the health thread
     r = await api('POST', '/connect', { clientId: conn.clientId, clientSecret: `${conn.clientSecret}x` });
     assert.equal(r.status, 400);
     assert.equal(r.body.error.step, 4);
-    assert.match(r.body.error.message, /Generate a new Client Secret in ServiceTitan and paste it in Step 4/);
+    assert.match(r.body.error.message, /pasted the whole Client Secret.*Generate new secret.*Step 4/);
 
     await control('POST', '/faults', { match: '*', kind: 'outage' });
     r = await api('POST', '/connect', { clientId: conn.clientId, clientSecret: conn.clientSecret });
@@ -393,6 +400,75 @@ test('admin API: the flow, its errors with steps, permissions, the health thread
     srv = null;
     const db = await dbBytes(tmp.dir);
     assert.ok(!db.includes(conn.clientSecret) && !db.includes(s2));
+  } finally {
+    if (srv) await srv.stop();
+    await tmp.cleanup();
+  }
+});
+
+// contract C1, in the dashboard's order
+const C1 = [
+  'tn.crm.customers:r', 'tn.crm.customers:w', 'tn.crm.locations:r', 'tn.crm.locations:w',
+  'tn.crm.bookings:r', 'tn.crm.bookings:w', 'tn.crm.bookingprovidertags:r', 'tn.jpm.jobs:r',
+  'tn.jpm.jobs:w', 'tn.jpm.jobtypes:r', 'tn.settings.businessunits:r', 'tn.dis.capacity:w',
+  'tn.dis.arrivalwindows:r', 'tn.marketing.campaigns:r', 'tn.settings.tagtypes:r', 'tn.dis.zones:r',
+];
+
+test('admin API: a Client ID of another tenant is caught at Step 1 and corrected in the same connect (C2)', async () => {
+  const tmp = await tempDir();
+  const env = { ...stEnv(tmp.dir), APPOINTD_ST_ENV_LABEL: 'ServiceTitan emulator (stsim)' };
+  const TYPO = 7654312; // Step 1 as mistyped; the Client ID is EMPTY_TENANT's
+  let srv;
+  try {
+    assert.equal((await cli(['account', 'create', 'delta'], { env })).code, 0);
+    const u = await cli(['user', 'add', 'o@delta.test', '--account', 'delta', '--role', 'owner', '--password-stdin'], {
+      env,
+      input: 'correct horse battery\n',
+    });
+    assert.equal(u.code, 0, u.stderr);
+    srv = await startServer({ dataDir: tmp.dir, env: { ...env, APPOINTD_LOG_LEVEL: 'info' } });
+    const api = await signIn(srv, 'o@delta.test', 'correct horse battery');
+
+    // the status before a connect: the label, every C1 scope with granted null, no placeholder
+    let r = await api('GET', '');
+    assert.equal(r.body.environmentLabel, 'ServiceTitan emulator (stsim)');
+    assert.deepEqual(r.body.scopes.map((x) => x.scope), C1);
+    assert.deepEqual(r.body.scopes.map((x) => x.required), C1.map((_, i) => i < 14));
+    for (const x of r.body.scopes) {
+      assert.equal(x.granted, null);
+      assert.ok(x.feature.length > 10 && !/nothing yet/.test(x.feature), x.feature);
+    }
+    assert.equal('schedulers' in r.body, false);
+
+    assert.equal((await api('PUT', '/tenant', { tenantId: TYPO })).status, 200);
+    const before = (await api('GET', '')).body;
+    const conn = await allow(EMPTY_TENANT, C1);
+    r = await api('POST', '/connect', { clientId: conn.clientId, clientSecret: conn.clientSecret });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.body, {
+      error: {
+        code: 'wrong_tenant',
+        step: 1,
+        field: 'tenantId',
+        tokenTenantId: EMPTY_TENANT,
+        message: `The Client ID belongs to ServiceTitan tenant ${EMPTY_TENANT}, but Step 1 says ${TYPO}. Is your Tenant ID ${EMPTY_TENANT}?`,
+      },
+    });
+    assert.deepEqual((await api('GET', '')).body, before, 'a refused connect changed the status');
+
+    // a bad correction is Step 1's error, and changes nothing
+    r = await api('POST', '/connect', { clientId: conn.clientId, clientSecret: conn.clientSecret, tenantId: '76x' });
+    assert.equal(r.status, 400);
+    assert.deepEqual([r.body.error.code, r.body.error.step], ['invalid_tenant_id', 1]);
+    // "Use 7654321": the same connect with the tenant corrected, saved with the connection
+    r = await api('POST', '/connect', { clientId: conn.clientId, clientSecret: conn.clientSecret, tenantId: EMPTY_TENANT });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.state, 'connected');
+    assert.equal(r.body.tenantId, EMPTY_TENANT);
+    assert.equal(r.body.tenantConfirmed, true);
+    assert.deepEqual(r.body.scopes.map((x) => [x.scope, x.granted]), C1.map((x) => [x, true]));
+    assertCleanExit(assert, await srv.stop());
+    srv = null;
   } finally {
     if (srv) await srv.stop();
     await tmp.cleanup();

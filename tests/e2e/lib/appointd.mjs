@@ -66,7 +66,11 @@ export function run(args, { env = {}, timeoutMs = 15000, input } = {}) {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
-    if (input !== undefined) child.stdin.end(input);
+    if (input !== undefined) {
+      // a command that never reads stdin may exit before the write lands: EPIPE is no failure
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
   });
 }
 

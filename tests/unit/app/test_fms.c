@@ -19,6 +19,8 @@
 
 #include "app/app.h"
 #include "app/fms_int.h"
+#include "core/clock.h"
+#include "core/defs.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "db/store.h"
@@ -43,15 +45,14 @@ static void test_parse_tenant(void **state)
         t = 77;
         assert_int_equal(ap_fms_parse_tenant(bad[i], &t, &e), AP_EINVAL);
         assert_int_equal(t, 77);
-        assert_string_equal(e.code, "invalid_tenant_id");
+        assert_string_equal(ap_fms_code_name(e.code), "invalid_tenant_id");
         assert_int_equal(e.step, 1);
         assert_string_equal(e.field, "tenantId");
-        assert_int_equal(e.http_status, 400);
         assert_non_null(strstr(e.message, "API Application Access"));
         assert_non_null(strstr(e.message, "upper right-hand corner"));
     }
     assert_int_equal(ap_fms_parse_tenant("   ", &t, &e), AP_EINVAL);
-    assert_string_equal(e.code, "missing_tenant_id");
+    assert_string_equal(ap_fms_code_name(e.code), "missing_tenant_id");
     assert_int_equal(ap_fms_parse_tenant(NULL, &t, &e), AP_EINVAL);
 }
 
@@ -65,9 +66,8 @@ static void expect_format(const char *cid, const char *cs, const char *code, int
     char c[AP_FMS_CRED_MAX + 1], s[AP_FMS_CRED_MAX + 1];
     struct ap_fms_error e;
     assert_int_equal(ap_fms_check_formats(cid, cs, c, s, &e), AP_EINVAL);
-    assert_string_equal(e.code, code);
+    assert_string_equal(ap_fms_code_name(e.code), code);
     assert_int_equal(e.step, step);
-    assert_int_equal(e.http_status, 400);
     /* a message never echoes a secret back */
     assert_null(strstr(e.message, CS));
 }
@@ -99,7 +99,7 @@ static void test_formats(void **state)
     /* rotation checks the secret alone */
     assert_int_equal(ap_fms_check_formats(NULL, CS, NULL, s, &e), AP_OK);
     assert_int_equal(ap_fms_check_formats(NULL, CID, NULL, s, &e), AP_EINVAL);
-    assert_string_equal(e.code, "client_id_in_secret");
+    assert_string_equal(ap_fms_code_name(e.code), "client_id_in_secret");
 }
 
 /* ---- scopes -------------------------------------------------------------------- */
@@ -121,7 +121,7 @@ static void test_scope_table(void **state)
     for (size_t i = 0; i < ap_fms_nscopes; i++) {
         const struct ap_fms_scope *s = &ap_fms_scopes[i];
         assert_true(strncmp(s->scope, "tn.", 3) == 0);
-        assert_true(strlen(s->disables) > 5);
+        assert_true(strlen(s->feature) > 5);
         /* write scopes have no harmless probe */
         if (strstr(s->scope, ":w"))
             assert_null(s->probe_module);
@@ -132,6 +132,55 @@ static void test_scope_table(void **state)
     assert_true(ap_fms_scopes[index_of("tn.dis.capacity:w")].required);
     assert_false(ap_fms_scopes[index_of("tn.dis.zones:r")].required);
     assert_non_null(ap_fms_scopes[index_of("tn.crm.customers:r")].probe_module);
+}
+
+/* Contract C1: exactly these 16, in this order, the last two optional. */
+static void test_scopes_are_c1(void **state)
+{
+    (void)state;
+    static const char *const c1[] = {"tn.crm.customers:r",
+                                     "tn.crm.customers:w",
+                                     "tn.crm.locations:r",
+                                     "tn.crm.locations:w",
+                                     "tn.crm.bookings:r",
+                                     "tn.crm.bookings:w",
+                                     "tn.crm.bookingprovidertags:r",
+                                     "tn.jpm.jobs:r",
+                                     "tn.jpm.jobs:w",
+                                     "tn.jpm.jobtypes:r",
+                                     "tn.settings.businessunits:r",
+                                     "tn.dis.capacity:w",
+                                     "tn.dis.arrivalwindows:r",
+                                     "tn.marketing.campaigns:r",
+                                     "tn.settings.tagtypes:r",
+                                     "tn.dis.zones:r"};
+    assert_int_equal(ap_fms_nscopes, 16);
+    for (size_t i = 0; i < ap_fms_nscopes; i++) {
+        assert_string_equal(ap_fms_scopes[i].scope, c1[i]);
+        assert_int_equal(ap_fms_scopes[i].required, i < 14);
+        assert_null(strstr(ap_fms_scopes[i].feature, "nothing yet"));
+    }
+}
+
+/* Every code has a name, a step 0..4 and a field; a bad one is "internal". */
+static void test_codes(void **state)
+{
+    (void)state;
+    struct ap_fms_error e;
+    for (int c = AP_FMS_E_NONE + 1; c < AP_FMS_E_NCODES; c++) {
+        ap_fms_fail(&e, (enum ap_fms_code)c, "m%d", c);
+        assert_int_equal(e.code, c);
+        assert_true(e.step >= 0 && e.step <= 4);
+        assert_non_null(e.field);
+        if (c != AP_FMS_E_INTERNAL)
+            assert_string_not_equal(ap_fms_code_name((enum ap_fms_code)c), "internal");
+    }
+    assert_string_equal(ap_fms_code_name(AP_FMS_E_NCODES), "internal");
+    assert_int_equal(ap_fms_fail(&e, AP_FMS_E_INVALID_CLIENT_ID, "x"), AP_EINVAL);
+    assert_int_equal(e.step, 3);
+    assert_string_equal(e.field, "clientId");
+    assert_string_equal(e.message, "x");
+    assert_int_equal(ap_fms_fail(NULL, AP_FMS_E_SERVICETITAN_UNAVAILABLE, "x"), AP_EUNAVAIL);
 }
 
 static void test_scope_diff(void **state)
@@ -163,7 +212,7 @@ static void test_scope_diff(void **state)
     free(joined);
     struct ap_fms_error e;
     assert_int_equal(ap_fms_scopes_error(miss, &e), AP_EPERM);
-    assert_string_equal(e.code, "scopes_missing");
+    assert_string_equal(ap_fms_code_name(e.code), "scopes_missing");
     assert_int_equal(e.step, 2);
     assert_non_null(strstr(e.message, "tn.crm.customers:w (creating customers"));
     assert_null(strstr(e.message, "tn.dis.zones:r")); /* only the required ones refuse */
@@ -198,10 +247,16 @@ static void test_error_mapping(void **state)
     (void)state;
     struct ap_fms_error e;
     e = map(AP_EPERM, AP_TITAN_STAGE_TOKEN, 401, "invalid_client", "", false, "custom");
-    assert_string_equal(e.code, "invalid_credentials");
+    assert_string_equal(ap_fms_code_name(e.code), "invalid_credentials");
     assert_int_equal(e.step, 4);
-    assert_non_null(strstr(e.message, "Generate a new Client Secret in ServiceTitan and paste it "
-                                      "in Step 4"));
+    /* first the whole secret, then how to make a new one (contract C2) */
+    const char *whole = strstr(e.message, "pasted the whole Client Secret");
+    const char *gen = strstr(e.message, "Settings > Integrations > API Application Access, open "
+                                        "the app, click Generate new secret");
+    assert_non_null(whole);
+    assert_non_null(gen);
+    assert_true(whole < gen);
+    assert_non_null(strstr(e.message, "Step 4"));
     assert_non_null(strstr(e.message, "Allow Access"));
     assert_null(strstr(e.message, "production")); /* custom: no environment hint */
 
@@ -209,39 +264,41 @@ static void test_error_mapping(void **state)
     assert_non_null(strstr(e.message, "integration (sandbox) environment do not work in "
                                       "production"));
     e = map(AP_EPERM, AP_TITAN_STAGE_TOKEN, 401, "invalid_client", "", true, "integration");
-    assert_string_equal(e.code, "invalid_client_secret");
+    assert_string_equal(ap_fms_code_name(e.code), "invalid_client_secret");
     assert_string_equal(e.field, "clientSecret");
 
     e = map(AP_EPERM, AP_TITAN_STAGE_TOKEN, 401, "invalid_client",
             "The application is disabled for this tenant.", false, "custom");
-    assert_string_equal(e.code, "app_disabled");
+    assert_string_equal(ap_fms_code_name(e.code), "app_disabled");
     assert_int_equal(e.step, 2);
     assert_non_null(strstr(e.message, "Enable"));
     e = map(AP_EPERM, AP_TITAN_STAGE_TOKEN, 401, "invalid_client",
             "The application is not connected to this tenant.", false, "custom");
-    assert_string_equal(e.code, "app_not_connected");
+    assert_string_equal(ap_fms_code_name(e.code), "app_not_connected");
     assert_non_null(strstr(e.message, "Connect New App"));
     assert_non_null(strstr(e.message, "Allow Access (Step 2)"));
 
     e = map(AP_EUNAVAIL, AP_TITAN_STAGE_NETWORK, 0, "", "connection refused", false, "custom");
-    assert_string_equal(e.code, "servicetitan_unavailable");
-    assert_int_equal(e.http_status, 503);
+    assert_string_equal(ap_fms_code_name(e.code), "servicetitan_unavailable");
     assert_non_null(strstr(e.message, "try again in a minute"));
     e = map(AP_EUNAVAIL, AP_TITAN_STAGE_TOKEN, 503, "temporarily_unavailable", "", false, "custom");
-    assert_string_equal(e.code, "servicetitan_unavailable");
+    assert_string_equal(ap_fms_code_name(e.code), "servicetitan_unavailable");
     e = map(AP_EBUSY, AP_TITAN_STAGE_API, 429, "", "Rate limit is exceeded.", false, "custom");
-    assert_string_equal(e.code, "servicetitan_rate_limited");
+    assert_string_equal(ap_fms_code_name(e.code), "servicetitan_rate_limited");
     assert_non_null(strstr(e.message, "try again in a minute"));
     e = map(AP_EBUSY, AP_TITAN_STAGE_TOKEN, 429, "slow_down", "", false, "custom");
-    assert_string_equal(e.code, "servicetitan_rate_limited");
+    assert_string_equal(ap_fms_code_name(e.code), "servicetitan_rate_limited");
     e = map(AP_EPERM, AP_TITAN_STAGE_API, 401, "", "", false, "custom");
-    assert_string_equal(e.code, "app_access_refused");
+    assert_string_equal(ap_fms_code_name(e.code), "app_access_refused");
 
     struct ap_fms_error w;
     assert_int_equal(ap_fms_wrong_tenant(7654321, 1234567, &w), AP_EPERM);
-    assert_string_equal(w.code, "wrong_tenant");
-    assert_int_equal(w.step, 3);
-    assert_non_null(strstr(w.message, "belongs to ServiceTitan tenant 7654321, not 1234567"));
+    assert_string_equal(ap_fms_code_name(w.code), "wrong_tenant");
+    assert_string_equal(w.field, "tenantId");
+    assert_int_equal(w.token_tenant_id, 7654321);
+    assert_int_equal(w.step, 1);
+    assert_string_equal(w.message, "The Client ID belongs to ServiceTitan tenant 7654321, but "
+                                   "Step 1 says 1234567. Is your Tenant ID 7654321?");
 
     assert_true(ap_fms_iss_mismatch("production", "https://auth-integration.servicetitan.io"));
     assert_false(ap_fms_iss_mismatch("production", "https://auth.servicetitan.io"));
@@ -301,6 +358,7 @@ static int fx_teardown(void **state)
 {
     struct fx *x = *state;
     char cmd[128];
+    ap_fms_cleanup(&x->f);
     ap_titan_free(x->titan);
     ap_crypto_key_free(x->key);
     ap_store_close(x->store);
@@ -308,6 +366,21 @@ static int fx_teardown(void **state)
     assert_int_equal(system(cmd), 0);
     free(x);
     return 0;
+}
+
+static enum ap_err connect_(struct fx *x, const char *cid, const char *cs, const char *tenant,
+                            struct ap_fms_error *e)
+{
+    struct ap_fms_connect_in in = {cid, cs, tenant};
+    return ap_fms_connect(&x->f, x->acct, &in, NULL, e);
+}
+
+static void exec_sql(struct fx *x, const char *sql)
+{
+    struct ap_db_conn *c = ap_store_acquire(x->store, true);
+    struct ap_db_val v = ap_db_int(x->acct);
+    assert_int_equal(ap_db_exec(c, sql, &v, 1), AP_OK);
+    ap_store_release(c);
 }
 
 static const char *state_of(struct fx *x)
@@ -327,9 +400,9 @@ static void test_tenant_and_add(void **state)
     const char *link = NULL;
     assert_string_equal(state_of(x), "none");
     /* nothing before Step 1 */
-    assert_int_equal(ap_fms_add_to_servicetitan(&x->f, x->acct, &link, &e), AP_ECONFLICT);
-    assert_string_equal(e.code, "tenant_required");
-    assert_int_equal(ap_fms_connect(&x->f, x->acct, CID, CS, &e), AP_ECONFLICT);
+    assert_int_equal(ap_fms_add_to_servicetitan(&x->f, x->acct, &link, NULL, &e), AP_ECONFLICT);
+    assert_string_equal(ap_fms_code_name(e.code), "tenant_required");
+    assert_int_equal(connect_(x, CID, CS, NULL, &e), AP_ECONFLICT);
     assert_int_equal(e.step, 1);
     assert_int_equal(ap_fms_set_tenant(&x->f, x->acct, "12ab", &e), AP_EINVAL);
     assert_string_equal(state_of(x), "none");
@@ -339,8 +412,8 @@ static void test_tenant_and_add(void **state)
     /* a failing hook changes nothing */
     x->f.hook_kind = AP_FMS_HOOK_COMMAND;
     x->f.hook = "echo no >&2; exit 3";
-    assert_int_equal(ap_fms_add_to_servicetitan(&x->f, x->acct, &link, &e), AP_EUNAVAIL);
-    assert_string_equal(e.code, "add_to_servicetitan_failed");
+    assert_int_equal(ap_fms_add_to_servicetitan(&x->f, x->acct, &link, NULL, &e), AP_EUNAVAIL);
+    assert_string_equal(ap_fms_code_name(e.code), "add_to_servicetitan_failed");
     assert_int_equal(e.step, 1);
     assert_non_null(strstr(e.message, "status 3"));
     assert_string_equal(state_of(x), "tenant_set");
@@ -350,7 +423,7 @@ static void test_tenant_and_add(void **state)
     snprintf(marker, sizeof(marker), "%s/hook.out", x->dir);
     snprintf(hook, sizeof(hook), "test \"$TENANT_ID\" = 1234567 && echo $TENANT_ID > %s", marker);
     x->f.hook = hook;
-    assert_int_equal(ap_fms_add_to_servicetitan(&x->f, x->acct, &link, &e), AP_OK);
+    assert_int_equal(ap_fms_add_to_servicetitan(&x->f, x->acct, &link, NULL, &e), AP_OK);
     assert_string_equal(link, "http://st.example/access");
     assert_string_equal(state_of(x), "awaiting_app_access");
     assert_int_equal(access(marker, R_OK), 0);
@@ -369,11 +442,11 @@ static void test_failed_connect_saves_nothing(void **state)
     assert_int_equal(ap_fms_set_tenant(&x->f, x->acct, "1234567", &e), AP_OK);
     json_t *before = ap_fms_status(&x->f, x->acct);
     /* a format error never reaches ServiceTitan */
-    assert_int_equal(ap_fms_connect(&x->f, x->acct, CS, CID, &e), AP_EINVAL);
-    assert_string_equal(e.code, "credentials_swapped");
+    assert_int_equal(connect_(x, CS, CID, NULL, &e), AP_EINVAL);
+    assert_string_equal(ap_fms_code_name(e.code), "credentials_swapped");
     /* ServiceTitan unreachable */
-    assert_int_equal(ap_fms_connect(&x->f, x->acct, CID, CS, &e), AP_EUNAVAIL);
-    assert_string_equal(e.code, "servicetitan_unavailable");
+    assert_int_equal(connect_(x, CID, CS, NULL, &e), AP_EUNAVAIL);
+    assert_string_equal(ap_fms_code_name(e.code), "servicetitan_unavailable");
     json_t *after = ap_fms_status(&x->f, x->acct);
     assert_true(json_equal(before, after));
     assert_true(json_is_null(json_object_get(after, "clientId")));
@@ -381,9 +454,10 @@ static void test_failed_connect_saves_nothing(void **state)
     json_decref(before);
     json_decref(after);
     /* rotation and checks need a connection */
-    assert_int_equal(ap_fms_rotate_secret(&x->f, x->acct, CS, &e), AP_ECONFLICT);
-    assert_string_equal(e.code, "not_connected");
-    assert_int_equal(ap_fms_check(&x->f, x->acct), AP_ENOTFOUND);
+    assert_int_equal(ap_fms_rotate_secret(&x->f, x->acct, CS, NULL, &e), AP_ECONFLICT);
+    assert_string_equal(ap_fms_code_name(e.code), "not_connected");
+    assert_int_equal(ap_fms_check(&x->f, x->acct, AP_FMS_CHECK_SECRET, NULL, &e), AP_ECONFLICT);
+    assert_string_equal(ap_fms_code_name(e.code), "not_connected");
 }
 
 /* A connected row, written the way ap_fms_connect would (its verification needs ServiceTitan). */
@@ -429,15 +503,15 @@ static void test_status_disconnect_and_tenant_change(void **state)
 
     /* a connected account keeps its tenant until disconnected */
     assert_int_equal(ap_fms_set_tenant(&x->f, x->acct, "7654321", &e), AP_ECONFLICT);
-    assert_string_equal(e.code, "disconnect_first");
-    assert_int_equal(e.http_status, 409);
-    assert_int_equal(ap_fms_connect(&x->f, x->acct, CID, CS, &e), AP_ECONFLICT);
-    assert_string_equal(e.code, "already_connected");
+    assert_string_equal(ap_fms_code_name(e.code), "disconnect_first");
+    assert_int_equal(connect_(x, CID, CS, NULL, &e), AP_ECONFLICT);
+    assert_string_equal(ap_fms_code_name(e.code), "already_connected");
     /* a check that cannot reach ServiceTitan changes nothing */
-    assert_int_equal(ap_fms_check(&x->f, x->acct), AP_EUNAVAIL);
+    assert_int_equal(ap_fms_check(&x->f, x->acct, AP_FMS_CHECK_SECRET, NULL, &e), AP_EUNAVAIL);
+    assert_string_equal(ap_fms_code_name(e.code), "servicetitan_unavailable");
     assert_string_equal(state_of(x), "connected");
     /* rotation verifies first: unreachable, the old secret stays */
-    assert_int_equal(ap_fms_rotate_secret(&x->f, x->acct, "cs1.newsecret", &e), AP_EUNAVAIL);
+    assert_int_equal(ap_fms_rotate_secret(&x->f, x->acct, "cs1.newsecret", NULL, &e), AP_EUNAVAIL);
     struct fms_row row;
     assert_int_equal(ap_fms_row_load(&x->f, x->acct, &row), AP_OK);
     char *secret = NULL;
@@ -457,18 +531,109 @@ static void test_status_disconnect_and_tenant_change(void **state)
     assert_int_equal(ap_fms_set_tenant(&x->f, x->acct, "7654321", &e), AP_OK);
 }
 
+/* A Step 1 correction sent with the connect: checked first, saved only with a connection. */
+static void test_tenant_correction(void **state)
+{
+    struct fx *x = *state;
+    struct ap_fms_error e;
+    assert_int_equal(ap_fms_set_tenant(&x->f, x->acct, "1234567", &e), AP_OK);
+    json_t *before = ap_fms_status(&x->f, x->acct);
+    assert_int_equal(connect_(x, CID, CS, "12ab", &e), AP_EINVAL);
+    assert_string_equal(ap_fms_code_name(e.code), "invalid_tenant_id");
+    assert_int_equal(e.step, 1);
+    /* verified against the corrected tenant, which ServiceTitan could not confirm: kept out */
+    assert_int_equal(connect_(x, CID, CS, "7654321", &e), AP_EUNAVAIL);
+    json_t *after = ap_fms_status(&x->f, x->acct);
+    assert_true(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+
+    /* a V1-era tenant must be confirmed first, unless the connect corrects it */
+    exec_sql(x, "UPDATE fms_connections SET state = 'v1_migration_required', tenant_confirmed = 0 "
+                "WHERE account_id = ?");
+    assert_int_equal(connect_(x, CID, CS, NULL, &e), AP_ECONFLICT);
+    assert_string_equal(ap_fms_code_name(e.code), "tenant_unconfirmed");
+    assert_int_equal(connect_(x, CID, CS, "1234567", &e), AP_EUNAVAIL); /* went to ServiceTitan */
+    assert_string_equal(state_of(x), "v1_migration_required");
+}
+
+/* Contract C2's additions to the status. */
+static void test_status_c2(void **state)
+{
+    struct fx *x = *state;
+    struct ap_fms_error e;
+    json_t *st = ap_fms_status(&x->f, x->acct);
+    assert_null(json_object_get(st, "schedulers"));
+    assert_string_equal(json_string_value(json_object_get(st, "environmentLabel")),
+                        "custom ServiceTitan hosts");
+    json_t *scopes = json_object_get(st, "scopes");
+    assert_int_equal(json_array_size(scopes), ap_fms_nscopes);
+    for (size_t i = 0; i < ap_fms_nscopes; i++) {
+        json_t *sc = json_array_get(scopes, i);
+        assert_string_equal(json_string_value(json_object_get(sc, "scope")),
+                            ap_fms_scopes[i].scope);
+        assert_string_equal(json_string_value(json_object_get(sc, "feature")),
+                            ap_fms_scopes[i].feature);
+        assert_int_equal(json_is_true(json_object_get(sc, "required")), ap_fms_scopes[i].required);
+        assert_true(json_is_null(json_object_get(sc, "granted"))); /* before a connect */
+    }
+    json_decref(st);
+
+    assert_int_equal(ap_fms_set_tenant(&x->f, x->acct, "1234567", &e), AP_OK);
+    fake_connected(x, "connected"); /* tn.dis.zones:r missing */
+    x->f.env_label = "ServiceTitan emulator (stsim)";
+    st = ap_fms_status(&x->f, x->acct);
+    assert_string_equal(json_string_value(json_object_get(st, "environmentLabel")),
+                        "ServiceTitan emulator (stsim)");
+    scopes = json_object_get(st, "scopes");
+    assert_true(json_is_true(json_object_get(json_array_get(scopes, 0), "granted")));
+    assert_true(json_is_false(json_object_get(json_array_get(scopes, 15), "granted")));
+    json_decref(st);
+    x->f.environment = "production";
+    st = ap_fms_status(&x->f, x->acct);
+    assert_string_equal(json_string_value(json_object_get(st, "environmentLabel")),
+                        "ServiceTitan production");
+    json_decref(st);
+}
+
+/* A secret is tested (a fresh token) at most once a minute per account. */
+static void test_secret_test_memo(void **state)
+{
+    struct fx *x = *state;
+    ap_clock_fake_begin(1700000000 * AP_NS_PER_S, 500 * AP_NS_PER_S);
+    assert_false(ap_fms_memo_recent(&x->f, x->acct));
+    ap_fms_memo_tested(&x->f, x->acct);
+    assert_true(ap_fms_memo_recent(&x->f, x->acct));
+    assert_false(ap_fms_memo_recent(&x->f, x->acct + 1));
+    ap_clock_fake_advance(59 * AP_NS_PER_S);
+    assert_true(ap_fms_memo_recent(&x->f, x->acct));
+    ap_fms_memo_tested(&x->f, x->acct + 1);
+    ap_clock_fake_advance(2 * AP_NS_PER_S);
+    assert_false(ap_fms_memo_recent(&x->f, x->acct));
+    assert_true(ap_fms_memo_recent(&x->f, x->acct + 1));
+    ap_clock_fake_end();
+    ap_fms_cleanup(&x->f);
+    assert_null(x->f.memo);
+    assert_false(ap_fms_memo_recent(&x->f, x->acct + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_tenant),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_scope_table),
+        cmocka_unit_test(test_scopes_are_c1),
+        cmocka_unit_test(test_codes),
         cmocka_unit_test(test_scope_diff),
         cmocka_unit_test(test_error_mapping),
         cmocka_unit_test_setup_teardown(test_tenant_and_add, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_connect_saves_nothing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_status_disconnect_and_tenant_change, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_tenant_correction, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_status_c2, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_secret_test_memo, fx_setup, fx_teardown),
     };
     ap_log_set_level(AP_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);
