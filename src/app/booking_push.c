@@ -494,31 +494,53 @@ void ap_push_kick(struct ap_push *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-void ap_push_stop(struct ap_push *p, int grace_ms)
+/* Waits (up to ns) until no booking is in flight. */
+static void wait_idle(struct ap_push *p, int64_t ns)
 {
-    int64_t until = ap_clock_mono_ns() + (int64_t)grace_ms * AP_NS_PER_MS;
+    int64_t until = ap_clock_mono_ns() + ns;
 
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
-    /* jobs in flight end through their own calls; give them the grace, then the titan client's
-     * shutdown cancels what is left (their ends are written, or the leases expire) */
     for (;;) {
         pthread_mutex_lock(&p->mu);
         int left = p->in_flight;
         pthread_mutex_unlock(&p->mu);
         if (left == 0 || ap_clock_mono_ns() >= until)
-            break;
-        usleep(20000);
+            return;
+        usleep(10000);
     }
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    free(p->accts);
-    free(p);
+}
+
+void ap_push_stop(struct ap_push *p, int grace_ms)
+{
+    bool join;
+
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    join = !p->stopping;
+    p->stopping = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (join)
+        pthread_join(p->thread, NULL);
+    wait_idle(p, (int64_t)grace_ms * AP_NS_PER_MS);
+}
+
+void ap_push_free(struct ap_push *p)
+{
+    if (!p)
+        return;
+    ap_push_stop(p, 0);
+    /* what was still in flight ends through the titan client's shutdown: its end goes through
+     * the writer, which is still running; give it a moment */
+    wait_idle(p, 5 * AP_NS_PER_S);
+    if (p->in_flight)
+        ap_log_error("push.leak", "in_flight=%d reason=\"ends not written in time\"", p->in_flight);
+    else {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        free(p->accts);
+        free(p);
+    }
 }
 
 void ap_push_stats(struct ap_push *p, struct ap_push_stats *out)

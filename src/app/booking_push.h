@@ -63,11 +63,14 @@ struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struc
 /* Wakes the poller now (a booking was just accepted). Any thread. */
 void ap_push_kick(struct ap_push *p);
 /*
- * Stops claiming, waits (up to grace_ms) for bookings in flight to finish,
- * then cancels what is left (their leases expire and another start resumes
- * them, looking up before creating), joins and frees. NULL ok.
+ * Stops claiming and waits (up to grace_ms) for the bookings in flight to
+ * finish. Then shut the titan client down: it ends the rest (their leases
+ * expire, and the next start resumes them, looking up before creating), and
+ * ap_push_free() waits for their ends to be written. NULL ok.
  */
 void ap_push_stop(struct ap_push *p, int grace_ms);
+/* After the titan client's shutdown and before the writer's: frees. NULL ok. */
+void ap_push_free(struct ap_push *p);
 
 struct ap_push_stats {
     uint64_t claimed, booked, needs_attention, parked, retried, calls;

@@ -97,7 +97,12 @@ const struct ap_migration ap_db_migrations[] = {
      "  created_at TEXT NOT NULL,\n"
      "  updated_at TEXT NOT NULL\n"
      ");\n"
-     "CREATE INDEX schedulers_account ON schedulers (account_id);\n"},
+     "CREATE INDEX schedulers_account ON schedulers (account_id);\n"
+     /* owner and admin manage schedulers from the start, as they manage integrations */
+     "INSERT INTO role_permissions (account_id, role, permission) SELECT id, 'owner', "
+     "'manage_schedulers' FROM accounts;\n"
+     "INSERT INTO role_permissions (account_id, role, permission) SELECT id, 'admin', "
+     "'manage_schedulers' FROM accounts;\n"},
     /* bookings, their ServiceTitan call log, and the widget's idempotency keys */
     {5, "bookings",
      "CREATE TABLE bookings (\n"
