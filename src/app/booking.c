@@ -138,6 +138,8 @@ static enum ap_err insert_booking(struct ap_db_conn *c, struct ap_accept *a)
         ap_db_int(a->req->end),
         ap_db_int(a->hold),
         ap_db_text(req_text),
+        ap_db_text(a->req->name),
+        ap_db_text(a->req->phone),
         ap_db_text(a->summary),
         ap_db_text(now),
         ap_db_text(now),

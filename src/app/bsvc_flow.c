@@ -387,6 +387,13 @@ static void written(void *arg, enum ap_err err)
     }
 }
 
+/* The write, on the writer thread. */
+static enum ap_err accept_write(struct ap_db_conn *c, void *arg)
+{
+    struct book *k = arg;
+    return ap_booking_accept_write(c, &k->acc);
+}
+
 /* With the capacity the decision rests on: find the window, apply the rules, write. */
 static void decide(struct book *k)
 {
@@ -422,7 +429,7 @@ static void decide(struct book *k)
     ap_avail_format_local(k->bs->s->time_zone, slot->start, text);
     k->acc.summary = ap_booking_summary(k->sv->summary, k->sv->label, &k->req, text, 4000);
     ap_booking_new_reference(k->acc.reference);
-    if (ap_db_writer_submit(k->b->c.w, ap_booking_accept_write, &k->acc, written) != AP_OK) {
+    if (ap_db_writer_submit(k->b->c.w, accept_write, k, written) != AP_OK) {
         set(&r, AP_BRES_BUSY, "busy", NULL, "We are very busy right now; please try again.");
         r.retry_after_s = 2;
         book_end(k, &r);

@@ -122,6 +122,8 @@ const struct ap_migration ap_db_migrations[] = {
      "  window_end    INTEGER NOT NULL,\n"
      "  hold          INTEGER NOT NULL,\n" /* what it takes from its window: seconds (local: 1) */
      "  request       TEXT NOT NULL,\n"    /* the normalised request, JSON */
+     "  name          TEXT NOT NULL,\n"    /* the homeowner's, for search */
+     "  phone         TEXT NOT NULL,\n"    /* E.164, for search */
      "  summary       TEXT NOT NULL,\n"
      "  created_at    TEXT NOT NULL,\n"
      "  updated_at    TEXT NOT NULL,\n"
