@@ -33,6 +33,7 @@
 
 #include "api/admin.h"
 #include "api/api_int.h"
+#include "app/booking.h"
 #include "app/fms.h"
 #include "app/stqueue.h"
 #include "core/clock.h"
@@ -125,6 +126,9 @@ static void send_status(struct ap_api *api, struct ap_http_req *req, int64_t acc
                               NULL);
         return;
     }
+    int64_t counts[AP_BK_NSTATES];
+    if (ap_booking_counts(api->store, account_id, counts) == AP_OK) /* waiting behind it */
+        json_object_set_new(st, "parkedBookings", json_integer(counts[AP_BK_PARKED]));
     send_json(req, NULL, 200, st);
 }
 
