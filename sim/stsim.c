@@ -2,11 +2,11 @@
  * stsim.c — the emulator's main(): options, the three HTTP servers and the
  * credentials file.
  *
- *   auth host  POST /connect/token                      (auth.c)
- *   API host   /{module}/v2/tenant/{tenant}/...          (gate.c + modules)
- *              /_stsim/...  the control API             (control.c)
+ *   auth host  POST /connect/token                      (core/auth.c)
+ *   API host   /{module}/v2/tenant/{tenant}/...          (core/gate.c + modules)
+ *              /_stsim/...  the control API             (core/control.c)
  *              /healthz
- *   web host   tenant-side and developer-portal pages    (web.c)
+ *   web host   tenant-side and developer-portal pages    (web/)
  *
  * Every setting is in the options table (flags --name, env STSIM_NAME, or a
  * config file). The servers run in parallel threads; SIGTERM/SIGINT stop
@@ -26,7 +26,14 @@
 #include "core/log.h"
 #include "core/proc.h"
 #include "crypto/crypto.h"
-#include "sim/sim_int.h"
+#include "sim/core/backbone.h"
+#include "sim/core/core_int.h"
+#include "sim/core/seed.h"
+#include "sim/crm/crm.h"
+#include "sim/dispatch/dispatch.h"
+#include "sim/jpm/jpm.h"
+#include "sim/settings/settings.h"
+#include "sim/web/web.h"
 
 #define EXIT_USAGE 2
 #define NSERVERS   3
@@ -57,7 +64,7 @@ static const struct ap_conf_opt options[] = {
      "debug|info|warn|error"},
     {"access-log", AP_CONF_BOOL, "false", "log one line per HTTP response"},
 };
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+#define NOPTIONS (AP_COUNTOF(options))
 
 static struct ap_http_server *servers[NSERVERS];
 static volatile sig_atomic_t stop_asked; /* a signal came before the servers existed */

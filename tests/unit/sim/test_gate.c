@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "crypto/crypto.h"
-#include "sim/sim_int.h"
+#include "sim/core/backbone.h"
 
 #define SEC 1000000000LL
 

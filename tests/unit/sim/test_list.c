@@ -1,6 +1,6 @@
 /*
  * test_list.c — unit tests of the request-independent parts of stsim's lists
- * and export feeds (sim/list.c through sim/list_int.h): parameter parsing and
+ * and export feeds (sim/core/list.c through sim/core/list_int.h): parameter parsing and
  * its 400 errors, the generic filters, sorting, the page envelope, export
  * continuation tokens, batches and the visibility delay.
  */
@@ -17,7 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "sim/list_int.h"
+#include "sim/core/list_int.h"
 
 /* Query parameters as a NULL-terminated list of name, value pairs. */
 static const char *lookup(void *ud, const char *name)

@@ -1,0 +1,157 @@
+/*
+ * api.h — what an emulated ServiceTitan endpoint works with: the call the
+ * gate hands its handler (struct sim_call), route registration, replies in
+ * ServiceTitan's shapes (ApiErrorResponse for every error), validation of
+ * request bodies, paginated lists and export feeds, and the query-string
+ * readers and row helpers the modules share. With model.h, the whole of the
+ * core a module may use.
+ */
+#ifndef SIM_CORE_API_H
+#define SIM_CORE_API_H
+
+#include "sim/core/model.h"
+
+/* ---- emulated API calls ---------------------------------------------------- */
+
+/* What a handler gets: the gate has authenticated, authorised, rate-limited
+ * and parsed everything below before calling it, with s->lock held. */
+struct sim_call {
+    struct sim *sim;
+    struct ap_http_req *req;
+    struct sim_tenant *tenant;
+    struct sim_app *app;
+    struct sim_conn *conn;
+    json_t *body; /* parsed JSON body of POST/PUT/PATCH (NULL if none); owned by the gate */
+    int status;   /* set by sim_reply*: what was answered */
+};
+
+typedef void (*sim_handler_fn)(struct sim_call *c);
+
+/*
+ * Registers an API route: METHOD /{module}/v2/tenant/:tenant{path}, guarded
+ * by scope ("tn.crm.customers:r"). path uses the router's ":name" captures:
+ * sim_api_route(s, r, "GET", "crm", "/customers/:id", "tn.crm.customers:r", fn).
+ */
+void sim_api_route(struct sim *s, struct ap_router *r, const char *method, const char *module,
+                   const char *path, const char *scope, sim_handler_fn fn);
+
+/* Path parameter as an int64 id; on a bad one answers 404 (as ServiceTitan) and returns false. */
+bool sim_param_id(struct sim_call *c, const char *name, int64_t *out);
+
+/* Answers with body (stolen) as JSON. */
+void sim_reply(struct sim_call *c, int status, json_t *body);
+/* Answers 200 with an empty body (ServiceTitan's "returns nothing" ops). */
+void sim_reply_empty(struct sim_call *c, int status);
+/*
+ * Answers an ApiErrorResponse: {type, title, status, traceId, errors, data}.
+ * errors (stolen; NULL → {}) maps a field to an array of messages.
+ */
+void sim_problem(struct sim_call *c, int status, const char *title, json_t *errors);
+/* 400 "One or more validation errors occurred." with {field: [message]}. */
+void sim_problem_field(struct sim_call *c, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 404 with title e.g. "Customer not found". */
+void sim_not_found(struct sim_call *c, const char *title);
+/* Builds an ApiErrorResponse body (new reference) for code outside a call (auth, gate). */
+json_t *sim_problem_body(int status, const char *title, json_t *errors);
+
+/* ---- body validation ------------------------------------------------------- */
+
+enum sim_ftype {
+    SIM_F_STR,
+    SIM_F_INT, /* integer (int64) */
+    SIM_F_NUM, /* any number */
+    SIM_F_BOOL,
+    SIM_F_TIME, /* string parseable by ap_time_parse */
+    SIM_F_OBJ,
+    SIM_F_ARR,
+    SIM_F_ANY,
+};
+
+struct sim_field {
+    const char *name;
+    enum sim_ftype type;
+    bool required;
+    bool nullable; /* null accepted (as absent) */
+};
+
+/*
+ * Checks obj against fields: every key known, required ones present, types
+ * right. Each problem adds "<prefix><name>" → ["message"] to errors (prefix
+ * like "locations[0]." or ""). Returns true when obj passed. obj not an
+ * object: one error at prefix (without the trailing dot).
+ */
+bool sim_check(const json_t *obj, const char *prefix, const struct sim_field *fields, size_t n,
+               json_t *errors);
+/* sim_check of c->body (missing body = {}) that answers 400 itself; false when it did. */
+bool sim_check_body(struct sim_call *c, const struct sim_field *fields, size_t n);
+
+/* ---- lists and exports ----------------------------------------------------- */
+
+struct sim_list_opts {
+    bool active_filter;         /* honour active=True|Any|False */
+    const char *active_default; /* "True" (most lists) or "Any" */
+    const char *const *sort;    /* fields allowed in sort=±Field, NULL-terminated; NULL = none */
+    bool dates;                 /* createdBefore/OnOrAfter, modifiedBefore/OnOrAfter */
+    /* endpoint-specific filters; return false to skip row. May answer 400
+     * itself and set *stop (then sim_list stops and sends nothing). */
+    bool (*match)(struct sim_call *c, const json_t *row, void *ud, bool *stop);
+    void *ud;
+    /* rows of another table than the route's (rare); -1 = use kind */
+};
+
+/*
+ * Answers a paginated list of table k: {page, pageSize, hasMore, totalCount,
+ * data}. Parses page (>= 1; 0 treated as 1), pageSize (1..5000, default 50),
+ * includeTotal, ids (comma-separated, at most 50, else 400), active, the date
+ * bounds (OnOrAfter inclusive, Before exclusive), sort. Bad values → 400 with
+ * an errors map naming the parameter. Rows go out through sim_public().
+ */
+void sim_list(struct sim_call *c, enum sim_kind k, const struct sim_list_opts *o);
+
+/*
+ * Answers an export feed of table k: {hasMore, continueFrom, data}. from:
+ * empty/absent = from the start, a date = rows modified on/after it, else a
+ * token from an earlier continueFrom (a bad token → 400). Rows in change
+ * order, inactive ones included; includeRecentChanges=true also returns rows
+ * changed in the visibility-delay window. Batches of at most 5000 (pageSize
+ * param lowers it).
+ */
+void sim_export(struct sim_call *c, enum sim_kind k,
+                bool (*match)(struct sim_call *c, const json_t *row, void *ud), void *ud);
+
+/* ---- query parameters and rows ---------------------------------------------- */
+
+/*
+ * The readers answer 400 themselves (ApiErrorResponse naming the parameter,
+ * ASP.NET's "The value 'x' is not valid." wording) and return false when the
+ * value is bad; an absent parameter is not an error (*has stays false).
+ */
+/* At most this many ids in a comma-separated id list (ServiceTitan's limit). */
+#define SIM_Q_MAX_IDS 50
+
+/* An int64 query parameter. */
+bool sim_q_int64(struct sim_call *c, const char *name, bool *has, int64_t *out);
+/* A date-time query parameter (ap_time_parse), as ns. */
+bool sim_q_time(struct sim_call *c, const char *name, bool *has, int64_t *out);
+/* true/false (case-insensitive) query parameter. */
+bool sim_q_bool(struct sim_call *c, const char *name, bool *has, bool *out);
+/* A string query parameter that must be one of values (exact, NULL-terminated). */
+bool sim_q_enum(struct sim_call *c, const char *name, const char *const *values, const char **out);
+/* Comma-separated ids, at most SIM_Q_MAX_IDS, into ids[SIM_Q_MAX_IDS]; *n = 0 when absent. */
+bool sim_q_ids(struct sim_call *c, const char *name, int64_t *ids, size_t *n);
+
+/* Case-insensitive substring test (ASCII). NULL hay never matches. */
+bool sim_ci_contains(const char *hay, const char *needle);
+/* Integer field of row (0 when absent or not an integer). */
+int64_t sim_row_int(const json_t *row, const char *key);
+/* String field of row, or NULL. */
+const char *sim_row_str(const json_t *row, const char *key);
+/* Time field of row as ns; false when absent or unparseable. */
+bool sim_row_time(const json_t *row, const char *key, int64_t *out);
+/* True when the int array field key of row contains v. */
+bool sim_row_has_id(const json_t *row, const char *key, int64_t v);
+/* True when id is among ids[0..n). */
+bool sim_ids_have(const int64_t *ids, size_t n, int64_t id);
+
+#endif

@@ -1,0 +1,698 @@
+/*
+ * util.c — what the parts of stsim's CRM module (customers.c, locations.c,
+ * contacts.c, bookings.c, seed.c) share: the validation pieces for nested
+ * request bodies (addresses, contacts, custom fields, external data, a new
+ * location), builders of stored records, and list filters.
+ *
+ * Validation collects every problem into one errors map before anything is
+ * changed, so a refused request leaves the model as it was.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "sim/crm/crm_int.h"
+
+const char *const sim_crm_contact_types[] = {"Phone", "Email", "Fax", "MobilePhone", NULL};
+static const char *const coord_sources[] = {"None", "System", "User", "Imported", NULL};
+static const char *const coord_status[] = {"Unverified", "InProgress", "Failed", "Verified", NULL};
+
+/* ---- validation ------------------------------------------------------------ */
+
+void sim_crm_err(json_t *errors, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *list = json_object_get(errors, field);
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(errors, field, list);
+    }
+    json_array_append_new(list, json_string(msg));
+}
+
+static void path_join(char *out, size_t n, const char *prefix, const char *key)
+{
+    snprintf(out, n, "%s%s", prefix ? prefix : "", key);
+}
+
+void sim_crm_check_enum(const json_t *obj, const char *prefix, const char *key,
+                        const char *const *vals, json_t *errors)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v))
+        return;
+    for (size_t i = 0; vals[i]; i++)
+        if (strcmp(json_string_value(v), vals[i]) == 0)
+            return;
+    char path[160];
+    path_join(path, sizeof path, prefix, key);
+    char allowed[160] = "";
+    for (size_t i = 0; vals[i]; i++)
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s", i ? ", " : "",
+                 vals[i]);
+    sim_crm_err(errors, path, "The value '%.60s' is not valid; expected one of: %s.",
+                json_string_value(v), allowed);
+}
+
+void sim_crm_check_len(const json_t *obj, const char *prefix, const char *key, json_t *errors)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (json_is_string(v) && json_string_length(v) > CRM_MAX_STR) {
+        char path[160];
+        path_join(path, sizeof path, prefix, key);
+        sim_crm_err(errors, path, "The field %s must be at most %d characters long.", key,
+                    CRM_MAX_STR);
+    }
+}
+
+static void check_all_len(const json_t *obj, const char *prefix, json_t *errors)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)obj, key, v) {
+        sim_crm_check_len(obj, prefix, key, errors);
+    }
+}
+
+static bool check_array(const json_t *arr, const char *path, json_t *errors)
+{
+    if (!arr || json_is_null(arr))
+        return false;
+    if (!json_is_array(arr))
+        return false; /* sim_check reported the type */
+    if (json_array_size(arr) > CRM_MAX_ITEMS) {
+        sim_crm_err(errors, path, "At most %d items are accepted.", CRM_MAX_ITEMS);
+        return false;
+    }
+    return true;
+}
+
+void sim_crm_check_address(const json_t *addr, const char *path, bool patch, bool with_coords,
+                           json_t *errors)
+{
+    struct sim_field f[] = {
+        {"street", SIM_F_STR, !patch, false}, {"unit", SIM_F_STR, false, true},
+        {"city", SIM_F_STR, !patch, false},   {"state", SIM_F_STR, !patch, false},
+        {"zip", SIM_F_STR, !patch, false},    {"country", SIM_F_STR, !patch, false},
+        {"latitude", SIM_F_NUM, false, true}, {"longitude", SIM_F_NUM, false, true},
+    };
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "%s.", path);
+    if (!sim_check(addr, prefix, f, with_coords ? 8 : 6, errors) || !json_is_object(addr))
+        return;
+    check_all_len(addr, prefix, errors);
+}
+
+void sim_crm_check_contacts(const json_t *arr, const char *path, json_t *errors)
+{
+    static const struct sim_field f[] = {
+        {"type", SIM_F_STR, true, false},
+        {"value", SIM_F_STR, true, false},
+        {"memo", SIM_F_STR, false, true},
+    };
+    if (!check_array(arr, path, errors))
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach (arr, i, v) {
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "%s[%zu].", path, i);
+        if (!sim_check(v, prefix, f, 3, errors) || !json_is_object(v))
+            continue;
+        sim_crm_check_enum(v, prefix, "type", sim_crm_contact_types, errors);
+        check_all_len(v, prefix, errors);
+        if (json_is_string(json_object_get(v, "value")) &&
+            json_string_length(json_object_get(v, "value")) == 0) {
+            char p[200];
+            snprintf(p, sizeof p, "%svalue", prefix);
+            sim_crm_err(errors, p, "The Value field is required.");
+        }
+    }
+}
+
+void sim_crm_check_custom_fields(const json_t *arr, const char *path, json_t *errors)
+{
+    static const struct sim_field f[] = {
+        {"typeId", SIM_F_INT, true, false},
+        {"value", SIM_F_STR, true, false},
+    };
+    if (!check_array(arr, path, errors))
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach (arr, i, v) {
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "%s[%zu].", path, i);
+        if (sim_check(v, prefix, f, 2, errors) && json_is_object(v))
+            check_all_len(v, prefix, errors);
+    }
+}
+
+void sim_crm_check_int_array(const json_t *arr, const char *path, json_t *errors)
+{
+    if (!check_array(arr, path, errors))
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach (arr, i, v) {
+        if (!json_is_integer(v)) {
+            char p[160];
+            snprintf(p, sizeof p, "%s[%zu]", path, i);
+            sim_crm_err(errors, p, "The value is not a valid integer.");
+        }
+    }
+}
+
+static bool is_guid(const char *s)
+{
+    /* 8-4-4-4-12 hex digits */
+    static const int groups[] = {8, 4, 4, 4, 12};
+    for (int g = 0; g < 5; g++) {
+        for (int i = 0; i < groups[g]; i++, s++)
+            if (!isxdigit((unsigned char)*s))
+                return false;
+        if (g < 4 && *s++ != '-')
+            return false;
+    }
+    return *s == '\0';
+}
+
+void sim_crm_check_external_data(const json_t *obj, const char *path, bool update, json_t *errors)
+{
+    struct sim_field f[] = {
+        {"applicationGuid", SIM_F_STR, true, false},
+        {"externalData", SIM_F_ARR, true, false},
+        {"patchMode", SIM_F_STR, false, true},
+    };
+    struct sim_field item[] = {
+        {"key", SIM_F_STR, true, false},
+        {"value", SIM_F_STR, !update, update},
+    };
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "%s.", path);
+    if (!obj || json_is_null(obj) || !sim_check(obj, prefix, f, update ? 3 : 2, errors) ||
+        !json_is_object(obj))
+        return;
+    const char *guid = sim_crm_str(obj, "applicationGuid");
+    if (json_is_string(json_object_get(obj, "applicationGuid")) && !is_guid(guid)) {
+        char p[200];
+        snprintf(p, sizeof p, "%sapplicationGuid", prefix);
+        sim_crm_err(errors, p, "The value '%.40s' is not a valid GUID.", guid);
+    }
+    static const char *const modes[] = {"Replace", "Merge", NULL};
+    sim_crm_check_enum(obj, prefix, "patchMode", modes, errors);
+    char apath[200];
+    snprintf(apath, sizeof apath, "%sexternalData", prefix);
+    const json_t *arr = json_object_get(obj, "externalData");
+    if (!check_array(arr, apath, errors))
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach (arr, i, v) {
+        char p[256];
+        snprintf(p, sizeof p, "%s[%zu].", apath, i);
+        if (sim_check(v, p, item, 2, errors) && json_is_object(v))
+            check_all_len(v, p, errors);
+    }
+}
+
+const json_t *sim_crm_body(struct sim_call *c)
+{
+    static json_t *empty;
+    if (c->body)
+        return c->body;
+    if (!empty)
+        empty = json_object(); /* under the model lock; never freed (one small object) */
+    return empty;
+}
+
+bool sim_crm_errors_ok(struct sim_call *c, json_t *errors)
+{
+    if (json_object_size(errors) == 0) {
+        json_decref(errors);
+        return true;
+    }
+    sim_problem(c, 400, "One or more validation errors occurred.", errors);
+    return false;
+}
+
+void sim_crm_check_new_location(const json_t *loc, const char *prefix, bool with_customer,
+                                json_t *errors)
+{
+    static const struct sim_field f[] = {
+        {"name", SIM_F_STR, true, false},
+        {"address", SIM_F_OBJ, true, false},
+        {"contacts", SIM_F_ARR, false, true},
+        {"customFields", SIM_F_ARR, false, true},
+        {"tagTypeIds", SIM_F_ARR, false, true},
+        {"externalData", SIM_F_OBJ, false, true},
+        {"coordinatesSource", SIM_F_STR, false, true},
+        {"coordinatesVerificationStatus", SIM_F_STR, false, true},
+        {"customerId", SIM_F_INT, true, false},
+    };
+    if (!sim_check(loc, prefix, f, with_customer ? 9 : 8, errors) || !json_is_object(loc))
+        return;
+    char p[200];
+    sim_crm_check_len(loc, prefix, "name", errors);
+    snprintf(p, sizeof p, "%saddress", prefix);
+    if (json_is_object(json_object_get(loc, "address")))
+        sim_crm_check_address(json_object_get(loc, "address"), p, false, true, errors);
+    snprintf(p, sizeof p, "%scontacts", prefix);
+    sim_crm_check_contacts(json_object_get(loc, "contacts"), p, errors);
+    snprintf(p, sizeof p, "%scustomFields", prefix);
+    sim_crm_check_custom_fields(json_object_get(loc, "customFields"), p, errors);
+    snprintf(p, sizeof p, "%stagTypeIds", prefix);
+    sim_crm_check_int_array(json_object_get(loc, "tagTypeIds"), p, errors);
+    snprintf(p, sizeof p, "%sexternalData", prefix);
+    sim_crm_check_external_data(json_object_get(loc, "externalData"), p, false, errors);
+    sim_crm_check_enum(loc, prefix, "coordinatesSource", coord_sources, errors);
+    sim_crm_check_enum(loc, prefix, "coordinatesVerificationStatus", coord_status, errors);
+}
+
+/* ---- record builders -------------------------------------------------------- */
+
+static json_t *copy_or_null(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return v ? json_deep_copy(v) : json_null();
+}
+
+json_t *sim_crm_address(const json_t *in, bool with_coords)
+{
+    json_t *a = json_object();
+    json_object_set_new(a, "street", json_string(sim_crm_str(in, "street")));
+    json_object_set_new(a, "unit", copy_or_null(in, "unit"));
+    json_object_set_new(a, "city", json_string(sim_crm_str(in, "city")));
+    json_object_set_new(a, "state", json_string(sim_crm_str(in, "state")));
+    json_object_set_new(a, "zip", json_string(sim_crm_str(in, "zip")));
+    json_object_set_new(a, "country", json_string(sim_crm_str(in, "country")));
+    if (with_coords) {
+        json_object_set_new(a, "latitude", copy_or_null(in, "latitude"));
+        json_object_set_new(a, "longitude", copy_or_null(in, "longitude"));
+    }
+    return a;
+}
+
+void sim_crm_address_patch(json_t *addr, const json_t *in)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach ((json_t *)in, key, v) {
+        if (json_is_null(v) && (strcmp(key, "unit") == 0 || strcmp(key, "latitude") == 0 ||
+                                strcmp(key, "longitude") == 0))
+            json_object_set_new(addr, key, json_null());
+        else if (!json_is_null(v) && json_object_get(addr, key))
+            json_object_set(addr, key, v);
+    }
+}
+
+json_t *sim_crm_custom_fields(const json_t *in)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    if (!json_is_array(in))
+        return out;
+    json_array_foreach (in, i, v) {
+        json_array_append_new(out,
+                              json_pack("{s:O, s:n, s:O}", "typeId", json_object_get(v, "typeId"),
+                                        "name", "value", json_object_get(v, "value")));
+    }
+    return out;
+}
+
+json_t *sim_crm_int_array(const json_t *in)
+{
+    return json_is_array(in) ? json_deep_copy(in) : json_array();
+}
+
+static void ext_publish(json_t *row)
+{
+    json_t *pub = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get(row, "_ext"), i, e) {
+        json_array_append_new(pub, json_pack("{s:O, s:O}", "key", json_object_get(e, "key"),
+                                             "value", json_object_get(e, "value")));
+    }
+    json_object_set_new(row, "externalData", pub);
+}
+
+void sim_crm_ext_set(json_t *row, const json_t *ext)
+{
+    json_t *all = json_array();
+    size_t i;
+    json_t *e;
+    if (json_is_object(ext)) {
+        json_t *guid = json_object_get(ext, "applicationGuid");
+        json_array_foreach (json_object_get(ext, "externalData"), i, e) {
+            json_array_append_new(all, json_pack("{s:O, s:O, s:O}", "applicationGuid", guid, "key",
+                                                 json_object_get(e, "key"), "value",
+                                                 json_object_get(e, "value")));
+        }
+    }
+    json_object_set_new(row, "_ext", all);
+    ext_publish(row);
+}
+
+/* Index in the row's _ext of (guid, key), or -1. */
+static long ext_find(const json_t *all, const char *guid, const char *key)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach (all, i, e) {
+        if (sim_crm_iequal(sim_crm_str(e, "applicationGuid"), guid) &&
+            strcmp(sim_crm_str(e, "key"), key) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+void sim_crm_ext_update(json_t *row, const json_t *ext)
+{
+    json_t *all = json_object_get(row, "_ext");
+    const char *guid = sim_crm_str(ext, "applicationGuid");
+    if (!json_is_array(all)) {
+        all = json_array();
+        json_object_set_new(row, "_ext", all);
+    }
+    if (strcmp(sim_crm_str(ext, "patchMode"), "Merge") != 0) { /* Replace (the default) */
+        for (size_t i = json_array_size(all); i-- > 0;)
+            if (sim_crm_iequal(sim_crm_str(json_array_get(all, i), "applicationGuid"), guid))
+                json_array_remove(all, i);
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get(ext, "externalData"), i, e) {
+        const char *key = sim_crm_str(e, "key");
+        long at = ext_find(all, guid, key);
+        json_t *val = json_object_get(e, "value");
+        if (at >= 0)
+            json_array_remove(all, (size_t)at);
+        if (json_is_string(val)) /* a null value removes the key */
+            json_array_append_new(all, json_pack("{s:s, s:s, s:O}", "applicationGuid", guid, "key",
+                                                 key, "value", val));
+    }
+    ext_publish(row);
+}
+
+json_t *sim_crm_contact_row(struct sim *s, const json_t *in, const char *owner_key, int64_t owner)
+{
+    const char *type = sim_crm_str(in, "type");
+    bool phone = strcmp(type, "Email") != 0;
+    int64_t now = sim_now(s);
+    json_t *row = json_object();
+    json_object_set_new(row, "type", json_string(type));
+    json_object_set_new(row, "value", json_string(sim_crm_str(in, "value")));
+    json_object_set_new(row, "memo", copy_or_null(in, "memo"));
+    json_object_set_new(row, "modifiedOn", sim_time_json(now));
+    json_object_set_new(row, "phoneSettings",
+                        json_pack("{s:s, s:b}", "phoneNumber",
+                                  phone ? sim_crm_str(in, "value") : "", "doNotText", 0));
+    json_object_set_new(row, "createdOn", sim_time_json(now));
+    json_object_set_new(row, "preferences", json_null());
+    json_object_set_new(row, owner_key, json_integer(owner));
+    json_object_set_new(row, "_active", json_true());
+    return row;
+}
+
+void sim_crm_contact_patch(json_t *row, const json_t *in)
+{
+    static const char *const keys[] = {"type", "value", "memo", "preferences"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(in, keys[i]);
+        if (v && !json_is_null(v))
+            json_object_set_new(row, keys[i], json_deep_copy(v));
+    }
+    const char *type = sim_crm_str(row, "type");
+    json_t *ps = json_object_get(row, "phoneSettings");
+    json_object_set_new(ps, "phoneNumber",
+                        json_string(strcmp(type, "Email") ? sim_crm_str(row, "value") : ""));
+}
+
+json_t *sim_crm_contact_brief(const json_t *row)
+{
+    return json_pack("{s:O, s:O, s:O, s:O}", "id", json_object_get(row, "id"), "type",
+                     json_object_get(row, "type"), "value", json_object_get(row, "value"), "memo",
+                     json_object_get(row, "memo"));
+}
+
+int64_t sim_crm_creator(struct sim_tenant *t)
+{
+    return sim_count(t, SIM_EMPLOYEE) ? sim_row_id(sim_at(t, SIM_EMPLOYEE, 0)) : 1;
+}
+
+int64_t sim_crm_zone_for_zip(struct sim_tenant *t, const char *zip)
+{
+    for (size_t i = 0; i < sim_count(t, SIM_ZONE); i++) {
+        json_t *z = sim_at(t, SIM_ZONE, i);
+        size_t j;
+        json_t *v;
+        json_array_foreach (json_object_get(z, "zips"), j, v) {
+            if (json_is_string(v) && strcmp(json_string_value(v), zip) == 0)
+                return sim_row_id(z);
+        }
+    }
+    return 0;
+}
+
+json_t *sim_crm_location_add(struct sim *s, struct sim_tenant *t, int64_t customer_id,
+                             const json_t *in)
+{
+    int64_t now = sim_now(s);
+    json_t *row = json_object();
+    json_object_set_new(row, "customerId", json_integer(customer_id));
+    json_object_set_new(row, "active", json_true());
+    json_object_set_new(row, "name", json_string(sim_crm_str(in, "name")));
+    json_t *addr = sim_crm_address(json_object_get(in, "address"), true);
+    int64_t zone = sim_crm_zone_for_zip(t, sim_crm_str(addr, "zip"));
+    json_object_set_new(row, "address", addr);
+    json_object_set_new(row, "customFields",
+                        sim_crm_custom_fields(json_object_get(in, "customFields")));
+    json_object_set_new(row, "createdOn", sim_time_json(now));
+    json_object_set_new(row, "createdById", json_integer(sim_crm_creator(t)));
+    json_object_set_new(row, "modifiedOn", sim_time_json(now));
+    json_object_set_new(row, "mergedToId", json_null());
+    json_object_set_new(row, "zoneId", zone ? json_integer(zone) : json_null());
+    json_object_set_new(row, "taxExempt", json_false());
+    json_object_set_new(row, "tagTypeIds", sim_crm_int_array(json_object_get(in, "tagTypeIds")));
+    json_object_set_new(row, "taxZoneId", json_null());
+    sim_crm_ext_set(row, json_object_get(in, "externalData"));
+    int64_t id = sim_add(s, t, SIM_LOCATION, row);
+
+    json_t *out = sim_public(sim_get(t, SIM_LOCATION, id));
+    json_t *contacts = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach (json_object_get(in, "contacts"), i, v) {
+        int64_t cid =
+            sim_add(s, t, SIM_LOCATION_CONTACT, sim_crm_contact_row(s, v, "_locationId", id));
+        json_array_append_new(contacts,
+                              sim_crm_contact_brief(sim_get(t, SIM_LOCATION_CONTACT, cid)));
+    }
+    json_object_set_new(out, "contacts", contacts);
+    return out;
+}
+
+/* ---- filters ------------------------------------------------------------------ */
+
+const char *sim_crm_str(const json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : "";
+}
+
+bool sim_crm_icontains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return true;
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return false;
+}
+
+bool sim_crm_iequal(const char *a, const char *b)
+{
+    return strcasecmp(a, b) == 0;
+}
+
+void sim_crm_digits(const char *in, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *in && k + 1 < n; in++)
+        if (isdigit((unsigned char)*in))
+            out[k++] = *in;
+    out[k] = '\0';
+}
+
+static bool query_double(struct sim_call *c, const char *name, bool *has, double *out)
+{
+    const char *v = ap_http_query(c->req, name);
+    *has = false;
+    if (!v || !*v)
+        return true;
+    char *end;
+    *out = strtod(v, &end);
+    if (*end) {
+        json_t *e = json_object();
+        sim_crm_err(e, name, "The value '%.40s' is not valid.", v);
+        sim_problem(c, 400, "One or more validation errors occurred.", e);
+        return false;
+    }
+    *has = true;
+    return true;
+}
+
+static bool parse_ext_values(struct sim_call *c, struct crm_addr_filter *f)
+{
+    const char *vals = ap_http_query(c->req, "externalDataValues");
+    json_t *e = json_object();
+    if (vals && *vals) {
+        struct ap_arena *a = ap_http_arena(c->req);
+        char *copy = ap_arena_strndup(a, vals, strlen(vals));
+        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (f->n_ext_values == 50) {
+                sim_crm_err(e, "externalDataValues", "At most 50 values are accepted.");
+                break;
+            }
+            f->ext_values[f->n_ext_values++] = tok;
+        }
+    }
+    if (f->ext_key && *f->ext_key && f->n_ext_values == 0)
+        sim_crm_err(e, "externalDataValues",
+                    "'externalDataValues' must be provided with 'externalDataKey'.");
+    if (f->n_ext_values && !(f->ext_key && *f->ext_key))
+        sim_crm_err(e, "externalDataKey",
+                    "'externalDataKey' must be provided with 'externalDataValues'.");
+    if (f->guid && *f->guid && !is_guid(f->guid))
+        sim_crm_err(e, "externalDataApplicationGuid", "The value '%.40s' is not a valid GUID.",
+                    f->guid);
+    return sim_crm_errors_ok(c, e);
+}
+
+bool sim_crm_addr_filter_parse(struct sim_call *c, struct crm_addr_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    struct ap_http_req *r = c->req;
+    f->name = ap_http_query(r, "name");
+    f->street = ap_http_query(r, "street");
+    f->unit = ap_http_query(r, "unit");
+    f->city = ap_http_query(r, "city");
+    f->state = ap_http_query(r, "state");
+    f->zip = ap_http_query(r, "zip");
+    f->country = ap_http_query(r, "country");
+    f->guid = ap_http_query(r, "externalDataApplicationGuid");
+    f->ext_key = ap_http_query(r, "externalDataKey");
+    if (!query_double(c, "latitude", &f->has_lat, &f->lat) ||
+        !query_double(c, "longitude", &f->has_lon, &f->lon))
+        return false;
+    return parse_ext_values(c, f);
+}
+
+static bool ext_match(const struct crm_addr_filter *f, const json_t *row)
+{
+    bool by_guid = f->guid && *f->guid, by_key = f->ext_key && *f->ext_key;
+    if (!by_guid && !by_key)
+        return true;
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get(row, "_ext"), i, e) {
+        if (by_guid && !sim_crm_iequal(sim_crm_str(e, "applicationGuid"), f->guid))
+            continue;
+        if (!by_key)
+            return true;
+        if (strcmp(sim_crm_str(e, "key"), f->ext_key) != 0)
+            continue;
+        for (size_t k = 0; k < f->n_ext_values; k++)
+            if (strcmp(sim_crm_str(e, "value"), f->ext_values[k]) == 0)
+                return true;
+    }
+    return false;
+}
+
+static bool opt_contains(const char *want, const char *have)
+{
+    return !want || !*want || sim_crm_icontains(have, want);
+}
+
+static bool opt_equal(const char *want, const char *have)
+{
+    return !want || !*want || sim_crm_iequal(have, want);
+}
+
+bool sim_crm_addr_filter_match(const struct crm_addr_filter *f, const json_t *row)
+{
+    const json_t *a = json_object_get(row, "address");
+    if (!opt_contains(f->name, sim_crm_str(row, "name")) ||
+        !opt_contains(f->street, sim_crm_str(a, "street")) ||
+        !opt_contains(f->unit, sim_crm_str(a, "unit")) ||
+        !opt_contains(f->city, sim_crm_str(a, "city")) ||
+        !opt_equal(f->state, sim_crm_str(a, "state")) ||
+        !opt_equal(f->zip, sim_crm_str(a, "zip")) ||
+        !opt_equal(f->country, sim_crm_str(a, "country")))
+        return false;
+    if (f->has_lat && json_real_value(json_object_get(a, "latitude")) != f->lat)
+        return false;
+    if (f->has_lon && json_real_value(json_object_get(a, "longitude")) != f->lon)
+        return false;
+    return ext_match(f, row);
+}
+
+bool sim_crm_id_list(struct sim_call *c, const char *param, size_t max, int64_t **ids, size_t *n)
+{
+    const char *v = ap_http_query(c->req, param);
+    *n = 0;
+    *ids = NULL;
+    if (!v || !*v)
+        return true;
+    *ids = ap_arena_alloc(ap_http_arena(c->req), (max + 1) * sizeof **ids);
+    const char *p = v;
+    while (*p) {
+        char *end;
+        long long id = strtoll(p, &end, 10);
+        if (end == p || (*end && *end != ',') || id <= 0 || *n == max) {
+            json_t *e = json_object();
+            if (*n == max)
+                sim_crm_err(e, param, "At most %zu ids are accepted.", max);
+            else
+                sim_crm_err(e, param, "The value '%.60s' is not a list of ids.", v);
+            sim_problem(c, 400, "One or more validation errors occurred.", e);
+            return false;
+        }
+        (*ids)[(*n)++] = id;
+        p = *end ? end + 1 : end;
+    }
+    return true;
+}
+
+bool sim_crm_id_in(const int64_t *ids, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+void sim_crm_expose(struct sim_tenant *t, enum sim_kind k, const char *hidden, const char *visible,
+                    bool on)
+{
+    for (size_t i = 0; i < sim_count(t, k); i++) {
+        json_t *row = sim_at(t, k, i);
+        if (!on) {
+            json_object_del(row, visible);
+            continue;
+        }
+        json_t *v = hidden ? json_object_get(row, hidden) : NULL;
+        json_object_set_new(row, visible, v ? json_incref(v) : json_true());
+    }
+}
