@@ -105,7 +105,8 @@ static struct ap_http_server *bind_server(struct ap_conf *c, const char *opt,
                                 .port = port,
                                 .threads = threads,
                                 .grace_ms = 5000,
-                                .access_log = ap_conf_bool(c, "access-log")};
+                                .access_log = ap_conf_bool(c, "access-log"),
+                                .gzip_json = true};
     struct ap_http_server *srv = ap_http_server_new(&hc, r, err, sizeof(err));
     if (!srv)
         fprintf(stderr, "stsim: %s (--%s)\n", err, opt);

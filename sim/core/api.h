@@ -22,7 +22,11 @@ struct sim_call {
     struct sim_app *app;
     struct sim_conn *conn;
     json_t *body; /* parsed JSON body of POST/PUT/PATCH (NULL if none); owned by the gate */
-    int status;   /* set by sim_reply*: what was answered */
+    /* the route matched on a normalised path (case, trailing slash), or NULL
+     * for the request's own match: read path parameters with sim_param() */
+    const struct ap_route_match *match;
+    bool challenged; /* a WWW-Authenticate header was added already */
+    int status;      /* set by sim_reply*: what was answered */
 };
 
 typedef void (*sim_handler_fn)(struct sim_call *c);
@@ -76,10 +80,15 @@ struct sim_field {
 };
 
 /*
- * Checks obj against fields: every key known, required ones present, types
- * right. Each problem adds "<prefix><name>" → ["message"] to errors (prefix
- * like "locations[0]." or ""). Returns true when obj passed. obj not an
- * object: one error at prefix (without the trailing dot).
+ * Binds obj to fields as ASP.NET Core would, then checks it: required ones
+ * present, types right. Binding rewrites obj in place (it is the gate's copy
+ * of the body, or a part of it): names are matched case-insensitively and
+ * respelt as in fields, unknown ones are dropped (noted for the request
+ * log), "true"/"false" become booleans, numeric strings numbers and numbers
+ * strings where fields say so. Each problem adds "<prefix><name>" →
+ * ["message"] to errors (prefix like "locations[0]." or ""). Returns true
+ * when obj passed. obj not an object: one error at prefix (without the
+ * trailing dot).
  */
 bool sim_check(const json_t *obj, const char *prefix, const struct sim_field *fields, size_t n,
                json_t *errors);
@@ -127,6 +136,15 @@ void sim_export(struct sim_call *c, enum sim_kind k,
  * ASP.NET's "The value 'x' is not valid." wording) and return false when the
  * value is bad; an absent parameter is not an error (*has stays false).
  */
+/*
+ * A query parameter, %- and '+'-decoded into the request's arena; NULL when
+ * absent. Names match case-insensitively (ASP.NET Core's binding); the first
+ * one wins.
+ */
+const char *sim_query(struct ap_http_req *req, const char *name);
+/* A path parameter of the call's route (%-decoded), or NULL. */
+const char *sim_param(struct sim_call *c, const char *name);
+
 /* At most this many ids in a comma-separated id list (ServiceTitan's limit). */
 #define SIM_Q_MAX_IDS 50
 

@@ -111,6 +111,7 @@ struct sim_log_entry {
     bool auth; /* host "auth", else "api" */
     char method[12];
     char *path, *query, *body; /* malloc'd; NULL = none */
+    char *note;                /* malloc'd: what stsim wants the integrator to know, or NULL */
     int status;                /* 0 = dropped without an answer */
     bool dropped;
     double latency_ms;
@@ -121,8 +122,13 @@ struct sim_log_entry {
 
 /* Records e (its strings are taken over). */
 void sim_log_add(struct sim *s, struct sim_log_entry *e);
-/* Entries with seq > since (auth: -1 both hosts, 0 api, 1 auth) as a JSON array. */
-json_t *sim_log_json(struct sim *s, uint64_t since, int host);
+struct sim_log_filter {
+    uint64_t since;           /* entries with seq > since */
+    int host;                 /* -1 both hosts, 0 api, 1 auth */
+    int status_lo, status_hi; /* answered status in [lo, hi]; 0 = dropped unanswered */
+};
+/* The entries f selects, oldest first, as a JSON array. */
+json_t *sim_log_json(struct sim *s, const struct sim_log_filter *f);
 void sim_log_clear(struct sim *s);
 /* Per-status counts of API-host answers, {"200": n, ...}; and rejected token requests. */
 json_t *sim_status_counts(struct sim *s);
@@ -139,7 +145,21 @@ void sim_log_keep_route(struct sim *s, void *route);
 /* The per-(app, tenant) API throttle; false (with *retry) when over cfg.rate_limit. */
 bool sim_api_throttle(struct sim *s, const struct sim_app *a, int64_t tenant, int *retry);
 
+/* ---- binding (check.c) ---------------------------------------------------------- */
+
+/* While sink is set (the gate sets it around a handler, under s->lock), sim_check
+ * appends the paths of the body fields it ignored to it; NULL stops that. */
+void sim_check_collect(json_t *sink);
+
 /* ---- replies outside a call (reply.c) ------------------------------------------ */
+
+/* The Content-Type of every JSON answer stsim sends. */
+#define SIM_JSON_TYPE "application/json; charset=utf-8"
+/* Compact JSON text of j (json_text.c): a new string of *len bytes the caller
+ * frees; reals in their shortest round-trip form. */
+char *sim_json_text(const json_t *j, size_t *len);
+/* d in its shortest round-trip form, with ".0" when it would read as an integer. */
+void sim_json_real(double d, char out[32]);
 
 /* Sends body (stolen) as JSON with status. */
 void sim_send_json(struct ap_http_req *req, int status, json_t *body);

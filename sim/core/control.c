@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -35,10 +36,7 @@ struct ctl_route {
 
 static void send(struct ap_http_req *req, int status, json_t *j)
 {
-    char *text = ap_json_dumps(j);
-    ap_http_respond_json(req, status, text, strlen(text));
-    free(text);
-    json_decref(j);
+    sim_send_json(req, status, j);
 }
 
 static void bad(struct ap_http_req *req, int status, const char *fmt, ...)
@@ -467,22 +465,46 @@ static void c_fault_clear(struct sim *s, struct ap_http_req *req, json_t *body)
     ok(req);
 }
 
+/* status=404 (one status), status=4xx (a class) or nothing (all) into f. */
+static bool status_filter(const char *v, struct sim_log_filter *f)
+{
+    f->status_lo = 0;
+    f->status_hi = 999;
+    if (v == NULL || *v == '\0')
+        return true;
+    if (strlen(v) == 3 && v[0] >= '1' && v[0] <= '5' && strcasecmp(v + 1, "xx") == 0) {
+        f->status_lo = (v[0] - '0') * 100;
+        f->status_hi = f->status_lo + 99;
+        return true;
+    }
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (*end != '\0' || (n != 0 && (n < 100 || n > 599)))
+        return false;
+    f->status_lo = f->status_hi = (int)n;
+    return true;
+}
+
 static void c_requests(struct sim *s, struct ap_http_req *req, json_t *body)
 {
     (void)body;
-    const char *since = ap_http_query(req, "since"), *host = ap_http_query(req, "host");
+    const char *since = sim_query(req, "since"), *host = sim_query(req, "host");
+    struct sim_log_filter f = {.host = -1};
     char *end = NULL;
-    unsigned long long from = since && *since ? strtoull(since, &end, 10) : 0;
+    f.since = since && *since ? strtoull(since, &end, 10) : 0;
     if (since && *since && *end)
         return bad(req, 400, "since must be a sequence number");
-    int h = -1;
     if (host && strcmp(host, "api") == 0)
-        h = 0;
+        f.host = 0;
     else if (host && strcmp(host, "auth") == 0)
-        h = 1;
+        f.host = 1;
     else if (host && *host)
         return bad(req, 400, "host must be api or auth");
-    send(req, 200, json_pack("{s:o}", "requests", sim_log_json(s, from, h)));
+    if (!status_filter(sim_query(req, "status"), &f))
+        return bad(req, 400,
+                   "status must be an HTTP status like 404, a class like 4xx, or 0 "
+                   "(dropped without an answer)");
+    send(req, 200, json_pack("{s:o}", "requests", sim_log_json(s, &f)));
 }
 
 static void c_requests_clear(struct sim *s, struct ap_http_req *req, json_t *body)

@@ -49,6 +49,7 @@ struct gate_run {
     const char *method, *path;
     struct sim_log_entry *e;
     bool dropped;
+    json_t *ignored; /* body fields binding ignored, for the log's note */
 };
 
 static void answer_fault(struct gate_run *g, const struct sim_fault *f)
@@ -104,7 +105,7 @@ static bool check_app(struct gate_run *g)
     struct sim_call *c = g->c;
     const char *key = ap_http_header(c->req, "ST-App-Key");
     if (!key || !*key)
-        key = ap_http_query(c->req, "servicetitanapplicationkey");
+        key = sim_query(c->req, "servicetitanapplicationkey");
     if (!key || !*key) {
         sim_problem(c, 401, "Access denied due to missing application key (ST-App-Key header).",
                     NULL);
@@ -132,8 +133,16 @@ static bool check_token(struct gate_run *g, struct sim_token_claims *cl)
         sim_problem(c, 401, "Unauthorized: an access token is required.", NULL);
         return false;
     }
-    int64_t now_s = sim_now(c->sim) / 1000000000;
+    int64_t now_s = sim_now(c->sim) / AP_NS_PER_S;
     enum sim_token_result tr = sim_token_verify(c->sim->token_key, auth, now_s, cl);
+    if (tr != SIM_TOKEN_OK) {
+        ap_http_add_header(c->req, "WWW-Authenticate",
+                           tr == SIM_TOKEN_EXPIRED
+                               ? "Bearer error=\"invalid_token\", error_description=\"The token "
+                                 "expired\""
+                               : "Bearer error=\"invalid_token\"");
+        c->challenged = true;
+    }
     if (tr == SIM_TOKEN_EXPIRED) {
         sim_problem(c, 401, "Unauthorized: the access token has expired.", NULL);
         return false;
@@ -151,7 +160,7 @@ static bool check_tenant(struct gate_run *g, const struct sim_token_claims *cl)
 {
     struct sim_call *c = g->c;
     int64_t tid = 0;
-    if (!sim_id_parse(ap_http_param(c->req, "tenant"), &tid)) {
+    if (!sim_id_parse(sim_param(c, "tenant"), &tid)) {
         sim_problem(c, 404, "The requested resource was not found.", NULL);
         return false;
     }
@@ -212,10 +221,30 @@ static bool check_scope_rate(struct gate_run *g, const struct sim_token_claims *
         snprintf(v, sizeof(v), "%d", retry);
         snprintf(t, sizeof(t), "Rate limit is exceeded. Try again in %d seconds.", retry);
         ap_http_add_header(c->req, "Retry-After", v);
+        g->e->note = ap_xasprintf("rate limited: %d requests per second per (app, tenant), the "
+                                  "figure ServiceTitan documents (stsim's --rate-limit)",
+                                  c->sim->cfg.rate_limit);
         sim_problem(c, 429, t, NULL);
         return false;
     }
     return true;
+}
+
+/* application/json, text/json or application/<x>+json (parameters ignored): what
+ * ASP.NET Core's JSON input formatter reads. */
+static bool json_media(const char *ct)
+{
+    size_t n = ct ? strcspn(ct, ";") : 0;
+
+    while (n > 0 && isspace((unsigned char)ct[n - 1]))
+        n--;
+    if (n == 0)
+        return false;
+    if ((n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+        (n == 9 && strncasecmp(ct, "text/json", 9) == 0))
+        return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
 /* Step 8: the body. */
@@ -231,6 +260,10 @@ static bool parse_body(struct gate_run *g)
         i++;
     if (i == b.len)
         return true; /* no body: handlers see NULL */
+    if (!json_media(ap_http_header(c->req, "Content-Type"))) {
+        sim_problem(c, 415, "Unsupported Media Type", NULL);
+        return false;
+    }
     struct ap_json_error e;
     if (ap_json_parse_body(b.p, b.len, AP_JSON_ANY, &c->body, &e) == AP_OK)
         return true;
@@ -246,7 +279,9 @@ static void gate_run(struct gate_run *g)
         goto out;
     if (!check_tenant(g, &cl) || !check_scope_rate(g, &cl) || !parse_body(g))
         goto out;
+    sim_check_collect(g->ignored);
     g->rt->fn(g->c);
+    sim_check_collect(NULL);
     if (!g->c->status) {
         ap_log_error("sim.handler_no_reply", "scope=%s", g->rt->scope);
         sim_problem(g->c, 500, "The handler did not answer.", NULL);
@@ -273,17 +308,35 @@ static void fill_entry(struct sim_log_entry *e, struct ap_http_req *req, const c
     e->body = body_for_log(req);
 }
 
-static enum ap_http_result api_entry(struct ap_http_req *req, void *ud)
+/* "ignored unknown fields: a, b" when binding dropped any; else NULL. malloc'd. */
+static char *ignored_note(const json_t *ignored)
 {
-    struct route_ud *rt = ud;
+    struct ap_buf b;
+    size_t i;
+    json_t *v;
+
+    if (json_array_size(ignored) == 0)
+        return NULL;
+    ap_buf_init(&b, 4096);
+    ap_buf_puts(&b, "ignored unknown fields (ASP.NET Core binding drops them):");
+    json_array_foreach (ignored, i, v)
+        ap_buf_printf(&b, "%s %s", i ? "," : "", json_string_value(v));
+    return ap_buf_take(&b);
+}
+
+/* Runs the gate and rt's handler on req; m is the route matched on a
+ * normalised path (case, trailing slash), or NULL for the request's own. */
+static void api_serve(struct ap_http_req *req, struct route_ud *rt, const struct ap_route_match *m)
+{
     struct sim *s = rt->s;
     int64_t t0 = ap_clock_mono_ns();
-    struct ap_str m = ap_http_method(req), p = ap_http_path(req);
-    char *method = ap_arena_strndup(ap_http_arena(req), m.p, m.len > 11 ? 11 : m.len);
+    struct ap_str me = ap_http_method(req), p = ap_http_path(req);
+    char *method = ap_arena_strndup(ap_http_arena(req), me.p, me.len > 11 ? 11 : me.len);
     char *path = ap_arena_strndup(ap_http_arena(req), p.p, p.len);
-    struct sim_call c = {.sim = s, .req = req};
+    struct sim_call c = {.sim = s, .req = req, .match = m};
     struct sim_log_entry e = {0};
-    struct gate_run g = {.rt = rt, .c = &c, .method = method, .path = path, .e = &e};
+    struct gate_run g = {
+        .rt = rt, .c = &c, .method = method, .path = path, .e = &e, .ignored = json_array()};
     fill_entry(&e, req, method, path);
     pthread_mutex_lock(&s->lock);
     s->api_requests++;
@@ -291,10 +344,18 @@ static enum ap_http_result api_entry(struct ap_http_req *req, void *ud)
     gate_run(&g);
     e.status = c.status < 0 ? 0 : c.status;
     e.dropped = g.dropped;
+    if (e.note == NULL)
+        e.note = ignored_note(g.ignored);
     e.latency_ms += (double)(ap_clock_mono_ns() - t0) / 1e6;
     sim_log_add(s, &e);
     pthread_mutex_unlock(&s->lock);
+    json_decref(g.ignored);
     json_decref(c.body);
+}
+
+static enum ap_http_result api_entry(struct ap_http_req *req, void *ud)
+{
+    api_serve(req, ud, NULL);
     return AP_HTTP_DONE;
 }
 
@@ -319,32 +380,114 @@ void sim_api_route(struct sim *s, struct ap_router *r, const char *method, const
         ap_log_warn("sim.scope_not_in_seed", "scope=%s pattern=%s", rt->scope, pattern);
 }
 
+/* ---- calls no route takes ------------------------------------------------------- */
+
+struct fallback {
+    struct sim *s;
+    const struct ap_router *r;
+};
+
 /*
- * Paths no route knows: 404, or 405 (with Allow) when the path is known for
- * other methods — the catch-all route would otherwise hide the router's 405.
+ * path as ASP.NET Core routing compares it: lowercased, without trailing
+ * slashes ("/CRM/v2/tenant/1/Customers/" is "/crm/v2/tenant/1/customers").
+ * API paths hold only lowercase literals and numeric ids, so nothing else
+ * changes.
+ */
+static struct ap_str normal_path(struct ap_arena *a, struct ap_str p)
+{
+    char *out = ap_arena_strndup(a, p.p, p.len);
+    size_t n = p.len;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)out[i]);
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = '\0';
+    return (struct ap_str){out, n};
+}
+
+static enum ap_http_result api_unknown(struct ap_http_req *req, void *ud);
+
+/* The methods other routes take path with, as an Allow header value ("" for none). */
+static void allowed_methods(const struct ap_router *r, struct ap_str path, char allow[64])
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+
+    allow[0] = '\0';
+    for (size_t i = 0; i < AP_COUNTOF(methods); i++) {
+        struct ap_route_match m;
+        if (ap_router_match(r, ap_str_c(methods[i]), path, &m) && m.fn != api_unknown)
+            snprintf(allow + strlen(allow), 64 - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                     methods[i]);
+    }
+}
+
+/* Writes an unrouted call into the request log, the counters and stsim's log. */
+static void log_unrouted(struct sim *s, struct ap_http_req *req, int status, int64_t t0)
+{
+    struct ap_str me = ap_http_method(req), p = ap_http_path(req);
+    char *method = ap_arena_strndup(ap_http_arena(req), me.p, me.len > 11 ? 11 : me.len);
+    char *path = ap_arena_strndup(ap_http_arena(req), p.p, p.len);
+    struct sim_log_entry e = {.status = status};
+    char q[256];
+
+    fill_entry(&e, req, method, path);
+    e.note = ap_xstrdup(status == 405 ? "no route takes this method on this path"
+                                      : "no route: stsim does not emulate this path");
+    pthread_mutex_lock(&s->lock);
+    s->api_requests++;
+    e.time_ns = sim_now(s);
+    e.latency_ms = (double)(ap_clock_mono_ns() - t0) / 1e6;
+    sim_log_add(s, &e);
+    pthread_mutex_unlock(&s->lock);
+    ap_log_info("stsim.unrouted", "method=%s path=%s status=%d", method,
+                ap_log_quote(path, q, sizeof(q)), status);
+}
+
+/*
+ * Calls no route takes as sent. A path that differs from a route only in
+ * case or a trailing slash runs that route (ASP.NET Core's routing is
+ * case-insensitive and ignores a trailing slash); otherwise 404, or 405
+ * (with Allow) when the path is known for other methods — the catch-all
+ * route would otherwise hide the router's 405. Either way the call is
+ * logged and counted like any other.
  */
 static enum ap_http_result api_unknown(struct ap_http_req *req, void *ud)
 {
-    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-    const struct ap_router *r = ud;
-    char allow[64] = "";
-    for (size_t i = 0; i < AP_COUNTOF(methods); i++) {
-        struct ap_route_match m;
-        if (ap_router_match(r, ap_str_c(methods[i]), ap_http_path(req), &m) && m.fn != api_unknown)
-            snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
-                     allow[0] ? ", " : "", methods[i]);
+    const struct fallback *fb = ud;
+    int64_t t0 = ap_clock_mono_ns();
+    struct ap_str path = normal_path(ap_http_arena(req), ap_http_path(req));
+    struct ap_route_match m;
+    char allow[64];
+
+    if (!ap_str_eq(path, ap_http_path(req)) &&
+        ap_router_match(fb->r, ap_http_method(req), path, &m) && m.fn == api_entry) {
+        struct ap_route_match *keep = ap_arena_alloc(ap_http_arena(req), sizeof(*keep));
+        *keep = m;
+        api_serve(req, m.ud, keep);
+        return AP_HTTP_DONE;
     }
+    allowed_methods(fb->r, ap_http_path(req), allow);
+    if (!allow[0])
+        allowed_methods(fb->r, path, allow);
     if (allow[0]) {
         ap_http_add_header(req, "Allow", allow);
         sim_send_json(req, 405, sim_problem_body(405, "Method Not Allowed", NULL));
-        return AP_HTTP_DONE;
+    } else {
+        sim_send_json(req, 404,
+                      sim_problem_body(404, "The requested resource was not found.", NULL));
     }
-    sim_send_json(req, 404, sim_problem_body(404, "The requested resource was not found.", NULL));
+    log_unrouted(fb->s, req, allow[0] ? 405 : 404, t0);
     return AP_HTTP_DONE;
 }
 
 void sim_gate_fallback_route(struct sim *s, struct ap_router *r)
 {
-    (void)s;
-    ap_router_add(r, "*", "/*rest", api_unknown, r);
+    struct fallback *fb = ap_xcalloc(1, sizeof(*fb));
+
+    fb->s = s;
+    fb->r = r;
+    pthread_mutex_lock(&s->lock);
+    sim_log_keep_route(s, fb);
+    pthread_mutex_unlock(&s->lock);
+    ap_router_add(r, "*", "/*rest", api_unknown, fb);
 }

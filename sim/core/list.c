@@ -339,7 +339,7 @@ json_t *sim_list_page(json_t *const *rows, size_t n, const struct sim_list_param
 
 static const char *query_get(void *ud, const char *name)
 {
-    return ap_http_query(ud, name);
+    return sim_query(ud, name);
 }
 
 void sim_list(struct sim_call *c, enum sim_kind k, const struct sim_list_opts *o)

@@ -1,6 +1,8 @@
 /*
  * query.c — query-string readers and row matchers the emulated modules share
- * (see api.h).
+ * (see api.h). Query parameter names are matched case-insensitively, as
+ * ASP.NET Core binds them ("PageSize=1" is pageSize), and path parameters
+ * come from the route the gate matched (sim_param).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -9,6 +11,41 @@
 #include <strings.h>
 
 #include "sim/core/api.h"
+
+const char *sim_query(struct ap_http_req *req, const char *name)
+{
+    struct ap_str q = ap_http_query_string(req);
+    struct ap_arena *a = ap_http_arena(req);
+    const char *p = q.p, *end = q.p + q.len;
+
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pe = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p));
+        const char *ke = eq ? eq : pe;
+        char *key = ap_http_decode(a, (struct ap_str){p, (size_t)(ke - p)}, true);
+
+        if (key != NULL && strcasecmp(key, name) == 0) {
+            struct ap_str v = eq ? (struct ap_str){eq + 1, (size_t)(pe - eq - 1)} : AP_STR("");
+            return ap_http_decode(a, v, true);
+        }
+        p = pe + 1;
+    }
+    return NULL;
+}
+
+const char *sim_param(struct sim_call *c, const char *name)
+{
+    const struct ap_route_match *m = c->match;
+
+    if (m == NULL)
+        return ap_http_param(c->req, name);
+    for (size_t i = 0; i < m->nparams; i++) {
+        if (ap_str_eq_c(m->names[i], name))
+            return ap_http_decode(ap_http_arena(c->req), m->values[i], false);
+    }
+    return NULL;
+}
 
 static bool bad_value(struct sim_call *c, const char *name, const char *v)
 {
@@ -31,7 +68,7 @@ static bool parse_int64(const char *v, int64_t *out)
 
 bool sim_q_int64(struct sim_call *c, const char *name, bool *has, int64_t *out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     *has = false;
     if (v == NULL || v[0] == '\0')
         return true;
@@ -43,7 +80,7 @@ bool sim_q_int64(struct sim_call *c, const char *name, bool *has, int64_t *out)
 
 bool sim_q_time(struct sim_call *c, const char *name, bool *has, int64_t *out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     *has = false;
     if (v == NULL || v[0] == '\0')
         return true;
@@ -55,7 +92,7 @@ bool sim_q_time(struct sim_call *c, const char *name, bool *has, int64_t *out)
 
 bool sim_q_bool(struct sim_call *c, const char *name, bool *has, bool *out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     *has = false;
     if (v == NULL || v[0] == '\0')
         return true;
@@ -71,7 +108,7 @@ bool sim_q_bool(struct sim_call *c, const char *name, bool *has, bool *out)
 
 bool sim_q_enum(struct sim_call *c, const char *name, const char *const *values, const char **out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     *out = NULL;
     if (v == NULL || v[0] == '\0')
         return true;
@@ -86,7 +123,7 @@ bool sim_q_enum(struct sim_call *c, const char *name, const char *const *values,
 
 bool sim_q_ids(struct sim_call *c, const char *name, int64_t *ids, size_t *n)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     *n = 0;
     if (v == NULL || v[0] == '\0')
         return true;

@@ -1,8 +1,10 @@
 /*
- * reply.c — how an emulated endpoint answers: JSON bodies, empty 200s, and
+ * reply.c — how an emulated endpoint answers: JSON bodies (as
+ * "application/json; charset=utf-8", ASP.NET's spelling), empty 200s, and
  * ServiceTitan's ApiErrorResponse {type, title, status, traceId, errors,
- * data} for every error, with W3C-style trace ids; and the path id reader
- * that answers 404 for a bad id, as ServiceTitan does.
+ * data} for every error, with W3C-style trace ids (a 401 also carries
+ * "WWW-Authenticate: Bearer"); and the path id reader that answers 404 for a
+ * bad id, as ServiceTitan does.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,8 +64,10 @@ json_t *sim_problem_body(int status, const char *title, json_t *errors)
 
 void sim_send_json(struct ap_http_req *req, int status, json_t *body)
 {
-    char *text = ap_json_dumps(body);
-    ap_http_respond_json(req, status, text, strlen(text));
+    size_t len;
+    char *text = sim_json_text(body, &len);
+
+    ap_http_respond(req, status, SIM_JSON_TYPE, text, len);
     free(text);
     json_decref(body);
 }
@@ -76,6 +80,8 @@ void sim_reply(struct sim_call *c, int status, json_t *body)
         return;
     }
     c->status = status;
+    if (status == 401 && !c->challenged) /* ASP.NET's JwtBearer names the scheme it wants */
+        ap_http_add_header(c->req, "WWW-Authenticate", "Bearer");
     sim_send_json(c->req, status, body ? body : json_null());
 }
 
@@ -128,7 +134,7 @@ bool sim_id_parse(const char *s, int64_t *out)
 
 bool sim_param_id(struct sim_call *c, const char *name, int64_t *out)
 {
-    if (sim_id_parse(ap_http_param(c->req, name), out))
+    if (sim_id_parse(sim_param(c, name), out))
         return true;
     sim_not_found(c, "The requested resource was not found.");
     return false;

@@ -221,6 +221,7 @@ static void entry_cleanup(struct sim_log_entry *e)
     free(e->path);
     free(e->query);
     free(e->body);
+    free(e->note);
     memset(e, 0, sizeof(*e));
 }
 
@@ -252,19 +253,27 @@ static json_t *entry_json(const struct sim_log_entry *e)
     json_object_set_new(o, "clientId", e->client_id[0] ? json_string(e->client_id) : json_null());
     json_object_set_new(o, "tenant", e->tenant ? json_integer(e->tenant) : json_null());
     json_object_set_new(o, "appKey", e->app_key[0] ? json_string(e->app_key) : json_null());
+    json_object_set_new(o, "note", str_or_null(e->note));
     return o;
 }
 
-json_t *sim_log_json(struct sim *s, uint64_t since, int host)
+static bool entry_wanted(const struct sim_log_entry *e, const struct sim_log_filter *f)
+{
+    if ((f->host == 0 && e->auth) || (f->host == 1 && !e->auth))
+        return false;
+    return e->status >= f->status_lo && e->status <= f->status_hi;
+}
+
+json_t *sim_log_json(struct sim *s, const struct sim_log_filter *f)
 {
     struct sim_log *g = gate(s);
     json_t *arr = json_array();
     uint64_t first = g->next_seq > SIM_LOG_CAP ? g->next_seq - SIM_LOG_CAP : 1;
-    if (since + 1 > first)
-        first = since + 1;
+    if (f->since + 1 > first)
+        first = f->since + 1;
     for (uint64_t seq = first; seq < g->next_seq; seq++) {
         const struct sim_log_entry *e = &g->ring[seq % SIM_LOG_CAP];
-        if (e->seq != seq || (host == 0 && e->auth) || (host == 1 && !e->auth))
+        if (e->seq != seq || !entry_wanted(e, f))
             continue;
         json_array_append_new(arr, entry_json(e));
     }

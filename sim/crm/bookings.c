@@ -216,7 +216,7 @@ static bool booking_match(struct sim_call *c, const json_t *row, void *ud, bool 
 
 static void booking_list_of(struct sim_call *c, int64_t pid)
 {
-    struct booking_filter f = {pid, ap_http_query(c->req, "externalId")};
+    struct booking_filter f = {pid, sim_query(c->req, "externalId")};
     struct sim_list_opts o = {.sort = sort_fields, .dates = true, .match = booking_match, .ud = &f};
     sim_list(c, SIM_BOOKING, &o);
 }
@@ -584,7 +584,7 @@ static void tag_list(struct sim_call *c)
     struct sim_list_opts o = {.sort = sort_fields,
                               .dates = true,
                               .match = tag_match,
-                              .ud = (void *)ap_http_query(c->req, "name")};
+                              .ud = (void *)sim_query(c->req, "name")};
     sim_list(c, SIM_BOOKING_PROVIDER_TAG, &o);
 }
 

@@ -122,8 +122,8 @@ void sim_crm_contacts_all(struct sim_call *c, enum sim_kind k, const char *ids_p
     struct all_contacts f = {.owner_key = owner_key};
     if (!sim_crm_id_list(c, ids_param, 50, &f.owners, &f.n))
         return;
-    const char *mb = ap_http_query(c->req, "modifiedBefore");
-    const char *ma = ap_http_query(c->req, "modifiedOnOrAfter");
+    const char *mb = sim_query(c->req, "modifiedBefore");
+    const char *ma = sim_query(c->req, "modifiedOnOrAfter");
     if (f.n == 0 && !(mb && *mb) && !(ma && *ma)) {
         json_t *e = json_object();
         sim_crm_err(e, ids_param, "Either %s, modifiedBefore or modifiedOnOrAfter must be given.",

@@ -208,7 +208,7 @@ static void customer_list(struct sim_call *c)
     struct cust_filter f = {0};
     if (!sim_crm_addr_filter_parse(c, &f.addr))
         return;
-    const char *phone = ap_http_query(c->req, "phone");
+    const char *phone = sim_query(c->req, "phone");
     if (phone && *phone) {
         char digits[64];
         sim_crm_digits(phone, digits, sizeof digits);

@@ -59,8 +59,9 @@ static json_t *seed_address(struct sim_rng *rng, bool dallas)
              dallas ? PICK(rng, dallas_streets) : PICK(rng, austin_streets));
     snprintf(zip, sizeof zip, "%d",
              dallas ? sim_rand_range(rng, 75201, 75252) : sim_rand_range(rng, 78701, 78759));
-    double lat = (dallas ? 32.78 : 30.27) + sim_rand_range(rng, -900, 900) / 10000.0;
-    double lon = (dallas ? -96.80 : -97.74) + sim_rand_range(rng, -900, 900) / 10000.0;
+    /* in 1/10000 degrees, so each is the double nearest its 4-decimal text */
+    double lat = ((dallas ? 327800 : 302700) + sim_rand_range(rng, -900, 900)) / 10000.0;
+    double lon = ((dallas ? -968000 : -977400) + sim_rand_range(rng, -900, 900)) / 10000.0;
     return json_pack("{s:s, s:n, s:s, s:s, s:s, s:s, s:f, s:f}", "street", street, "unit", "city",
                      dallas ? PICK(rng, dallas_cities) : PICK(rng, austin_cities), "state", "TX",
                      "zip", zip, "country", "USA", "latitude", lat, "longitude", lon);

@@ -536,7 +536,7 @@ void sim_crm_digits(const char *in, char *out, size_t n)
 
 static bool query_double(struct sim_call *c, const char *name, bool *has, double *out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     *has = false;
     if (!v || !*v)
         return true;
@@ -554,7 +554,7 @@ static bool query_double(struct sim_call *c, const char *name, bool *has, double
 
 static bool parse_ext_values(struct sim_call *c, struct crm_addr_filter *f)
 {
-    const char *vals = ap_http_query(c->req, "externalDataValues");
+    const char *vals = sim_query(c->req, "externalDataValues");
     json_t *e = json_object();
     if (vals && *vals) {
         struct ap_arena *a = ap_http_arena(c->req);
@@ -584,15 +584,15 @@ bool sim_crm_addr_filter_parse(struct sim_call *c, struct crm_addr_filter *f)
 {
     memset(f, 0, sizeof *f);
     struct ap_http_req *r = c->req;
-    f->name = ap_http_query(r, "name");
-    f->street = ap_http_query(r, "street");
-    f->unit = ap_http_query(r, "unit");
-    f->city = ap_http_query(r, "city");
-    f->state = ap_http_query(r, "state");
-    f->zip = ap_http_query(r, "zip");
-    f->country = ap_http_query(r, "country");
-    f->guid = ap_http_query(r, "externalDataApplicationGuid");
-    f->ext_key = ap_http_query(r, "externalDataKey");
+    f->name = sim_query(r, "name");
+    f->street = sim_query(r, "street");
+    f->unit = sim_query(r, "unit");
+    f->city = sim_query(r, "city");
+    f->state = sim_query(r, "state");
+    f->zip = sim_query(r, "zip");
+    f->country = sim_query(r, "country");
+    f->guid = sim_query(r, "externalDataApplicationGuid");
+    f->ext_key = sim_query(r, "externalDataKey");
     if (!query_double(c, "latitude", &f->has_lat, &f->lat) ||
         !query_double(c, "longitude", &f->has_lon, &f->lon))
         return false;
@@ -650,7 +650,7 @@ bool sim_crm_addr_filter_match(const struct crm_addr_filter *f, const json_t *ro
 
 bool sim_crm_id_list(struct sim_call *c, const char *param, size_t max, int64_t **ids, size_t *n)
 {
-    const char *v = ap_http_query(c->req, param);
+    const char *v = sim_query(c->req, param);
     *n = 0;
     *ids = NULL;
     if (!v || !*v)

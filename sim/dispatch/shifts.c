@@ -70,7 +70,7 @@ static bool shift_match(struct sim_call *c, const json_t *row, void *ud, bool *s
 /* Query time q into *out; answers 400 and returns false when bad. */
 static bool query_time(struct sim_call *c, const char *name, bool *has, int64_t *out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
 
     *has = v && *v;
     if (*has && !ap_time_parse(v, out)) {
@@ -82,7 +82,7 @@ static bool query_time(struct sim_call *c, const char *name, bool *has, int64_t 
 
 static bool query_id(struct sim_call *c, const char *name, bool *has, int64_t *out)
 {
-    const char *v = ap_http_query(c->req, name);
+    const char *v = sim_query(c->req, name);
     char *end;
     long long n;
 
@@ -112,15 +112,15 @@ static void shift_list(struct sim_call *c)
         !query_time(c, "endsOnOrBefore", &f.has_to, &f.to) ||
         !query_id(c, "technicianId", &f.has_tech, &f.tech))
         return;
-    f.type = ap_http_query(c->req, "shiftType");
+    f.type = sim_query(c->req, "shiftType");
     if (f.type && !*f.type)
         f.type = NULL;
     if (f.type && !one_of(f.type, shift_types)) {
         sim_problem_field(c, "shiftType", "The value must be Normal, OnCall or TimeOff.");
         return;
     }
-    f.title = ap_http_query(c->req, "titleContains");
-    f.note = ap_http_query(c->req, "noteContains");
+    f.title = sim_query(c->req, "titleContains");
+    f.note = sim_query(c->req, "noteContains");
     sim_list(c, SIM_TECHNICIAN_SHIFT, &o);
 }
 
@@ -417,7 +417,7 @@ static bool assign_match(struct sim_call *c, const json_t *row, void *ud, bool *
 /* appointmentIds=1,2,3 (at most 50); false after a 400. */
 static bool parse_appt_ids(struct sim_call *c, struct assign_filter *f)
 {
-    const char *v = ap_http_query(c->req, "appointmentIds");
+    const char *v = sim_query(c->req, "appointmentIds");
 
     while (v && *v) {
         char *end;
@@ -452,7 +452,7 @@ static void assign_list(struct sim_call *c)
 /* Export: active=True (default, as the spec says) | Any | False. */
 static bool export_match(struct sim_call *c, const json_t *row, void *ud)
 {
-    const char *a = ap_http_query(c->req, "active");
+    const char *a = sim_query(c->req, "active");
     bool act = json_is_true(json_object_get(row, "active"));
 
     if (!a || !*a || strcasecmp(a, "True") == 0)
@@ -462,7 +462,7 @@ static bool export_match(struct sim_call *c, const json_t *row, void *ud)
 
 static void assign_export(struct sim_call *c)
 {
-    const char *a = ap_http_query(c->req, "active");
+    const char *a = sim_query(c->req, "active");
 
     if (a && *a && strcasecmp(a, "True") && strcasecmp(a, "Any") && strcasecmp(a, "False")) {
         sim_problem_field(c, "active", "The value must be True, Any or False.");

@@ -46,7 +46,7 @@ struct appt_filter {
 static bool appt_filter_read(struct sim_call *c, struct appt_filter *f)
 {
     memset(f, 0, sizeof(*f));
-    f->number = ap_http_query(c->req, "number");
+    f->number = sim_query(c->req, "number");
     if (f->number != NULL && f->number[0] == '\0')
         f->number = NULL;
     return sim_q_int64(c, "jobId", &f->has_job, &f->job) &&

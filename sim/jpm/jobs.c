@@ -91,7 +91,7 @@ static bool job_filter_read(struct sim_call *c, struct job_filter *f)
         if (!sim_q_time(c, job_time_filters[i], &f->has_time[i], &f->times[i]))
             return false;
     }
-    f->number = ap_http_query(c->req, "number");
+    f->number = sim_query(c->req, "number");
     if (f->number != NULL && f->number[0] == '\0')
         f->number = NULL;
     return sim_q_enum(c, "jobStatus", job_statuses, &f->job_status) &&
@@ -196,7 +196,7 @@ static void job_list(struct sim_call *c)
 
 static const char *req_query(void *ud, const char *name)
 {
-    return ap_http_query(ud, name);
+    return sim_query(ud, name);
 }
 
 /* The export rows of jobs carry "active" (their GET/list rows do not): jobs are never

@@ -272,8 +272,9 @@ static json_t *job_row(struct sim *s, struct sim_tenant *t, const json_t *body)
                   copy_or(body, "bookingId", json_null()), "soldById",
                   copy_or(body, "soldById", json_null()), "customerPo",
                   copy_or(body, "customerPo", json_string(""))));
-    json_object_update_new(row, json_pack("{s:I, s:n, s:n, s:n, s:[], s:o, s:o, s:o}", "invoiceId",
-                                          (json_int_t)s->next_id++, "membershipId", "total",
+    /* a new job's invoice is empty: total 0 (ServiceTitan's total is the invoice's) */
+    json_object_update_new(row, json_pack("{s:I, s:n, s:f, s:n, s:[], s:o, s:o, s:o}", "invoiceId",
+                                          (json_int_t)s->next_id++, "membershipId", "total", 0.0,
                                           "createdFromEstimateId", "estimateIds", "summary",
                                           copy_or(body, "summary", json_null()), "customFields",
                                           custom_fields_of(body), "externalData",

@@ -23,7 +23,7 @@ struct jt_filter {
 
 static const char *req_query(void *ud, const char *name)
 {
-    return ap_http_query(ud, name);
+    return sim_query(ud, name);
 }
 
 static bool jt_filter_read(struct sim_call *c, struct jt_filter *f)
@@ -32,10 +32,10 @@ static bool jt_filter_read(struct sim_call *c, struct jt_filter *f)
     static const char *const dirs[] = {"asc", "ascending", "desc", "descending", NULL};
     const char *dir;
     memset(f, 0, sizeof(*f));
-    f->name = ap_http_query(c->req, "name");
+    f->name = sim_query(c->req, "name");
     if (f->name != NULL && f->name[0] == '\0')
         f->name = NULL;
-    f->priority = ap_http_query(c->req, "priority");
+    f->priority = sim_query(c->req, "priority");
     if (f->priority != NULL && f->priority[0] == '\0')
         f->priority = NULL;
     if (!sim_q_enum(c, "orderBy", orders, &f->order_by) ||

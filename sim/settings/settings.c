@@ -54,7 +54,7 @@ static bool people_match(struct sim_call *c, const json_t *row, void *ud, bool *
 static bool people_filter_read(struct sim_call *c, struct people_filter *f, bool user_ids)
 {
     memset(f, 0, sizeof(*f));
-    f->name = ap_http_query(c->req, "name");
+    f->name = sim_query(c->req, "name");
     if (f->name != NULL && f->name[0] == '\0')
         f->name = NULL;
     return !user_ids || sim_q_ids(c, "userIds", f->user_ids, &f->nuser_ids);
@@ -67,12 +67,12 @@ static void list_people(struct sim_call *c, enum sim_kind k, bool user_ids, bool
     if (!people_filter_read(c, &f, user_ids))
         return;
     if (email) {
-        f.email = ap_http_query(c->req, "email");
+        f.email = sim_query(c->req, "email");
         if (f.email != NULL && f.email[0] == '\0')
             f.email = NULL;
     }
     if (k == SIM_CAMPAIGN) {
-        f.phone = ap_http_query(c->req, "campaignPhoneNumber");
+        f.phone = sim_query(c->req, "campaignPhoneNumber");
         if (f.phone != NULL && f.phone[0] == '\0')
             f.phone = NULL;
     }

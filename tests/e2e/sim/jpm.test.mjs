@@ -149,7 +149,7 @@ describe('jpm: jobs and appointments', () => {
     ]);
     badFields(await sim.api('POST', '/jpm/jobs', { body: jobBody({ priority: 'Whenever' }) }), ['priority']);
     badFields(await sim.api('POST', '/jpm/jobs', { body: jobBody({ customerId: 'abc', bogus: 1 }) }), [
-      'customerId', 'bogus',
+      'customerId',
     ]);
     badFields(await sim.api('POST', '/jpm/jobs', { body: jobBody({}, { technicianIds: [424242] }) }), [
       'appointments[0].technicianIds',
