@@ -43,6 +43,9 @@ extern char **environ;
 static const struct ap_conf_opt options[] = {
     {"config", AP_CONF_STR, NULL, "read settings from this file (key = value lines)"},
     {"seed", AP_CONF_ENUM, "demo", "initial data", 0, 0, "demo|none"},
+    {"scale", AP_CONF_INT, "200",
+     "customers of the demo tenant (with locations, contacts, jobs and bookings in proportion)", 1,
+     1000000},
     {"auth-listen", AP_CONF_ADDR, "127.0.0.1:8801", "auth host (POST /connect/token); port 0: any"},
     {"api-listen", AP_CONF_ADDR, "127.0.0.1:8802", "API host and control API; port 0: any"},
     {"web-listen", AP_CONF_ADDR, "127.0.0.1:8803", "tenant-side web pages; port 0: any"},
@@ -185,6 +188,7 @@ static struct sim *make_sim(struct ap_conf *c)
         .token_rate_limit = (int)ap_conf_int(c, "token-rate-limit"),
         .capacity_max_days = (int)ap_conf_int(c, "capacity-max-days"),
         .export_delay_s = (int)ap_conf_int(c, "export-delay"),
+        .seed_scale = (int)ap_conf_int(c, "scale"),
     };
     snprintf(cfg.environment, sizeof(cfg.environment), "%s", ap_conf_str(c, "environment"));
     return sim_new(&cfg);
@@ -201,7 +205,7 @@ static bool fill_sim(struct sim *s, struct ap_conf *c, char secret[64], bool *ha
     }
     pthread_mutex_lock(&s->lock);
     if (s->ntenants == 0 && strcmp(ap_conf_str(c, "seed"), "demo") == 0)
-        sim_seed_demo(s);
+        sim_seed_demo(s, (size_t)s->cfg.seed_scale);
     enum ap_err rc = AP_OK;
     if (ap_conf_bool(c, "connect") && sim_app_find(s, SIM_DEMO_APP)) {
         rc = sim_seed_connect(s, secret);

@@ -103,10 +103,18 @@ struct sim_list_opts {
     const char *const *sort;    /* fields allowed in sort=±Field, NULL-terminated; NULL = none */
     bool dates;                 /* createdBefore/OnOrAfter, modifiedBefore/OnOrAfter */
     /* endpoint-specific filters; return false to skip row. May answer 400
-     * itself and set *stop (then sim_list stops and sends nothing). */
+     * itself and set *stop (then sim_list stops and sends nothing). NULL
+     * when the request sets none: the list is then paged from the table's
+     * indexes, whatever its size. */
     bool (*match)(struct sim_call *c, const json_t *row, void *ud, bool *stop);
     void *ud;
-    /* rows of another table than the route's (rare); -1 = use kind */
+    /* has_cand: consider only the rows cand[0..ncand) (ids from a key index)
+     * instead of the whole table; match still applies. */
+    bool has_cand;
+    const int64_t *cand;
+    size_t ncand;
+    /* the row as it goes out (new reference); NULL = sim_public() */
+    json_t *(*present)(struct sim_call *c, const json_t *row, void *ud);
 };
 
 /*
@@ -114,9 +122,20 @@ struct sim_list_opts {
  * data}. Parses page (>= 1; 0 treated as 1), pageSize (1..5000, default 50),
  * includeTotal, ids (comma-separated, at most 50, else 400), active, the date
  * bounds (OnOrAfter inclusive, Before exclusive), sort. Bad values → 400 with
- * an errors map naming the parameter. Rows go out through sim_public().
+ * an errors map naming the parameter. The cost is that of the page when
+ * nothing but active and paging is asked, else that of the rows the ids,
+ * the candidates or the date bounds select (a whole-table walk only for
+ * filters no index serves).
  */
 void sim_list(struct sim_call *c, enum sim_kind k, const struct sim_list_opts *o);
+
+struct sim_export_opts {
+    /* an extra filter; NULL = every row */
+    bool (*match)(struct sim_call *c, const json_t *row, void *ud);
+    /* the row as it goes out (new reference); NULL = sim_public() */
+    json_t *(*present)(struct sim_call *c, const json_t *row, void *ud);
+    void *ud;
+};
 
 /*
  * Answers an export feed of table k: {hasMore, continueFrom, data}. from:
@@ -124,10 +143,88 @@ void sim_list(struct sim_call *c, enum sim_kind k, const struct sim_list_opts *o
  * token from an earlier continueFrom (a bad token → 400). Rows in change
  * order, inactive ones included; includeRecentChanges=true also returns rows
  * changed in the visibility-delay window. Batches of at most 5000 (pageSize
- * param lowers it).
+ * param lowers it). o may be NULL. A batch costs what it returns (and what
+ * o->match skips), not the table's size.
  */
-void sim_export(struct sim_call *c, enum sim_kind k,
-                bool (*match)(struct sim_call *c, const json_t *row, void *ud), void *ud);
+void sim_export(struct sim_call *c, enum sim_kind k, const struct sim_export_opts *o);
+
+/* ---- key indexes --------------------------------------------------------------- */
+
+/*
+ * A key index maps keys a module derives from its rows ("2145550123" of a
+ * contact's phone, "62701" of an address) to the ids of the rows that have
+ * them, so that a search costs what it finds, not the tenant's size. A
+ * module defines its indexes once (sim_index_define, e.g. from its routes
+ * function); each tenant's index is built on the first lookup and kept up to
+ * date on every add and change of a row of its kind.
+ */
+#define SIM_KEYS_MAX 16  /* keys per row (more are not indexed) */
+#define SIM_KEY_LEN  160 /* longest key, with its NUL (longer ones are cut) */
+
+struct sim_keys {
+    size_t n;
+    char k[SIM_KEYS_MAX][SIM_KEY_LEN];
+};
+/* Adds a printf-formatted key to ks (ignored when ks is full). */
+void sim_keys_add(struct sim_keys *ks, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fills out with the keys of row (out->n is 0 on entry). */
+typedef void (*sim_keys_fn)(const json_t *row, struct sim_keys *out);
+
+/* The slot of the index name on kind k, defining it on the first call; -1 when there are
+ * SIM_MAX_INDEXES already. Calls with the same name return the same slot. */
+int sim_index_define(enum sim_kind k, const char *name, sim_keys_fn fn);
+/*
+ * The ids of t's live rows whose keys hold key, ascending: a malloc'd array
+ * of *n ids (NULL when none) the caller frees. slot < 0 finds nothing.
+ */
+int64_t *sim_index_find(struct sim_tenant *t, int slot, const char *key, size_t *n);
+/* sim_index_find for an integer key (an owner id, a job id). */
+int64_t *sim_index_find_id(struct sim_tenant *t, int slot, int64_t key, size_t *n);
+/* The integer field field of row as its key (for indexes by owner or parent id). */
+void sim_keys_of_int(const json_t *row, const char *field, struct sim_keys *out);
+/*
+ * The index of kind k by the integer field field (customerId, locationId,
+ * jobId, appointmentId, technicianId, bookingId, businessUnitId, and the
+ * hidden owners _customerId, _locationId, _bookingId, _jobId, _ownerId),
+ * defined on first use; -1 for another field.
+ */
+int sim_index_int(enum sim_kind k, const char *field);
+
+/* ---- external data (extdata.c) -------------------------------------------------- */
+
+/*
+ * Customers, locations and jobs keep external data under an application
+ * GUID: the hidden "_ext" holds [{applicationGuid, key, value}],
+ * "externalData" the [{key, value}] that go out.
+ */
+#define SIM_EXT_MAX_VALUES 50
+
+struct sim_ext_filter {     /* externalDataApplicationGuid, externalDataKey, externalDataValues */
+    const char *guid, *key; /* NULL when absent */
+    const char *values[SIM_EXT_MAX_VALUES];
+    size_t nvalues;
+};
+
+/* 8-4-4-4-12 hex digits. */
+bool sim_is_guid(const char *s);
+/* Checks an externalData object at path (update: patchMode allowed, null values remove). */
+void sim_ext_check(const json_t *obj, const char *path, bool update, json_t *errors);
+/* Sets row's external data from a checked create request's externalData (may be NULL). */
+void sim_ext_set(json_t *row, const json_t *ext);
+/* Applies a checked update request's externalData (patchMode Replace, the default, or Merge). */
+void sim_ext_update(json_t *row, const json_t *ext);
+/* sim_public(row) whose externalData holds only guid's entries (all when guid is NULL). */
+json_t *sim_ext_present(const json_t *row, const char *guid);
+/* Reads the three query parameters; answers 400 itself and returns false when bad. */
+bool sim_ext_filter_parse(struct sim_call *c, struct sim_ext_filter *f);
+bool sim_ext_filter_active(const struct sim_ext_filter *f);
+bool sim_ext_filter_match(const struct sim_ext_filter *f, const json_t *row);
+/* The slot of kind k's external-data index (defined on first use). */
+int sim_ext_index(enum sim_kind k);
+/* The ids of t's rows of kind k (customers, locations, jobs) an active filter can match,
+ * ascending (malloc'd; verify with sim_ext_filter_match). */
+int64_t *sim_ext_candidates(struct sim_tenant *t, enum sim_kind k, const struct sim_ext_filter *f,
+                            size_t *n);
 
 /* ---- query parameters and rows ---------------------------------------------- */
 

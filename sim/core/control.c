@@ -136,6 +136,9 @@ static void c_reset(struct sim *s, struct ap_http_req *req, json_t *body)
     bool connect = keep, fresh = false;
     if (ap_json_get_bool(body, "connect", false, &connect, NULL) != AP_OK)
         return bad(req, 400, "connect must be a boolean");
+    long long scale = s->cfg.seed_scale;
+    if (!get_int(req, body, "scale", false, 1, SIM_SEED_SCALE_MAX, &scale))
+        return;
     uint8_t hash[32];
     if (keep)
         memcpy(hash, old->secret_hash, sizeof(hash));
@@ -144,7 +147,7 @@ static void c_reset(struct sim *s, struct ap_http_req *req, json_t *body)
     sim_gate_reset(s);
     s->clock_offset_ns = 0;
     if (strcmp(seed, "demo") == 0)
-        sim_seed_demo(s);
+        sim_seed_demo(s, (size_t)scale);
     json_t *r = json_pack("{s:b}", "ok", 1);
     struct sim_app *app = sim_app_find(s, SIM_DEMO_APP);
     if (app)
@@ -175,10 +178,11 @@ static void c_counters(struct sim *s, struct ap_http_req *req, json_t *body)
 
 static json_t *config_json(const struct sim *s)
 {
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s}", "rateLimit", s->cfg.rate_limit,
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "rateLimit", s->cfg.rate_limit,
                      "tokenLifetime", s->cfg.token_lifetime_s, "tokenRateLimit",
                      s->cfg.token_rate_limit, "capacityMaxDays", s->cfg.capacity_max_days,
-                     "exportDelay", s->cfg.export_delay_s, "environment", s->cfg.environment);
+                     "exportDelay", s->cfg.export_delay_s, "environment", s->cfg.environment,
+                     "scale", s->cfg.seed_scale);
 }
 
 static void c_config(struct sim *s, struct ap_http_req *req, json_t *body)
@@ -230,11 +234,12 @@ static void c_clock(struct sim *s, struct ap_http_req *req, json_t *body)
 
 static void c_tenants(struct sim *s, struct ap_http_req *req, json_t *body)
 {
-    long long id = 0;
+    long long id = 0, scale = SIM_SEED_SCALE;
     const char *name = NULL, *tz = "America/Chicago", *seed = "none";
     if (!get_int(req, body, "id", true, 1, INT64_MAX, &id) ||
         !get_str(req, body, "name", false, &name) || !get_str(req, body, "timeZone", false, &tz) ||
-        !get_str(req, body, "seed", false, &seed))
+        !get_str(req, body, "seed", false, &seed) ||
+        !get_int(req, body, "scale", false, 1, SIM_SEED_SCALE_MAX, &scale))
         return;
     if (strcmp(seed, "demo") != 0 && strcmp(seed, "none") != 0)
         return bad(req, 400, "seed must be \"demo\" or \"none\"");
@@ -247,7 +252,7 @@ static void c_tenants(struct sim *s, struct ap_http_req *req, json_t *body)
         return bad(req, 400, "cannot add tenant %lld", id);
     t->empty = strcmp(seed, "none") == 0;
     if (!t->empty)
-        sim_seed_tenant_records(s, t);
+        sim_seed_tenant_records(s, t, (size_t)scale);
     sim_persist_portal(s);
     send(req, 200,
          json_pack("{s:I, s:s, s:s}", "id", (json_int_t)t->id, "name", t->name, "timeZone", t->tz));

@@ -17,6 +17,7 @@
 
 #include "core/mem.h"
 #include "crypto/crypto.h"
+#include "sim/core/index.h"
 #include "sim/core/list_int.h"
 
 #define SIM_LIST_TITLE "One or more validation errors occurred."
@@ -322,6 +323,16 @@ void sim_list_sort(json_t **rows, size_t n, const struct sim_list_params *p)
         qsort_r(rows, n, sizeof(*rows), row_cmp, (void *)p);
 }
 
+static json_t *envelope(const struct sim_list_params *p, size_t total, json_t *data)
+{
+    uint64_t end = (uint64_t)p->page * (uint64_t)p->page_size;
+
+    return json_pack("{sI sI sb so so}", "page", (json_int_t)p->page, "pageSize",
+                     (json_int_t)p->page_size, "hasMore", end < total, "totalCount",
+                     p->include_total ? json_integer((json_int_t)total) : json_null(), "data",
+                     data);
+}
+
 json_t *sim_list_page(json_t *const *rows, size_t n, const struct sim_list_params *p)
 {
     json_t *data = json_array();
@@ -330,54 +341,195 @@ json_t *sim_list_page(json_t *const *rows, size_t n, const struct sim_list_param
 
     for (uint64_t i = start; i < end && i < n; i++)
         json_array_append_new(data, sim_public(rows[i]));
-    return json_pack("{sI sI sb so so}", "page", (json_int_t)p->page, "pageSize",
-                     (json_int_t)p->page_size, "hasMore", end < n, "totalCount",
-                     p->include_total ? json_integer((json_int_t)n) : json_null(), "data", data);
+    return envelope(p, n, data);
 }
 
 /* ---- sim_list ------------------------------------------------------------------- */
+
+struct list_run {
+    struct sim_call *c;
+    enum sim_kind k;
+    const struct sim_list_opts *o;
+    struct sim_list_params p;
+};
 
 static const char *query_get(void *ud, const char *name)
 {
     return sim_query(ud, name);
 }
 
-void sim_list(struct sim_call *c, enum sim_kind k, const struct sim_list_opts *o)
+static json_t *present(const struct list_run *r, const json_t *row)
 {
-    const struct sim_table *tb = &c->tenant->tables[k];
-    struct sim_list_params p;
-    json_t *errors = json_object();
-    json_t **rows = NULL;
-    size_t n = 0;
+    if (r->o != NULL && r->o->present != NULL)
+        return r->o->present(r->c, row, r->o->ud);
+    return sim_public(row);
+}
+
+static bool row_active(const json_t *row)
+{
+    const json_t *a = json_object_get(row, "active");
+    return a == NULL || json_is_true(a);
+}
+
+static bool has_dates(const struct sim_list_params *p)
+{
+    return p->created_before != INT64_MAX || p->created_on_or_after != INT64_MIN ||
+           p->modified_before != INT64_MAX || p->modified_on_or_after != INT64_MIN;
+}
+
+/* Nothing asked but paging, active and the id order: the page comes from the indexes. */
+static bool list_is_plain(const struct list_run *r)
+{
+    const struct sim_list_params *p = &r->p;
+
+    return (r->o == NULL || (r->o->match == NULL && !r->o->has_cand)) && !p->has_ids &&
+           !has_dates(p) && (p->sort_key[0] == '\0' || strcmp(p->sort_key, "id") == 0);
+}
+
+/* Appends up to want rows from the nth one (in id order, or from the end when desc) whose
+ * active flag is flag (any when p->active is 0). */
+static void page_rows(const struct list_run *r, size_t nth, size_t want, json_t *data)
+{
+    struct sim_tenant *t = r->c->tenant;
+    const struct sim_table *tb = &t->tables[r->k];
+    bool desc = r->p.sort_desc, any = r->p.active == 0, flag = r->p.active > 0;
+    size_t pos, total = any ? tb->n : 0;
+
+    if (!any) {
+        size_t nact = sim_aux_active_count(t, r->k);
+        total = flag ? nact : tb->n - nact;
+    }
+    if (any)
+        pos = desc ? tb->n - 1 - nth : nth;
+    else if (!sim_aux_nth(t, r->k, flag, desc ? total - 1 - nth : nth, &pos))
+        return;
+    while (want > 0) {
+        const json_t *row = tb->rows[pos];
+        if (any || row_active(row) == flag) {
+            json_array_append_new(data, present(r, row));
+            want--;
+        }
+        if (want == 0 || (desc ? pos == 0 : pos + 1 >= tb->n))
+            break;
+        pos = desc ? pos - 1 : pos + 1;
+    }
+}
+
+static void list_plain(struct list_run *r)
+{
+    struct sim_tenant *t = r->c->tenant;
+    const struct sim_table *tb = &t->tables[r->k];
+    uint64_t start = (uint64_t)(r->p.page - 1) * (uint64_t)r->p.page_size;
+    size_t total = tb->n;
+    json_t *data = json_array();
+
+    if (r->p.active != 0) {
+        size_t nact = sim_aux_active_count(t, r->k);
+        total = r->p.active > 0 ? nact : tb->n - nact;
+    }
+    if (start < total) {
+        uint64_t end = start + (uint64_t)r->p.page_size;
+        page_rows(r, (size_t)start, (size_t)((end < total ? end : total) - start), data);
+    }
+    sim_reply(r->c, 200, envelope(&r->p, total, data));
+}
+
+static int id_cmp(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The ids the request narrows the list to (ascending, malloc'd), or NULL for the whole table. */
+static int64_t *list_ids(const struct list_run *r, size_t *n)
+{
+    const struct sim_list_params *p = &r->p;
+    int64_t *ids = NULL;
+
+    *n = 0;
+    if (r->o != NULL && r->o->has_cand) {
+        ids = ap_xmalloc((r->o->ncand + 1) * sizeof(*ids));
+        memcpy(ids, r->o->cand, r->o->ncand * sizeof(*ids));
+        *n = r->o->ncand;
+    } else if (p->has_ids) {
+        ids = ap_xmalloc(p->nids * sizeof(*ids));
+        memcpy(ids, p->ids, p->nids * sizeof(*ids));
+        *n = p->nids;
+    } else if (p->modified_on_or_after != INT64_MIN || p->modified_before != INT64_MAX) {
+        return sim_aux_time_range(r->c->tenant, r->k, SIM_TIX_MODIFIED, p->modified_on_or_after,
+                                  p->modified_before, n);
+    } else if (p->created_on_or_after != INT64_MIN || p->created_before != INT64_MAX) {
+        return sim_aux_time_range(r->c->tenant, r->k, SIM_TIX_CREATED, p->created_on_or_after,
+                                  p->created_before, n);
+    } else {
+        return NULL;
+    }
+    qsort(ids, *n, sizeof(*ids), id_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (u == 0 || ids[u - 1] != ids[i])
+            ids[u++] = ids[i];
+    }
+    *n = u;
+    return ids;
+}
+
+/* Adds row to rows when the filters keep it; false when match answered the call. */
+static bool list_take(struct list_run *r, json_t *row, json_t **rows, size_t *n)
+{
     bool stop = false;
 
-    if (!sim_list_parse(query_get, c->req, o, &p, errors)) {
+    if (row == NULL || !sim_list_keep(&r->p, row))
+        return true;
+    if (r->o != NULL && r->o->match != NULL && !r->o->match(r->c, row, r->o->ud, &stop))
+        return !stop;
+    if (stop)
+        return false;
+    rows[(*n)++] = row;
+    return true;
+}
+
+static void list_select(struct list_run *r)
+{
+    struct sim_tenant *t = r->c->tenant;
+    const struct sim_table *tb = &t->tables[r->k];
+    size_t nids, n = 0;
+    int64_t *ids = list_ids(r, &nids);
+    size_t cap = ids != NULL ? nids : tb->n;
+    json_t **rows = ap_xmalloc((cap + 1) * sizeof(*rows));
+    bool ok = true;
+
+    for (size_t i = 0; ok && i < cap; i++)
+        ok = list_take(r, ids != NULL ? sim_get(t, r->k, ids[i]) : tb->rows[i], rows, &n);
+    if (ok) {
+        json_t *data = json_array();
+        uint64_t start = (uint64_t)(r->p.page - 1) * (uint64_t)r->p.page_size;
+        sim_list_sort(rows, n, &r->p);
+        for (uint64_t i = start; i < start + (uint64_t)r->p.page_size && i < n; i++)
+            json_array_append_new(data, present(r, rows[i]));
+        sim_reply(r->c, 200, envelope(&r->p, n, data));
+    }
+    free(rows);
+    free(ids);
+}
+
+void sim_list(struct sim_call *c, enum sim_kind k, const struct sim_list_opts *o)
+{
+    struct list_run r = {.c = c, .k = k, .o = o};
+    json_t *errors = json_object();
+
+    if (!sim_list_parse(query_get, c->req, o, &r.p, errors)) {
         sim_problem(c, 400, SIM_LIST_TITLE, errors);
         return;
     }
     json_decref(errors);
-    rows = ap_xmalloc((tb->n + 1) * sizeof(*rows));
-    for (size_t i = 0; i < tb->n; i++) {
-        json_t *row = tb->rows[i];
-
-        if (!sim_list_keep(&p, row))
-            continue;
-        if (o != NULL && o->match != NULL && !o->match(c, row, o->ud, &stop)) {
-            if (stop)
-                goto out;
-            continue;
-        }
-        if (stop)
-            goto out;
-        rows[n++] = row;
-    }
-    sim_list_sort(rows, n, &p);
-    sim_reply(c, 200, sim_list_page(rows, n, &p));
-out:
-    free(rows);
+    if (list_is_plain(&r))
+        list_plain(&r);
+    else
+        list_select(&r);
 }
 
-/* ---- export tokens --------------------------------------------------------------- */
+/* ---- export tokens ------------------------------------------------------------------------ */
 
 void sim_export_token(uint64_t seq, char out[48])
 {
@@ -415,7 +567,7 @@ bool sim_export_token_parse(const char *tok, uint64_t *seq)
     return ok;
 }
 
-/* ---- exports -------------------------------------------------------------------- */
+/* ---- export parameters ---------------------------------------------------------- */
 
 bool sim_export_parse(sim_param_fn get, void *ud, struct sim_export_params *p, json_t *errors)
 {
@@ -436,99 +588,4 @@ bool sim_export_parse(sim_param_fn get, void *ud, struct sim_export_params *p, j
                     errors);
     p->batch = (size_t)batch;
     return ok;
-}
-
-static int seq_cmp(const void *pa, const void *pb, void *arg)
-{
-    const uint64_t *seq = arg;
-    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-
-    return (seq[a] > seq[b]) - (seq[a] < seq[b]);
-}
-
-static bool export_match(const struct sim_export_params *p, const json_t *row,
-                         bool (*keep)(const json_t *row, void *ud), void *ud)
-{
-    if (p->has_from_date && !in_range(row, "modifiedOn", p->from_ns, INT64_MAX))
-        return false;
-    return keep == NULL || keep(row, ud);
-}
-
-/*
- * Walks the changed rows in change order. The token moves past every row
- * returned or filtered out, but never past a row still inside the visibility
- * window: with includeRecentChanges those are sent now and again later
- * (the duplicates ServiceTitan warns about), unless the batch is full.
- */
-json_t *sim_export_run(const struct sim_tenant *t, enum sim_kind k,
-                       const struct sim_export_params *p, int64_t now_ns, int delay_s,
-                       bool (*keep)(const json_t *row, void *ud), void *ud)
-{
-    const struct sim_table *tb = &t->tables[k];
-    size_t *idx = ap_xmalloc((tb->n + 1) * sizeof(*idx)), n = 0, i;
-    int64_t cutoff = delay_s > 0 ? now_ns - (int64_t)delay_s * 1000000000 : INT64_MAX;
-    uint64_t token = p->after, last_sent = p->after;
-    bool frozen = false, more = false;
-    json_t *data = json_array();
-    char tok[48];
-
-    for (i = 0; i < tb->n; i++) {
-        if (tb->seq[i] > p->after)
-            idx[n++] = i;
-    }
-    qsort_r(idx, n, sizeof(*idx), seq_cmp, tb->seq);
-    for (i = 0; i < n; i++) {
-        size_t at = idx[i];
-        bool recent = tb->changed_ns[at] > cutoff;
-
-        if (recent && !p->recent)
-            break;
-        if (!export_match(p, tb->rows[at], keep, ud)) {
-            frozen |= recent;
-            token = frozen ? token : tb->seq[at];
-            continue;
-        }
-        if (json_array_size(data) == p->batch) {
-            more = true;
-            break;
-        }
-        json_array_append_new(data, sim_public(tb->rows[at]));
-        last_sent = tb->seq[at];
-        frozen |= recent;
-        token = frozen ? token : tb->seq[at];
-    }
-    if (more)
-        token = last_sent;
-    free(idx);
-    sim_export_token(token, tok);
-    return json_pack("{sb ss so}", "hasMore", more, "continueFrom", tok, "data", data);
-}
-
-struct export_ctx {
-    struct sim_call *c;
-    bool (*match)(struct sim_call *c, const json_t *row, void *ud);
-    void *ud;
-};
-
-static bool export_keep(const json_t *row, void *ud)
-{
-    struct export_ctx *x = ud;
-    return x->match(x->c, row, x->ud);
-}
-
-void sim_export(struct sim_call *c, enum sim_kind k,
-                bool (*match)(struct sim_call *c, const json_t *row, void *ud), void *ud)
-{
-    struct sim_export_params p;
-    struct export_ctx x = {c, match, ud};
-    json_t *errors = json_object();
-
-    if (!sim_export_parse(query_get, c->req, &p, errors)) {
-        sim_problem(c, 400, SIM_LIST_TITLE, errors);
-        return;
-    }
-    json_decref(errors);
-    sim_reply(c, 200,
-              sim_export_run(c->tenant, k, &p, sim_now(c->sim), c->sim->cfg.export_delay_s,
-                             match != NULL ? export_keep : NULL, &x));
 }

@@ -61,13 +61,19 @@ bool sim_export_parse(sim_param_fn get, void *ud, struct sim_export_params *p, j
 void sim_export_token(uint64_t seq, char out[48]);
 /* Reverses sim_export_token(); false for anything else. */
 bool sim_export_token_parse(const char *tok, uint64_t *seq);
+/* Which rows an export batch takes and how they go out. */
+struct sim_export_rows {
+    bool (*keep)(const json_t *row, void *ud);       /* NULL = every row */
+    json_t *(*present)(const json_t *row, void *ud); /* NULL = sim_public() */
+    void *ud;
+};
+
 /*
  * {hasMore, continueFrom, data} of table k of t after p, at emulator time
- * now_ns with a visibility delay of delay_s seconds. keep (may be NULL) is an
- * extra filter. New reference.
+ * now_ns with a visibility delay of delay_s seconds. r may be NULL. New
+ * reference.
  */
-json_t *sim_export_run(const struct sim_tenant *t, enum sim_kind k,
-                       const struct sim_export_params *p, int64_t now_ns, int delay_s,
-                       bool (*keep)(const json_t *row, void *ud), void *ud);
+json_t *sim_export_run(struct sim_tenant *t, enum sim_kind k, const struct sim_export_params *p,
+                       int64_t now_ns, int delay_s, const struct sim_export_rows *r);
 
 #endif

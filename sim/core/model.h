@@ -82,12 +82,20 @@ json_t *sim_public(const json_t *row); /* new reference */
 
 /* ---- the model ------------------------------------------------------------ */
 
+struct sim_table_aux; /* the table's indexes (core/index.h), NULL until first used */
+struct sim_keyidx;    /* one key index of a tenant (core/keyidx.c) */
+
 struct sim_table {
     json_t **rows;       /* ascending "id" */
+    int64_t *ids;        /* the id of each row (for lookups without touching the row) */
     uint64_t *seq;       /* change sequence of each row, for export feeds */
     int64_t *changed_ns; /* emulator time of each row's last change (export delay) */
     size_t n, cap;
+    struct sim_table_aux *aux;
 };
+
+/* Most key indexes the modules may define (sim_index_define). */
+#define SIM_MAX_INDEXES 32
 
 struct sim_tenant {
     int64_t id;
@@ -96,6 +104,7 @@ struct sim_tenant {
     bool empty;  /* seeded without records (the cross-tenant test tenant) */
     struct sim_table tables[SIM_KIND_COUNT];
     uint64_t next_seq;
+    struct sim_keyidx *kidx[SIM_MAX_INDEXES]; /* built on first lookup */
 };
 
 struct sim_app {
@@ -145,6 +154,7 @@ struct sim_config {
     int capacity_max_days; /* 14 */
     int export_delay_s;    /* visibility delay of export feeds; 0 */
     char environment[16];  /* "integration" | "production" */
+    int seed_scale;        /* customers of the demo seed (--scale; resets' default) */
 };
 
 struct sim {

@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "db/store.h"
 #include "sim/core/core_int.h"
+#include "sim/core/index.h"
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -459,7 +460,10 @@ static enum ap_err load_all(struct sim *s, struct ap_db_conn *c, json_t *portal)
         return err;
     while (ap_db_next(r))
         load_row(s, r);
-    return ap_db_done(r);
+    err = ap_db_done(r);
+    for (size_t i = 0; err == AP_OK && i < s->ntenants; i++)
+        sim_index_warm(s->tenants[i]);
+    return err;
 }
 
 enum ap_err sim_persist_open(struct sim *s, const char *path, char *err, size_t errlen)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sim/core/api.h"
+#include "sim/core/backbone.h"
 
 const char *sim_query(struct ap_http_req *req, const char *name)
 {
@@ -197,5 +197,13 @@ bool sim_ids_have(const int64_t *ids, size_t n, int64_t id)
         if (ids[i] == id)
             return true;
     }
+    return false;
+}
+
+bool sim_param_id(struct sim_call *c, const char *name, int64_t *out)
+{
+    if (sim_id_parse(sim_param(c, name), out))
+        return true;
+    sim_not_found(c, "The requested resource was not found.");
     return false;
 }

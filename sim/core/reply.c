@@ -131,11 +131,3 @@ bool sim_id_parse(const char *s, int64_t *out)
     *out = v;
     return true;
 }
-
-bool sim_param_id(struct sim_call *c, const char *name, int64_t *out)
-{
-    if (sim_id_parse(sim_param(c, name), out))
-        return true;
-    sim_not_found(c, "The requested resource was not found.");
-    return false;
-}

@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "crypto/crypto.h"
 #include "sim/core/core_int.h"
+#include "sim/core/index.h"
 #include "sim/core/seed.h"
 #include "sim/crm/crm.h"
 #include "sim/dispatch/dispatch.h"
@@ -54,13 +55,14 @@ static void add_user(struct sim *s, int64_t tenant, const char *name, const char
     u->manage_api_access = manage;
 }
 
-void sim_seed_tenant_records(struct sim *s, struct sim_tenant *t)
+void sim_seed_tenant_records(struct sim *s, struct sim_tenant *t, size_t scale)
 {
     struct sim_rng rng = {RNG_SEED ^ (uint64_t)t->id};
     sim_settings_seed(s, t, &rng);
     sim_dispatch_seed(s, t, &rng);
-    sim_crm_seed(s, t, &rng);
-    sim_jpm_seed(s, t, &rng);
+    sim_crm_seed(s, t, &rng, scale ? scale : SIM_SEED_SCALE);
+    sim_jpm_seed(s, t, &rng, scale ? scale : SIM_SEED_SCALE);
+    sim_index_warm(t);
 }
 
 int64_t sim_seed_provider_tag(struct sim_tenant *t)
@@ -97,7 +99,7 @@ static void stable_key(struct sim *s, struct sim_app *a)
     stable_id(s, "ak1.", a->id, a->key, sizeof(a->key));
 }
 
-void sim_seed_demo(struct sim *s)
+void sim_seed_demo(struct sim *s, size_t scale)
 {
     struct sim_tenant *demo =
         sim_tenant_add(s, SIM_DEMO_TENANT, "Lone Star Comfort & Plumbing", "America/Chicago");
@@ -122,7 +124,7 @@ void sim_seed_demo(struct sim *s)
     add_user(s, SIM_DEMO_TENANT, "dispatcher", "demo-dispatcher", false);
     add_user(s, SIM_EMPTY_TENANT, "admin", "demo-admin", true);
     if (demo)
-        sim_seed_tenant_records(s, demo);
+        sim_seed_tenant_records(s, demo, scale);
     sim_persist_portal(s);
 }
 

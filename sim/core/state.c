@@ -19,6 +19,7 @@
 #include "crypto/crypto.h"
 #include "db/store.h"
 #include "sim/core/core_int.h"
+#include "sim/core/index.h"
 
 #define SIM_SECRET_MAX 128
 
@@ -396,6 +397,8 @@ int64_t sim_add(struct sim *s, struct sim_tenant *t, enum sim_kind k, json_t *ro
     size_t at = sim_table_put(t, k, id, row);
     t->tables[k].seq[at] = t->next_seq++;
     t->tables[k].changed_ns[at] = now;
+    sim_aux_added(t, k, at);
+    sim_keyidx_row(t, k, row);
     sim_persist_row(s, t, k, id, row);
     return id;
 }
@@ -416,6 +419,8 @@ void sim_touch(struct sim *s, struct sim_tenant *t, enum sim_kind k, json_t *row
         json_object_set_new(row, "modifiedOn", sim_time_json(now));
     tb->seq[at] = t->next_seq++;
     tb->changed_ns[at] = now;
+    sim_aux_touched(t, k, at);
+    sim_keyidx_row(t, k, row);
     sim_persist_row(s, t, k, id, row);
 }
 
@@ -427,5 +432,6 @@ void sim_remove(struct sim *s, struct sim_tenant *t, enum sim_kind k, int64_t id
     if (!sim_table_find(tb, id, &at))
         return;
     sim_table_remove_at(t, k, at);
+    sim_aux_removed(t, k);
     sim_persist_row(s, t, k, id, NULL);
 }

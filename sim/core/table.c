@@ -1,9 +1,8 @@
 /*
  * table.c — the record tables of stsim's model: what each kind's schema
  * holds (id, createdOn, modifiedOn), the public copy of a row (without the
- * emulator's hidden keys), lookups by id and insertion in id order, and
- * dropping the whole model. Nothing here persists or stamps anything: that
- * is state.c's (through persist.c), which builds on these.
+ * emulator's hidden keys), lookups by id and insertion in id order. Nothing here persists or stamps
+ * anything: that is state.c's (through persist.c), which builds on these.
  *
  * Every function here expects s->lock held by the caller (see model.h),
  * except the pure ones.
@@ -101,71 +100,6 @@ int64_t sim_row_id(const json_t *row)
     return json_is_integer(id) ? (int64_t)json_integer_value(id) : 0;
 }
 
-void sim_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; v != NULL && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* ---- the model's lifetime ------------------------------------------------- */
-
-static void table_cleanup(struct sim_table *tb)
-{
-    for (size_t i = 0; i < tb->n; i++)
-        json_decref(tb->rows[i]);
-    free(tb->rows);
-    free(tb->seq);
-    free(tb->changed_ns);
-    memset(tb, 0, sizeof(*tb));
-}
-
-static void tenant_free(struct sim_tenant *t)
-{
-    if (t == NULL)
-        return;
-    for (int k = 0; k < SIM_KIND_COUNT; k++)
-        table_cleanup(&t->tables[k]);
-    free(t);
-}
-
-static void app_free(struct sim_app *a)
-{
-    if (a == NULL)
-        return;
-    sim_strv_free(a->scopes, a->nscopes);
-    free(a->tenants);
-    free(a);
-}
-
-static void conn_free(struct sim_conn *c)
-{
-    if (c == NULL)
-        return;
-    sim_strv_free(c->scopes, c->nscopes);
-    free(c);
-}
-
-void sim_model_drop(struct sim *s)
-{
-    for (size_t i = 0; i < s->ntenants; i++)
-        tenant_free(s->tenants[i]);
-    for (size_t i = 0; i < s->napps; i++)
-        app_free(s->apps[i]);
-    for (size_t i = 0; i < s->nconns; i++)
-        conn_free(s->conns[i]);
-    free(s->tenants);
-    free(s->apps);
-    free(s->conns);
-    free(s->users);
-    s->tenants = NULL;
-    s->apps = NULL;
-    s->conns = NULL;
-    s->users = NULL;
-    s->ntenants = s->napps = s->nconns = s->nusers = 0;
-    s->next_id = SIM_FIRST_ID;
-}
-
 struct sim_tenant *sim_tenant_find(struct sim *s, int64_t id)
 {
     for (size_t i = 0; i < s->ntenants; i++) {
@@ -183,7 +117,7 @@ bool sim_table_find(const struct sim_table *tb, int64_t id, size_t *at)
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int64_t mid_id = sim_row_id(tb->rows[mid]);
+        int64_t mid_id = tb->ids[mid];
 
         if (mid_id == id) {
             *at = mid;
@@ -198,19 +132,22 @@ bool sim_table_find(const struct sim_table *tb, int64_t id, size_t *at)
     return false;
 }
 
-static void table_insert(struct sim_table *tb, size_t at, json_t *row)
+static void table_insert(struct sim_table *tb, size_t at, int64_t id, json_t *row)
 {
     if (tb->n == tb->cap) {
         tb->cap = tb->cap ? tb->cap * 2 : 16;
         tb->rows = ap_xrealloc(tb->rows, tb->cap * sizeof(*tb->rows));
+        tb->ids = ap_xrealloc(tb->ids, tb->cap * sizeof(*tb->ids));
         tb->seq = ap_xrealloc(tb->seq, tb->cap * sizeof(*tb->seq));
         tb->changed_ns = ap_xrealloc(tb->changed_ns, tb->cap * sizeof(*tb->changed_ns));
     }
     size_t tail = tb->n - at;
     memmove(&tb->rows[at + 1], &tb->rows[at], tail * sizeof(*tb->rows));
+    memmove(&tb->ids[at + 1], &tb->ids[at], tail * sizeof(*tb->ids));
     memmove(&tb->seq[at + 1], &tb->seq[at], tail * sizeof(*tb->seq));
     memmove(&tb->changed_ns[at + 1], &tb->changed_ns[at], tail * sizeof(*tb->changed_ns));
     tb->rows[at] = row;
+    tb->ids[at] = id;
     tb->n++;
 }
 
@@ -232,7 +169,7 @@ size_t sim_table_put(struct sim_tenant *t, enum sim_kind k, int64_t id, json_t *
         json_decref(tb->rows[at]);
         tb->rows[at] = row;
     } else {
-        table_insert(tb, at, row);
+        table_insert(tb, at, id, row);
     }
     return at;
 }
@@ -244,6 +181,7 @@ void sim_table_remove_at(struct sim_tenant *t, enum sim_kind k, size_t at)
 
     json_decref(tb->rows[at]);
     memmove(&tb->rows[at], &tb->rows[at + 1], tail * sizeof(*tb->rows));
+    memmove(&tb->ids[at], &tb->ids[at + 1], tail * sizeof(*tb->ids));
     memmove(&tb->seq[at], &tb->seq[at + 1], tail * sizeof(*tb->seq));
     memmove(&tb->changed_ns[at], &tb->changed_ns[at + 1], tail * sizeof(*tb->changed_ns));
     tb->n--;

@@ -11,6 +11,7 @@
  * (sim_crm_convert_booking, called by jpm). Only New bookings can be changed
  * (409 otherwise).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/crm/crm.h"
@@ -214,11 +215,22 @@ static bool booking_match(struct sim_call *c, const json_t *row, void *ud, bool 
            strcmp(sim_crm_str(row, "externalId"), f->external_id) == 0;
 }
 
+/* A provider's bookings (pid 0: all). With externalId the list starts from the index. */
 static void booking_list_of(struct sim_call *c, int64_t pid)
 {
     struct booking_filter f = {pid, sim_query(c->req, "externalId")};
-    struct sim_list_opts o = {.sort = sort_fields, .dates = true, .match = booking_match, .ud = &f};
+    struct sim_list_opts o = {.sort = sort_fields, .dates = true, .ud = &f};
+    int64_t *cand = NULL;
+
+    if (f.external_id != NULL && *f.external_id != '\0') {
+        cand = sim_index_find(c->tenant, sim_crm_ix(CRM_IX_BOOKING_EXTID), f.external_id, &o.ncand);
+        o.has_cand = true;
+        o.cand = cand;
+    }
+    if (pid != 0 || o.has_cand)
+        o.match = booking_match;
     sim_list(c, SIM_BOOKING, &o);
+    free(cand);
 }
 
 static void booking_list(struct sim_call *c)
@@ -331,16 +343,15 @@ static void booking_dismiss(struct sim_call *c)
 
 /* ---- booking contacts ------------------------------------------------------------ */
 
-static bool contacts_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
-{
-    return json_integer_value(json_object_get(row, "_bookingId")) == *(int64_t *)ud;
-}
-
 static void contacts_list_of(struct sim_call *c, json_t *booking)
 {
-    int64_t id = sim_row_id(booking);
-    struct sim_list_opts o = {.match = contacts_match, .ud = &id};
+    size_t n;
+    int64_t *ids = sim_index_find_id(c->tenant, sim_index_int(SIM_BOOKING_CONTACT, "_bookingId"),
+                                     sim_row_id(booking), &n);
+    struct sim_list_opts o = {.has_cand = true, .cand = ids, .ncand = n};
+
     sim_list(c, SIM_BOOKING_CONTACT, &o);
+    free(ids);
 }
 
 static void contacts_list(struct sim_call *c)
@@ -458,6 +469,13 @@ static bool export_match(struct sim_call *c, const json_t *row, void *ud)
     return !pid || json_integer_value(json_object_get(row, "_providerId")) == pid;
 }
 
+static json_t *export_present(struct sim_call *c, const json_t *row, void *ud)
+{
+    json_t *out = sim_public(row);
+    json_object_set_new(out, "active", json_true()); /* bookings are never deleted */
+    return out;
+}
+
 /* "No Restriction" connections get every booking, the others their provider's. */
 static void export_bookings(struct sim_call *c)
 {
@@ -466,9 +484,8 @@ static void export_bookings(struct sim_call *c)
         tenant_wide_ok(c);
         return;
     }
-    sim_crm_expose(c->tenant, SIM_BOOKING, NULL, "active", true); /* bookings are never deleted */
-    sim_export(c, SIM_BOOKING, export_match, &pid);
-    sim_crm_expose(c->tenant, SIM_BOOKING, NULL, "active", false);
+    struct sim_export_opts o = {.match = export_match, .present = export_present, .ud = &pid};
+    sim_export(c, SIM_BOOKING, &o);
 }
 
 bool sim_crm_convert_booking(struct sim *s, struct sim_tenant *t, int64_t booking_id,

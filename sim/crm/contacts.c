@@ -4,8 +4,10 @@
  * export feeds), the tenant-wide contact lists (/customers/contacts,
  * /locations/contacts) and the contact export feeds.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "sim/crm/crm_int.h"
 
 static bool check_contact(struct sim_call *c, bool patch)
@@ -100,50 +102,94 @@ void sim_crm_contact_delete(struct sim_call *c, const struct crm_contact_kind *k
     sim_reply_empty(c, 200);
 }
 
-struct all_contacts {
-    int64_t *owners;
+static bool contact_active(struct sim_call *c, const json_t *row, void *ud, bool *stop)
+{
+    return json_is_true(json_object_get(row, "_active"));
+}
+
+void sim_crm_contacts_of(struct sim_call *c, enum sim_kind k, const char *owner_key, int64_t owner)
+{
     size_t n;
-    const char *owner_key;
+    int64_t *ids = sim_index_find_id(c->tenant, sim_index_int(k, owner_key), owner, &n);
+    struct sim_list_opts o = {.match = contact_active, .has_cand = true, .cand = ids, .ncand = n};
+
+    sim_list(c, k, &o);
+    free(ids);
+}
+
+/* How the tenant-wide lists and the feeds show a contact: with its owner's id under the
+ * public name, and (feeds only) "active" (false once deleted). */
+struct contact_view {
+    const char *owner_key, *visible;
+    bool with_active;
 };
 
-static bool all_contacts_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
+static json_t *contact_present(struct sim_call *c, const json_t *row, void *ud)
 {
-    struct all_contacts *f = ud;
-    if (!json_is_true(json_object_get(row, "_active")))
-        return false;
-    return f->n == 0 ||
-           sim_crm_id_in(f->owners, f->n, json_integer_value(json_object_get(row, f->owner_key)));
+    const struct contact_view *v = ud;
+    json_t *out = sim_public(row);
+    json_t *owner = json_object_get(row, v->owner_key);
+
+    json_object_set_new(out, v->visible, owner != NULL ? json_incref(owner) : json_null());
+    if (v->with_active)
+        json_object_set_new(out, "active",
+                            json_boolean(json_is_true(json_object_get(row, "_active"))));
+    return out;
+}
+
+/* The contacts of up to 50 owners, ascending (malloc'd). */
+static int64_t *contacts_of_owners(struct sim_tenant *t, enum sim_kind k, const char *owner_key,
+                                   const int64_t *owners, size_t nowners, size_t *n)
+{
+    int64_t *all = NULL;
+
+    *n = 0;
+    for (size_t i = 0; i < nowners; i++) {
+        size_t m;
+        int64_t *ids = sim_index_find_id(t, sim_index_int(k, owner_key), owners[i], &m);
+        all = ap_xrealloc(all, (*n + m + 1) * sizeof(*all));
+        if (m > 0)
+            memcpy(all + *n, ids, m * sizeof(*ids));
+        *n += m;
+        free(ids);
+    }
+    return all;
 }
 
 /* GET /customers/contacts and /locations/contacts: needs owner ids or a modified range. */
 void sim_crm_contacts_all(struct sim_call *c, enum sim_kind k, const char *ids_param,
                           const char *owner_key, const char *visible)
 {
-    struct all_contacts f = {.owner_key = owner_key};
-    if (!sim_crm_id_list(c, ids_param, 50, &f.owners, &f.n))
+    struct contact_view view = {owner_key, visible, false};
+    int64_t *owners, *cand = NULL;
+    size_t nowners;
+    if (!sim_crm_id_list(c, ids_param, 50, &owners, &nowners))
         return;
     const char *mb = sim_query(c->req, "modifiedBefore");
     const char *ma = sim_query(c->req, "modifiedOnOrAfter");
-    if (f.n == 0 && !(mb && *mb) && !(ma && *ma)) {
+    if (nowners == 0 && !(mb && *mb) && !(ma && *ma)) {
         json_t *e = json_object();
         sim_crm_err(e, ids_param, "Either %s, modifiedBefore or modifiedOnOrAfter must be given.",
                     ids_param);
         sim_problem(c, 400, "One or more validation errors occurred.", e);
         return;
     }
-    struct sim_list_opts o = {.dates = true, .match = all_contacts_match, .ud = &f};
-    sim_crm_expose(c->tenant, k, owner_key, visible, true);
+    struct sim_list_opts o = {
+        .dates = true, .match = contact_active, .present = contact_present, .ud = &view};
+    if (nowners > 0) {
+        cand = contacts_of_owners(c->tenant, k, owner_key, owners, nowners, &o.ncand);
+        o.has_cand = true;
+        o.cand = cand;
+    }
     sim_list(c, k, &o);
-    sim_crm_expose(c->tenant, k, owner_key, visible, false);
+    free(cand);
 }
 
-/* Contact feeds show the owner id and "active" (false once deleted). */
 void sim_crm_export_contacts(struct sim_call *c, enum sim_kind k, const char *owner_key,
                              const char *visible)
 {
-    sim_crm_expose(c->tenant, k, owner_key, visible, true);
-    sim_crm_expose(c->tenant, k, "_active", "active", true);
-    sim_export(c, k, NULL, NULL);
-    sim_crm_expose(c->tenant, k, "_active", "active", false);
-    sim_crm_expose(c->tenant, k, owner_key, visible, false);
+    struct contact_view view = {owner_key, visible, true};
+    struct sim_export_opts o = {.present = contact_present, .ud = &view};
+
+    sim_export(c, k, &o);
 }

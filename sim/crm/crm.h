@@ -11,8 +11,9 @@
 
 /* Registers the /crm/v2 routes on the API host's router. */
 void sim_crm_routes(struct sim *s, struct ap_router *r);
-/* Seeds t's CRM records (after the settings and dispatch seeds). */
-void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng);
+/* Seeds t's CRM records (after the settings and dispatch seeds): scale customers with
+ * their locations and contacts, and bookings in proportion. */
+void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale);
 /* Marks booking id converted to job_id (status, jobId); false if there is no such booking. */
 bool sim_crm_convert_booking(struct sim *s, struct sim_tenant *t, int64_t booking_id,
                              int64_t job_id);

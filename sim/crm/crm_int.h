@@ -46,8 +46,6 @@ void sim_crm_check_contacts(const json_t *arr, const char *path, json_t *errors)
 void sim_crm_check_custom_fields(const json_t *arr, const char *path, json_t *errors);
 /* An array (or null) of integers. */
 void sim_crm_check_int_array(const json_t *arr, const char *path, json_t *errors);
-/* externalData {applicationGuid, externalData[{key, value}]} (update: patchMode, null values). */
-void sim_crm_check_external_data(const json_t *obj, const char *path, bool update, json_t *errors);
 /* The body as an object ({} when absent). */
 const json_t *sim_crm_body(struct sim_call *c);
 /* Answers 400 with errors when it is not empty (then returns false); frees errors. */
@@ -65,10 +63,6 @@ void sim_crm_address_patch(json_t *addr, const json_t *in);
 json_t *sim_crm_custom_fields(const json_t *in);
 /* Array of integers copied (NULL → []). */
 json_t *sim_crm_int_array(const json_t *in);
-/* Sets "_ext" and "externalData" of row from a create request's externalData (may be NULL). */
-void sim_crm_ext_set(json_t *row, const json_t *ext);
-/* Applies an update request's externalData (patchMode Replace|Merge). */
-void sim_crm_ext_update(json_t *row, const json_t *ext);
 /* A contact row for kind (customer/location): owner_key "_customerId"/"_locationId". */
 json_t *sim_crm_contact_row(struct sim *s, const json_t *in, const char *owner_key, int64_t owner);
 /* Applies a validated contact PATCH body to a stored contact row. */
@@ -79,6 +73,10 @@ json_t *sim_crm_contact_brief(const json_t *row);
 int64_t sim_crm_creator(struct sim_tenant *t);
 /* Zone id whose zips hold zip, or 0. */
 int64_t sim_crm_zone_for_zip(struct sim_tenant *t, const char *zip);
+/* Customer id merged into target (inactive, mergedToId), its locations into target's first. */
+void sim_crm_merge(struct sim *s, struct sim_tenant *t, int64_t id, int64_t target);
+/* Customers of the demo seed at its default scale (docs/stsim.md, Demo seed). */
+#define SIM_CRM_DEMO_CUSTOMERS 200
 /* Adds a location (customerId set) and its contacts; returns the create response (new ref). */
 json_t *sim_crm_location_add(struct sim *s, struct sim_tenant *t, int64_t customer_id,
                              const json_t *in);
@@ -99,13 +97,35 @@ struct crm_addr_filter {
     const char *name, *street, *unit, *city, *state, *zip, *country;
     bool has_lat, has_lon;
     double lat, lon;
-    const char *guid, *ext_key;
-    const char *ext_values[50];
-    size_t n_ext_values;
+    struct sim_ext_filter ext;
 };
 /* Parses the query into f; answers 400 itself and returns false on a bad value. */
 bool sim_crm_addr_filter_parse(struct sim_call *c, struct crm_addr_filter *f);
 bool sim_crm_addr_filter_match(const struct crm_addr_filter *f, const json_t *row);
+/* True when the request set any of f's filters. */
+bool sim_crm_addr_filter_any(const struct crm_addr_filter *f);
+
+/* ---- indexes (index.c) --------------------------------------------------- */
+
+enum crm_ix {
+    CRM_IX_CC_PHONE,      /* customer contacts by the last 7 digits of their phone */
+    CRM_IX_LC_PHONE,      /* location contacts, the same */
+    CRM_IX_CUST_ZIP,      /* customers by address ZIP (lowercase) */
+    CRM_IX_LOC_ZIP,       /* locations by address ZIP */
+    CRM_IX_BOOKING_EXTID, /* bookings by externalId */
+};
+/* The slot of a CRM key index, defined on first use. */
+int sim_crm_ix(enum crm_ix which);
+/* Does contact's phone match digits (either one a suffix of the other)? Active,
+ * non-email contacts only. */
+bool sim_crm_phone_is(const json_t *contact, const char *digits);
+/* The customers with a contact, or a location contact, of phone digits: ascending,
+ * distinct, malloc'd (NULL when none). */
+int64_t *sim_crm_customers_by_phone(struct sim_tenant *t, const char *digits, size_t *n);
+/* The rows of kind k (customers or locations) the index-backed filters of f (external
+ * data, ZIP) allow, with *has true; *has false and NULL when f sets none of them. */
+int64_t *sim_crm_addr_candidates(struct sim_tenant *t, enum sim_kind k,
+                                 const struct crm_addr_filter *f, bool *has, size_t *n);
 
 /*
  * Parses a comma-separated id list query parameter (at most max ids) into an
@@ -113,15 +133,6 @@ bool sim_crm_addr_filter_match(const struct crm_addr_filter *f, const json_t *ro
  */
 bool sim_crm_id_list(struct sim_call *c, const char *param, size_t max, int64_t **ids, size_t *n);
 bool sim_crm_id_in(const int64_t *ids, size_t n, int64_t id);
-
-/*
- * Temporarily shows hidden key `hidden` of every row of kind k as `visible`
- * (on), or removes `visible` again (off). For responses whose shape adds a
- * field the stored row keeps hidden (export feeds' "active", the contacts
- * lists' owner id). Runs under the model lock, between two calls.
- */
-void sim_crm_expose(struct sim_tenant *t, enum sim_kind k, const char *hidden, const char *visible,
-                    bool on);
 
 /* ---- shared handlers ---------------------------------------------------- */
 
@@ -137,6 +148,8 @@ struct crm_contact_kind {
 void sim_crm_contact_create(struct sim_call *c, const struct crm_contact_kind *k);
 void sim_crm_contact_update(struct sim_call *c, const struct crm_contact_kind *k);
 void sim_crm_contact_delete(struct sim_call *c, const struct crm_contact_kind *k);
+/* GET /customers/{id}/contacts, /locations/{id}/contacts: the owner's active contacts. */
+void sim_crm_contacts_of(struct sim_call *c, enum sim_kind k, const char *owner_key, int64_t owner);
 /* GET /customers/contacts, /locations/contacts: owner ids (ids_param) or a modified range. */
 void sim_crm_contacts_all(struct sim_call *c, enum sim_kind k, const char *ids_param,
                           const char *owner_key, const char *visible);

@@ -46,8 +46,7 @@ static bool check_create(struct sim_call *c)
         sim_crm_check_contacts(json_object_get(b, "contacts"), "contacts", errors);
         sim_crm_check_custom_fields(json_object_get(b, "customFields"), "customFields", errors);
         sim_crm_check_int_array(json_object_get(b, "tagTypeIds"), "tagTypeIds", errors);
-        sim_crm_check_external_data(json_object_get(b, "externalData"), "externalData", false,
-                                    errors);
+        sim_ext_check(json_object_get(b, "externalData"), "externalData", false, errors);
         json_t *locs = json_object_get(b, "locations");
         if (json_is_array(locs) && json_array_size(locs) == 0)
             sim_crm_err(errors, "locations", "A customer must have at least one location.");
@@ -102,7 +101,7 @@ static json_t *customer_row(struct sim *s, struct sim_tenant *t, const json_t *b
     json_object_set_new(row, "paymentTermId", copy_or_null(b, "paymentTermId"));
     json_object_set_new(row, "creditLimit", copy_or_null(b, "creditLimit"));
     json_object_set_new(row, "creditLimitBalance", copy_or_null(b, "creditLimitBalance"));
-    sim_crm_ext_set(row, json_object_get(b, "externalData"));
+    sim_ext_set(row, json_object_get(b, "externalData"));
     return row;
 }
 
@@ -151,78 +150,50 @@ static void customer_get(struct sim_call *c)
     int64_t id;
     json_t *row = customer_or_404(c, &id);
     if (row)
-        sim_reply(c, 200, sim_public(row));
-}
-
-struct cust_filter {
-    struct crm_addr_filter addr;
-    int64_t *phone_ids; /* customers with a contact (or a location contact) of that phone */
-    size_t n_phone;
-    bool by_phone;
-};
-
-static bool phone_is(const json_t *contact, const char *digits)
-{
-    char have[64];
-    if (!json_is_true(json_object_get(contact, "_active")) ||
-        strcmp(sim_crm_str(contact, "type"), "Email") == 0)
-        return false;
-    sim_crm_digits(sim_crm_str(contact, "value"), have, sizeof have);
-    size_t hn = strlen(have), wn = strlen(digits);
-    /* "2145550123" matches "+1 (214) 555-0123" and the other way round */
-    return hn && wn &&
-           (hn >= wn ? strcmp(have + hn - wn, digits) == 0 : strcmp(digits + wn - hn, have) == 0);
-}
-
-static void phone_collect(struct sim_call *c, struct cust_filter *f, const char *digits)
-{
-    struct sim_tenant *t = c->tenant;
-    size_t cap = sim_count(t, SIM_CUSTOMER_CONTACT) + sim_count(t, SIM_LOCATION_CONTACT) + 1;
-    f->phone_ids = ap_arena_alloc(ap_http_arena(c->req), cap * sizeof *f->phone_ids);
-    for (size_t i = 0; i < sim_count(t, SIM_CUSTOMER_CONTACT); i++) {
-        json_t *ct = sim_at(t, SIM_CUSTOMER_CONTACT, i);
-        if (phone_is(ct, digits))
-            f->phone_ids[f->n_phone++] = json_integer_value(json_object_get(ct, "_customerId"));
-    }
-    for (size_t i = 0; i < sim_count(t, SIM_LOCATION_CONTACT); i++) {
-        json_t *ct = sim_at(t, SIM_LOCATION_CONTACT, i);
-        if (!phone_is(ct, digits))
-            continue;
-        json_t *loc =
-            sim_get(t, SIM_LOCATION, json_integer_value(json_object_get(ct, "_locationId")));
-        if (loc)
-            f->phone_ids[f->n_phone++] = json_integer_value(json_object_get(loc, "customerId"));
-    }
+        sim_reply(c, 200, sim_ext_present(row, sim_query(c->req, "externalDataApplicationGuid")));
 }
 
 static bool customer_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
 {
-    struct cust_filter *f = ud;
-    if (f->by_phone && !sim_crm_id_in(f->phone_ids, f->n_phone, sim_row_id(row)))
-        return false;
-    return sim_crm_addr_filter_match(&f->addr, row);
+    return sim_crm_addr_filter_match(ud, row);
 }
 
+static json_t *customer_present(struct sim_call *c, const json_t *row, void *ud)
+{
+    const struct crm_addr_filter *f = ud;
+    return sim_ext_present(row, f->ext.guid);
+}
+
+/*
+ * The list starts from the customers an index gives (phone, external data,
+ * ZIP), else from the whole table; the other filters then apply to those.
+ */
 static void customer_list(struct sim_call *c)
 {
-    struct cust_filter f = {0};
-    if (!sim_crm_addr_filter_parse(c, &f.addr))
-        return;
-    const char *phone = sim_query(c->req, "phone");
-    if (phone && *phone) {
-        char digits[64];
-        sim_crm_digits(phone, digits, sizeof digits);
-        f.by_phone = true;
-        if (*digits)
-            phone_collect(c, &f, digits);
-    }
+    struct crm_addr_filter f;
     struct sim_list_opts o = {.active_filter = true,
                               .active_default = "True",
                               .sort = sort_fields,
                               .dates = true,
-                              .match = customer_match,
+                              .present = customer_present,
                               .ud = &f};
+    int64_t *cand = NULL;
+    if (!sim_crm_addr_filter_parse(c, &f))
+        return;
+    const char *phone = sim_query(c->req, "phone");
+    if (phone != NULL && *phone != '\0') {
+        char digits[64];
+        sim_crm_digits(phone, digits, sizeof digits);
+        cand = sim_crm_customers_by_phone(c->tenant, digits, &o.ncand);
+        o.has_cand = true;
+    } else {
+        cand = sim_crm_addr_candidates(c->tenant, SIM_CUSTOMER, &f, &o.has_cand, &o.ncand);
+    }
+    o.cand = cand;
+    if (sim_crm_addr_filter_any(&f))
+        o.match = customer_match;
     sim_list(c, SIM_CUSTOMER, &o);
+    free(cand);
 }
 
 /* ---- patch ------------------------------------------------------------------------------ */
@@ -250,8 +221,7 @@ static bool check_update(struct sim_call *c)
             sim_crm_check_address(json_object_get(b, "address"), "address", true, true, errors);
         sim_crm_check_custom_fields(json_object_get(b, "customFields"), "customFields", errors);
         sim_crm_check_int_array(json_object_get(b, "tagTypeIds"), "tagTypeIds", errors);
-        sim_crm_check_external_data(json_object_get(b, "externalData"), "externalData", true,
-                                    errors);
+        sim_ext_check(json_object_get(b, "externalData"), "externalData", true, errors);
     }
     return sim_crm_errors_ok(c, errors);
 }
@@ -279,31 +249,18 @@ static void customer_patch(struct sim_call *c)
     if (json_is_array(v = json_object_get(b, "tagTypeIds")))
         json_object_set_new(row, "tagTypeIds", sim_crm_int_array(v));
     if (json_is_object(v = json_object_get(b, "externalData")))
-        sim_crm_ext_update(row, v);
+        sim_ext_update(row, v);
     sim_touch(c->sim, c->tenant, SIM_CUSTOMER, row, true);
     sim_reply(c, 200, sim_public(row));
 }
 
 /* ---- contacts ------------------------------------------------------------------------------ */
 
-static bool contact_of(const json_t *row, int64_t customer)
-{
-    return json_is_true(json_object_get(row, "_active")) &&
-           json_integer_value(json_object_get(row, "_customerId")) == customer;
-}
-
-static bool contacts_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
-{
-    return contact_of(row, *(int64_t *)ud);
-}
-
 static void contacts_list(struct sim_call *c)
 {
     int64_t id;
-    if (!customer_or_404(c, &id))
-        return;
-    struct sim_list_opts o = {.match = contacts_match, .ud = &id};
-    sim_list(c, SIM_CUSTOMER_CONTACT, &o);
+    if (customer_or_404(c, &id))
+        sim_crm_contacts_of(c, SIM_CUSTOMER_CONTACT, "_customerId", id);
 }
 
 static const struct crm_contact_kind customer_contacts = {SIM_CUSTOMER_CONTACT, SIM_CUSTOMER,
@@ -334,7 +291,7 @@ static void contacts_all(struct sim_call *c)
 
 static void export_customers(struct sim_call *c)
 {
-    sim_export(c, SIM_CUSTOMER, NULL, NULL);
+    sim_export(c, SIM_CUSTOMER, NULL);
 }
 
 static void export_contacts(struct sim_call *c)

@@ -6,6 +6,7 @@
  * locations and location-contacts export feeds. A location's zoneId is the
  * dispatch zone whose ZIP codes hold the location's ZIP.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/crm/crm_int.h"
@@ -43,7 +44,7 @@ static void location_get(struct sim_call *c)
     int64_t id;
     json_t *row = location_or_404(c, &id);
     if (row)
-        sim_reply(c, 200, sim_public(row));
+        sim_reply(c, 200, sim_ext_present(row, sim_query(c->req, "externalDataApplicationGuid")));
 }
 
 struct loc_filter {
@@ -59,24 +60,39 @@ static bool location_match(struct sim_call *c, const json_t *row, void *ud, bool
     return sim_crm_addr_filter_match(&f->addr, row);
 }
 
+static json_t *location_present(struct sim_call *c, const json_t *row, void *ud)
+{
+    const struct loc_filter *f = ud;
+    return sim_ext_present(row, f->addr.ext.guid);
+}
+
+/* The list starts from the customer's locations, or the rows of an index-backed filter. */
 static void location_list(struct sim_call *c)
 {
     struct loc_filter f = {0};
-    if (!sim_crm_addr_filter_parse(c, &f.addr))
-        return;
-    int64_t *ids;
-    size_t n;
-    if (!sim_crm_id_list(c, "customerId", 1, &ids, &n))
-        return;
-    if (n)
-        f.customer = ids[0];
     struct sim_list_opts o = {.active_filter = true,
                               .active_default = "True",
                               .sort = sort_fields,
                               .dates = true,
-                              .match = location_match,
+                              .present = location_present,
                               .ud = &f};
+    int64_t *ids, *cand;
+    size_t n;
+    if (!sim_crm_addr_filter_parse(c, &f.addr) || !sim_crm_id_list(c, "customerId", 1, &ids, &n))
+        return;
+    if (n > 0) {
+        f.customer = ids[0];
+        cand = sim_index_find_id(c->tenant, sim_index_int(SIM_LOCATION, "customerId"), f.customer,
+                                 &o.ncand);
+        o.has_cand = true;
+    } else {
+        cand = sim_crm_addr_candidates(c->tenant, SIM_LOCATION, &f.addr, &o.has_cand, &o.ncand);
+    }
+    o.cand = cand;
+    if (f.customer != 0 || sim_crm_addr_filter_any(&f.addr))
+        o.match = location_match;
     sim_list(c, SIM_LOCATION, &o);
+    free(cand);
 }
 
 static bool check_update(struct sim_call *c)
@@ -95,8 +111,7 @@ static bool check_update(struct sim_call *c)
             sim_crm_check_address(json_object_get(b, "address"), "address", true, true, errors);
         sim_crm_check_custom_fields(json_object_get(b, "customFields"), "customFields", errors);
         sim_crm_check_int_array(json_object_get(b, "tagTypeIds"), "tagTypeIds", errors);
-        sim_crm_check_external_data(json_object_get(b, "externalData"), "externalData", true,
-                                    errors);
+        sim_ext_check(json_object_get(b, "externalData"), "externalData", true, errors);
         json_t *cid = json_object_get(b, "customerId");
         if (json_is_integer(cid) && !sim_get(c->tenant, SIM_CUSTOMER, json_integer_value(cid)))
             sim_crm_err(errors, "customerId", "Customer %lld was not found.",
@@ -130,24 +145,16 @@ static void location_patch(struct sim_call *c)
     if (json_is_array(v = json_object_get(b, "tagTypeIds")))
         json_object_set_new(row, "tagTypeIds", sim_crm_int_array(v));
     if (json_is_object(v = json_object_get(b, "externalData")))
-        sim_crm_ext_update(row, v);
+        sim_ext_update(row, v);
     sim_touch(c->sim, c->tenant, SIM_LOCATION, row, true);
     sim_reply(c, 200, sim_public(row));
-}
-
-static bool contacts_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
-{
-    return json_is_true(json_object_get(row, "_active")) &&
-           json_integer_value(json_object_get(row, "_locationId")) == *(int64_t *)ud;
 }
 
 static void contacts_list(struct sim_call *c)
 {
     int64_t id;
-    if (!location_or_404(c, &id))
-        return;
-    struct sim_list_opts o = {.match = contacts_match, .ud = &id};
-    sim_list(c, SIM_LOCATION_CONTACT, &o);
+    if (location_or_404(c, &id))
+        sim_crm_contacts_of(c, SIM_LOCATION_CONTACT, "_locationId", id);
 }
 
 static void contact_create(struct sim_call *c)
@@ -172,7 +179,7 @@ static void contacts_all(struct sim_call *c)
 
 static void export_locations(struct sim_call *c)
 {
-    sim_export(c, SIM_LOCATION, NULL, NULL);
+    sim_export(c, SIM_LOCATION, NULL);
 }
 
 static void export_contacts(struct sim_call *c)

@@ -10,14 +10,15 @@
  * records (timestamps are relative to the emulator clock).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/crm/crm.h"
+#include "core/mem.h"
 #include "sim/crm/crm_int.h"
 
-#define CRM_SEED_GUID  "6f1c2a4e-9b7d-4c3e-8a15-2d0f7e9b1c55"
-#define SEED_CUSTOMERS 200
-#define DAY_NS         (86400LL * 1000000000LL)
+#define CRM_SEED_GUID "6f1c2a4e-9b7d-4c3e-8a15-2d0f7e9b1c55"
+#define DAY_NS        (86400LL * 1000000000LL)
 
 static const char *const first_names[] = {
     "James",  "Maria",  "Robert", "Linda", "Michael", "Patricia", "David",  "Jennifer",
@@ -67,11 +68,24 @@ static json_t *seed_address(struct sim_rng *rng, bool dallas)
                      "zip", zip, "country", "USA", "latitude", lat, "longitude", lon);
 }
 
-static void seed_phone(struct sim_rng *rng, bool dallas, char out[16])
+/*
+ * The demo's first 200 customers share the 555-01xx numbers reserved for
+ * fiction (so phone searches find several); those a larger --scale adds get
+ * 555-0200..555-9999 on six area codes, distinct for the first 58,800 of them.
+ */
+static void seed_phone(struct sim_rng *rng, int i, bool dallas, char out[16])
 {
     static const char *const dal[] = {"214", "469", "972"}, *const aus[] = {"512", "737"};
-    snprintf(out, 16, "%s555%04d", dallas ? PICK(rng, dal) : PICK(rng, aus),
-             sim_rand_range(rng, 100, 199)); /* 555-01xx: reserved for fiction */
+    static const char *const all[] = {"214", "469", "972", "945", "512", "737"};
+    const char *area = dallas ? PICK(rng, dal) : PICK(rng, aus);
+    int line = sim_rand_range(rng, 100, 199);
+
+    if (i >= SIM_CRM_DEMO_CUSTOMERS) {
+        int n = i - SIM_CRM_DEMO_CUSTOMERS;
+        area = all[n % 6];
+        line = 200 + (n / 6) % 9800;
+    }
+    snprintf(out, 16, "%s555%04d", area, line);
 }
 
 /* Sets createdOn/modifiedOn of row to at. */
@@ -97,7 +111,8 @@ struct seed_person {
     bool commercial, dallas;
 };
 
-static void seed_person(struct sim_rng *rng, int i, struct seed_person *p)
+/* The person behind customer (or booking) i; phone_i picks the phone numbering (seed_phone). */
+static void seed_person(struct sim_rng *rng, int i, int phone_i, struct seed_person *p)
 {
     p->commercial = sim_rand_range(rng, 1, 100) <= 15;
     p->dallas = sim_rand_range(rng, 1, 100) <= 55;
@@ -112,7 +127,7 @@ static void seed_person(struct sim_rng *rng, int i, struct seed_person *p)
             if (*q >= 'A' && *q <= 'Z')
                 *q |= 0x20;
     }
-    seed_phone(rng, p->dallas, p->phone);
+    seed_phone(rng, phone_i, p->dallas, p->phone);
 }
 
 static json_t *seed_customer_body(struct sim_rng *rng, int i, const struct seed_person *p)
@@ -135,7 +150,7 @@ static int64_t seed_customer(struct sim *s, struct sim_tenant *t, struct sim_rng
                              int64_t at)
 {
     struct seed_person p;
-    seed_person(rng, i, &p);
+    seed_person(rng, i, i, &p);
     json_t *b = seed_customer_body(rng, i, &p);
     json_t *row =
         json_pack("{s:b, s:s, s:s, s:O, s:[], s:f, s:b, s:[], s:b, s:b, s:b, s:I, "
@@ -146,7 +161,7 @@ static int64_t seed_customer(struct sim *s, struct sim_tenant *t, struct sim_rng
                   "nationalAccount", p.commercial, "createdById", (json_int_t)sim_crm_creator(t),
                   "mergedToId", "paymentTermId", "creditLimit", "creditLimitBalance");
     stamp(row, at);
-    sim_crm_ext_set(row, json_object_get(b, "externalData"));
+    sim_ext_set(row, json_object_get(b, "externalData"));
     int64_t id = sim_add(s, t, SIM_CUSTOMER, row);
 
     bool mobile = sim_rand_range(rng, 0, 1);
@@ -179,31 +194,6 @@ static int64_t seed_customer(struct sim *s, struct sim_tenant *t, struct sim_rng
     return id;
 }
 
-/* Customer merged into target: inactive, mergedToId set, and so are its locations. */
-static void seed_merge(struct sim *s, struct sim_tenant *t, int64_t id, int64_t target)
-{
-    json_t *row = sim_get(t, SIM_CUSTOMER, id);
-    json_object_set_new(row, "mergedToId", json_integer(target));
-    json_object_set_new(row, "active", json_false());
-    sim_touch(s, t, SIM_CUSTOMER, row, false);
-    int64_t target_loc = 0;
-    for (size_t i = 0; i < sim_count(t, SIM_LOCATION); i++) {
-        json_t *loc = sim_at(t, SIM_LOCATION, i);
-        if (json_integer_value(json_object_get(loc, "customerId")) == target) {
-            target_loc = sim_row_id(loc);
-            break;
-        }
-    }
-    for (size_t i = 0; i < sim_count(t, SIM_LOCATION); i++) {
-        json_t *loc = sim_at(t, SIM_LOCATION, i);
-        if (json_integer_value(json_object_get(loc, "customerId")) != id)
-            continue;
-        json_object_set_new(loc, "mergedToId", target_loc ? json_integer(target_loc) : json_null());
-        json_object_set_new(loc, "active", json_false());
-        sim_touch(s, t, SIM_LOCATION, loc, false);
-    }
-}
-
 static int64_t seed_tag(struct sim *s, struct sim_tenant *t, const char *name, const char *desc,
                         int64_t at)
 {
@@ -222,7 +212,7 @@ static void seed_booking(struct sim *s, struct sim_tenant *t, struct sim_rng *rn
                          bool angi, int n, int64_t at, bool dismissed)
 {
     struct seed_person p;
-    seed_person(rng, 500 + n, &p);
+    seed_person(rng, 500 + n, 0, &p);
     char ext[32], summary[96];
     snprintf(ext, sizeof ext, "%s-%04d", angi ? "angi" : "web", 7000 + n);
     snprintf(summary, sizeof summary, "%s",
@@ -248,26 +238,46 @@ static void seed_booking(struct sim *s, struct sim_tenant *t, struct sim_rng *rn
     sim_add(s, t, SIM_BOOKING_CONTACT, c);
 }
 
-void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
+/* The merged duplicates and Do Not Service customers of the demo, and one of each per
+ * thousand customers a larger scale adds. */
+static void seed_special(struct sim *s, struct sim_tenant *t, const int64_t *ids, size_t n)
+{
+    static const int merged[][2] = {{57, 12}, {121, 88}, {176, 140}};
+    for (size_t i = 0; i < AP_COUNTOF(merged); i++) {
+        if ((size_t)merged[i][0] < n)
+            sim_crm_merge(s, t, ids[merged[i][0]], ids[merged[i][1]]);
+    }
+    for (size_t i = SIM_CRM_DEMO_CUSTOMERS; i < n; i++) {
+        if (i % 1000 == 500)
+            sim_crm_merge(s, t, ids[i], ids[i - 1]);
+    }
+    for (size_t i = 42; i < n; i += 1000) {
+        json_t *dns = sim_get(t, SIM_CUSTOMER, ids[i]);
+        if (json_is_integer(json_object_get(dns, "mergedToId")))
+            continue;
+        json_object_set_new(dns, "doNotService", json_true());
+        sim_touch(s, t, SIM_CUSTOMER, dns, false);
+    }
+}
+
+void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale)
 {
     int64_t now = sim_now(s), base = now - 400 * DAY_NS;
     int64_t appointd = seed_tag(s, t, "appointd", "Online booking widget (appointd)", base);
     int64_t angi = seed_tag(s, t, "Angi Leads", "Leads forwarded from Angi", base);
+    int64_t *ids = ap_xmalloc((scale + 1) * sizeof(*ids));
 
-    int64_t ids[SEED_CUSTOMERS];
-    for (int i = 0; i < SEED_CUSTOMERS; i++) {
-        int64_t at = base + (int64_t)i * (390 * DAY_NS / SEED_CUSTOMERS) +
-                     sim_rand_range(rng, 0, 3600) * 1000000000LL;
-        ids[i] = seed_customer(s, t, rng, i, at);
+    for (size_t i = 0; i < scale; i++) {
+        int64_t at = base + (int64_t)i * (390 * DAY_NS / (int64_t)scale) +
+                     sim_rand_range(rng, 0, 3600) * AP_NS_PER_S;
+        ids[i] = seed_customer(s, t, rng, (int)i, at);
     }
-    /* a few duplicates merged into their originals */
-    static const int merged[][2] = {{57, 12}, {121, 88}, {176, 140}};
-    for (size_t i = 0; i < AP_COUNTOF(merged); i++)
-        seed_merge(s, t, ids[merged[i][0]], ids[merged[i][1]]);
-    json_t *dns = sim_get(t, SIM_CUSTOMER, ids[42]);
-    json_object_set_new(dns, "doNotService", json_true());
-    sim_touch(s, t, SIM_CUSTOMER, dns, false);
-
+    seed_special(s, t, ids, scale);
+    free(ids);
     for (int n = 0; n < 4; n++)
         seed_booking(s, t, rng, n < 2 ? appointd : angi, n >= 2, n, now - (4 - n) * DAY_NS, n == 3);
+    /* bookings in proportion: one per 50 customers, the older ones handled long ago */
+    for (int n = 4; (size_t)n < scale / 50; n++)
+        seed_booking(s, t, rng, n % 2 ? angi : appointd, n % 2, n,
+                     base + (int64_t)n * (380 * DAY_NS / (int64_t)(scale / 50)), true);
 }

@@ -170,59 +170,6 @@ void sim_crm_check_int_array(const json_t *arr, const char *path, json_t *errors
     }
 }
 
-static bool is_guid(const char *s)
-{
-    /* 8-4-4-4-12 hex digits */
-    static const int groups[] = {8, 4, 4, 4, 12};
-    for (int g = 0; g < 5; g++) {
-        for (int i = 0; i < groups[g]; i++, s++)
-            if (!isxdigit((unsigned char)*s))
-                return false;
-        if (g < 4 && *s++ != '-')
-            return false;
-    }
-    return *s == '\0';
-}
-
-void sim_crm_check_external_data(const json_t *obj, const char *path, bool update, json_t *errors)
-{
-    struct sim_field f[] = {
-        {"applicationGuid", SIM_F_STR, true, false},
-        {"externalData", SIM_F_ARR, true, false},
-        {"patchMode", SIM_F_STR, false, true},
-    };
-    struct sim_field item[] = {
-        {"key", SIM_F_STR, true, false},
-        {"value", SIM_F_STR, !update, update},
-    };
-    char prefix[160];
-    snprintf(prefix, sizeof prefix, "%s.", path);
-    if (!obj || json_is_null(obj) || !sim_check(obj, prefix, f, update ? 3 : 2, errors) ||
-        !json_is_object(obj))
-        return;
-    const char *guid = sim_crm_str(obj, "applicationGuid");
-    if (json_is_string(json_object_get(obj, "applicationGuid")) && !is_guid(guid)) {
-        char p[200];
-        snprintf(p, sizeof p, "%sapplicationGuid", prefix);
-        sim_crm_err(errors, p, "The value '%.40s' is not a valid GUID.", guid);
-    }
-    static const char *const modes[] = {"Replace", "Merge", NULL};
-    sim_crm_check_enum(obj, prefix, "patchMode", modes, errors);
-    char apath[200];
-    snprintf(apath, sizeof apath, "%sexternalData", prefix);
-    const json_t *arr = json_object_get(obj, "externalData");
-    if (!check_array(arr, apath, errors))
-        return;
-    size_t i;
-    json_t *v;
-    json_array_foreach (arr, i, v) {
-        char p[256];
-        snprintf(p, sizeof p, "%s[%zu].", apath, i);
-        if (sim_check(v, p, item, 2, errors) && json_is_object(v))
-            check_all_len(v, p, errors);
-    }
-}
-
 const json_t *sim_crm_body(struct sim_call *c)
 {
     static json_t *empty;
@@ -271,7 +218,7 @@ void sim_crm_check_new_location(const json_t *loc, const char *prefix, bool with
     snprintf(p, sizeof p, "%stagTypeIds", prefix);
     sim_crm_check_int_array(json_object_get(loc, "tagTypeIds"), p, errors);
     snprintf(p, sizeof p, "%sexternalData", prefix);
-    sim_crm_check_external_data(json_object_get(loc, "externalData"), p, false, errors);
+    sim_ext_check(json_object_get(loc, "externalData"), p, false, errors);
     sim_crm_check_enum(loc, prefix, "coordinatesSource", coord_sources, errors);
     sim_crm_check_enum(loc, prefix, "coordinatesVerificationStatus", coord_status, errors);
 }
@@ -331,76 +278,6 @@ json_t *sim_crm_custom_fields(const json_t *in)
 json_t *sim_crm_int_array(const json_t *in)
 {
     return json_is_array(in) ? json_deep_copy(in) : json_array();
-}
-
-static void ext_publish(json_t *row)
-{
-    json_t *pub = json_array();
-    size_t i;
-    json_t *e;
-    json_array_foreach (json_object_get(row, "_ext"), i, e) {
-        json_array_append_new(pub, json_pack("{s:O, s:O}", "key", json_object_get(e, "key"),
-                                             "value", json_object_get(e, "value")));
-    }
-    json_object_set_new(row, "externalData", pub);
-}
-
-void sim_crm_ext_set(json_t *row, const json_t *ext)
-{
-    json_t *all = json_array();
-    size_t i;
-    json_t *e;
-    if (json_is_object(ext)) {
-        json_t *guid = json_object_get(ext, "applicationGuid");
-        json_array_foreach (json_object_get(ext, "externalData"), i, e) {
-            json_array_append_new(all, json_pack("{s:O, s:O, s:O}", "applicationGuid", guid, "key",
-                                                 json_object_get(e, "key"), "value",
-                                                 json_object_get(e, "value")));
-        }
-    }
-    json_object_set_new(row, "_ext", all);
-    ext_publish(row);
-}
-
-/* Index in the row's _ext of (guid, key), or -1. */
-static long ext_find(const json_t *all, const char *guid, const char *key)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach (all, i, e) {
-        if (sim_crm_iequal(sim_crm_str(e, "applicationGuid"), guid) &&
-            strcmp(sim_crm_str(e, "key"), key) == 0)
-            return (long)i;
-    }
-    return -1;
-}
-
-void sim_crm_ext_update(json_t *row, const json_t *ext)
-{
-    json_t *all = json_object_get(row, "_ext");
-    const char *guid = sim_crm_str(ext, "applicationGuid");
-    if (!json_is_array(all)) {
-        all = json_array();
-        json_object_set_new(row, "_ext", all);
-    }
-    if (strcmp(sim_crm_str(ext, "patchMode"), "Merge") != 0) { /* Replace (the default) */
-        for (size_t i = json_array_size(all); i-- > 0;)
-            if (sim_crm_iequal(sim_crm_str(json_array_get(all, i), "applicationGuid"), guid))
-                json_array_remove(all, i);
-    }
-    size_t i;
-    json_t *e;
-    json_array_foreach (json_object_get(ext, "externalData"), i, e) {
-        const char *key = sim_crm_str(e, "key");
-        long at = ext_find(all, guid, key);
-        json_t *val = json_object_get(e, "value");
-        if (at >= 0)
-            json_array_remove(all, (size_t)at);
-        if (json_is_string(val)) /* a null value removes the key */
-            json_array_append_new(all, json_pack("{s:s, s:s, s:O}", "applicationGuid", guid, "key",
-                                                 key, "value", val));
-    }
-    ext_publish(row);
 }
 
 json_t *sim_crm_contact_row(struct sim *s, const json_t *in, const char *owner_key, int64_t owner)
@@ -484,7 +361,7 @@ json_t *sim_crm_location_add(struct sim *s, struct sim_tenant *t, int64_t custom
     json_object_set_new(row, "taxExempt", json_false());
     json_object_set_new(row, "tagTypeIds", sim_crm_int_array(json_object_get(in, "tagTypeIds")));
     json_object_set_new(row, "taxZoneId", json_null());
-    sim_crm_ext_set(row, json_object_get(in, "externalData"));
+    sim_ext_set(row, json_object_get(in, "externalData"));
     int64_t id = sim_add(s, t, SIM_LOCATION, row);
 
     json_t *out = sim_public(sim_get(t, SIM_LOCATION, id));
@@ -499,6 +376,29 @@ json_t *sim_crm_location_add(struct sim *s, struct sim_tenant *t, int64_t custom
     }
     json_object_set_new(out, "contacts", contacts);
     return out;
+}
+
+/* Customer id merged into target: inactive, mergedToId set, and so are its locations (into
+ * target's first location). */
+void sim_crm_merge(struct sim *s, struct sim_tenant *t, int64_t id, int64_t target)
+{
+    json_t *row = sim_get(t, SIM_CUSTOMER, id);
+    int slot = sim_index_int(SIM_LOCATION, "customerId");
+    size_t nt, n;
+    int64_t *theirs = sim_index_find_id(t, slot, target, &nt);
+    int64_t *ours = sim_index_find_id(t, slot, id, &n);
+
+    json_object_set_new(row, "mergedToId", json_integer(target));
+    json_object_set_new(row, "active", json_false());
+    sim_touch(s, t, SIM_CUSTOMER, row, false);
+    for (size_t i = 0; i < n; i++) {
+        json_t *loc = sim_get(t, SIM_LOCATION, ours[i]);
+        json_object_set_new(loc, "mergedToId", nt > 0 ? json_integer(theirs[0]) : json_null());
+        json_object_set_new(loc, "active", json_false());
+        sim_touch(s, t, SIM_LOCATION, loc, false);
+    }
+    free(theirs);
+    free(ours);
 }
 
 /* ---- filters ------------------------------------------------------------------ */
@@ -552,34 +452,6 @@ static bool query_double(struct sim_call *c, const char *name, bool *has, double
     return true;
 }
 
-static bool parse_ext_values(struct sim_call *c, struct crm_addr_filter *f)
-{
-    const char *vals = sim_query(c->req, "externalDataValues");
-    json_t *e = json_object();
-    if (vals && *vals) {
-        struct ap_arena *a = ap_http_arena(c->req);
-        char *copy = ap_arena_strndup(a, vals, strlen(vals));
-        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-             tok = strtok_r(NULL, ",", &save)) {
-            if (f->n_ext_values == 50) {
-                sim_crm_err(e, "externalDataValues", "At most 50 values are accepted.");
-                break;
-            }
-            f->ext_values[f->n_ext_values++] = tok;
-        }
-    }
-    if (f->ext_key && *f->ext_key && f->n_ext_values == 0)
-        sim_crm_err(e, "externalDataValues",
-                    "'externalDataValues' must be provided with 'externalDataKey'.");
-    if (f->n_ext_values && !(f->ext_key && *f->ext_key))
-        sim_crm_err(e, "externalDataKey",
-                    "'externalDataKey' must be provided with 'externalDataValues'.");
-    if (f->guid && *f->guid && !is_guid(f->guid))
-        sim_crm_err(e, "externalDataApplicationGuid", "The value '%.40s' is not a valid GUID.",
-                    f->guid);
-    return sim_crm_errors_ok(c, e);
-}
-
 bool sim_crm_addr_filter_parse(struct sim_call *c, struct crm_addr_filter *f)
 {
     memset(f, 0, sizeof *f);
@@ -591,33 +463,10 @@ bool sim_crm_addr_filter_parse(struct sim_call *c, struct crm_addr_filter *f)
     f->state = sim_query(r, "state");
     f->zip = sim_query(r, "zip");
     f->country = sim_query(r, "country");
-    f->guid = sim_query(r, "externalDataApplicationGuid");
-    f->ext_key = sim_query(r, "externalDataKey");
     if (!query_double(c, "latitude", &f->has_lat, &f->lat) ||
         !query_double(c, "longitude", &f->has_lon, &f->lon))
         return false;
-    return parse_ext_values(c, f);
-}
-
-static bool ext_match(const struct crm_addr_filter *f, const json_t *row)
-{
-    bool by_guid = f->guid && *f->guid, by_key = f->ext_key && *f->ext_key;
-    if (!by_guid && !by_key)
-        return true;
-    size_t i;
-    json_t *e;
-    json_array_foreach (json_object_get(row, "_ext"), i, e) {
-        if (by_guid && !sim_crm_iequal(sim_crm_str(e, "applicationGuid"), f->guid))
-            continue;
-        if (!by_key)
-            return true;
-        if (strcmp(sim_crm_str(e, "key"), f->ext_key) != 0)
-            continue;
-        for (size_t k = 0; k < f->n_ext_values; k++)
-            if (strcmp(sim_crm_str(e, "value"), f->ext_values[k]) == 0)
-                return true;
-    }
-    return false;
+    return sim_ext_filter_parse(c, &f->ext);
 }
 
 static bool opt_contains(const char *want, const char *have)
@@ -628,6 +477,17 @@ static bool opt_contains(const char *want, const char *have)
 static bool opt_equal(const char *want, const char *have)
 {
     return !want || !*want || sim_crm_iequal(have, want);
+}
+
+bool sim_crm_addr_filter_any(const struct crm_addr_filter *f)
+{
+    const char *const v[] = {f->name, f->street, f->unit, f->city, f->state, f->zip, f->country};
+
+    for (size_t i = 0; i < AP_COUNTOF(v); i++) {
+        if (v[i] != NULL && *v[i] != '\0')
+            return true;
+    }
+    return f->has_lat || f->has_lon || sim_ext_filter_active(&f->ext);
 }
 
 bool sim_crm_addr_filter_match(const struct crm_addr_filter *f, const json_t *row)
@@ -645,7 +505,7 @@ bool sim_crm_addr_filter_match(const struct crm_addr_filter *f, const json_t *ro
         return false;
     if (f->has_lon && json_real_value(json_object_get(a, "longitude")) != f->lon)
         return false;
-    return ext_match(f, row);
+    return sim_ext_filter_match(&f->ext, row);
 }
 
 bool sim_crm_id_list(struct sim_call *c, const char *param, size_t max, int64_t **ids, size_t *n)
@@ -681,18 +541,4 @@ bool sim_crm_id_in(const int64_t *ids, size_t n, int64_t id)
         if (ids[i] == id)
             return true;
     return false;
-}
-
-void sim_crm_expose(struct sim_tenant *t, enum sim_kind k, const char *hidden, const char *visible,
-                    bool on)
-{
-    for (size_t i = 0; i < sim_count(t, k); i++) {
-        json_t *row = sim_at(t, k, i);
-        if (!on) {
-            json_object_del(row, visible);
-            continue;
-        }
-        json_t *v = hidden ? json_object_get(row, hidden) : NULL;
-        json_object_set_new(row, visible, v ? json_incref(v) : json_true());
-    }
 }

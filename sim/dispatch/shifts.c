@@ -434,6 +434,27 @@ static bool parse_appt_ids(struct sim_call *c, struct assign_filter *f)
     return true;
 }
 
+/* The assignments of the requested appointments, or of the job (ascending, malloc'd). */
+static int64_t *assign_candidates(struct sim_tenant *t, const struct assign_filter *f, size_t *n)
+{
+    int64_t *all = NULL;
+    size_t m;
+
+    *n = 0;
+    if (f->nappts == 0)
+        return sim_index_find_id(t, sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "jobId"), f->job, n);
+    for (size_t i = 0; i < f->nappts; i++) {
+        int64_t *ids = sim_index_find_id(
+            t, sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "appointmentId"), f->appts[i], &m);
+        all = ap_xrealloc(all, (*n + m + 1) * sizeof(*all));
+        if (m > 0)
+            memcpy(all + *n, ids, m * sizeof(*ids));
+        *n += m;
+        free(ids);
+    }
+    return all;
+}
+
 static void assign_list(struct sim_call *c)
 {
     struct assign_filter f = {.nappts = 0};
@@ -443,10 +464,19 @@ static void assign_list(struct sim_call *c)
                               .dates = true,
                               .match = assign_match,
                               .ud = &f};
+    int64_t *cand = NULL;
 
     if (!parse_appt_ids(c, &f) || !query_id(c, "jobId", &f.has_job, &f.job))
         return;
+    if (f.nappts > 0 || f.has_job) {
+        cand = assign_candidates(c->tenant, &f, &o.ncand);
+        o.has_cand = true;
+        o.cand = cand;
+    } else {
+        o.match = NULL;
+    }
     sim_list(c, SIM_APPOINTMENT_ASSIGNMENT, &o);
+    free(cand);
 }
 
 /* Export: active=True (default, as the spec says) | Any | False. */
@@ -468,20 +498,27 @@ static void assign_export(struct sim_call *c)
         sim_problem_field(c, "active", "The value must be True, Any or False.");
         return;
     }
-    sim_export(c, SIM_APPOINTMENT_ASSIGNMENT, export_match, NULL);
+    struct sim_export_opts o = {.match = export_match};
+    sim_export(c, SIM_APPOINTMENT_ASSIGNMENT, &o);
 }
 
 /* The active assignment of technician on appointment, or NULL. */
 static json_t *assignment_of(struct sim_tenant *t, int64_t appt, int64_t tech)
 {
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT_ASSIGNMENT); i++) {
-        json_t *r = sim_at(t, SIM_APPOINTMENT_ASSIGNMENT, i);
+    size_t n;
+    int64_t *ids =
+        sim_index_find_id(t, sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "appointmentId"), appt, &n);
+    json_t *found = NULL;
 
-        if (jint(r, "appointmentId") == appt && jint(r, "technicianId") == tech &&
+    for (size_t i = 0; i < n && found == NULL; i++) {
+        json_t *r = sim_get(t, SIM_APPOINTMENT_ASSIGNMENT, ids[i]);
+
+        if (r != NULL && jint(r, "technicianId") == tech &&
             json_is_true(json_object_get(r, "active")))
-            return r;
+            found = r;
     }
-    return NULL;
+    free(ids);
+    return found;
 }
 
 static const char *assign_status(const json_t *appt)

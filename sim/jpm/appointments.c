@@ -10,6 +10,7 @@
  * end and status are kept exact.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/jpm/jpm_int.h"
@@ -61,13 +62,16 @@ static bool appt_filter_read(struct sim_call *c, struct appt_filter *f)
 
 static bool tech_on_appt(struct sim_tenant *t, int64_t appt_id, int64_t tech)
 {
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT_ASSIGNMENT); i++) {
-        json_t *a = sim_at(t, SIM_APPOINTMENT_ASSIGNMENT, i);
-        if (sim_row_int(a, "appointmentId") == appt_id && sim_row_int(a, "technicianId") == tech &&
-            json_is_true(json_object_get(a, "active")))
-            return true;
+    size_t n;
+    int64_t *ids = jpm_ids_by(t, SIM_APPOINTMENT_ASSIGNMENT, "appointmentId", appt_id, &n);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        json_t *a = sim_get(t, SIM_APPOINTMENT_ASSIGNMENT, ids[i]);
+        found = a != NULL && sim_row_int(a, "technicianId") == tech &&
+                json_is_true(json_object_get(a, "active"));
     }
-    return false;
+    free(ids);
+    return found;
 }
 
 static bool appt_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
@@ -93,6 +97,12 @@ static bool appt_match(struct sim_call *c, const json_t *row, void *ud, bool *st
     return !f->has_tech || tech_on_appt(c->tenant, sim_row_id(row), f->tech);
 }
 
+static bool appt_filtered(const struct appt_filter *f)
+{
+    return f->has_job || f->has_project || f->has_tech || f->has_customer || f->has_unused ||
+           f->has_ge || f->has_lt || f->number != NULL || f->status != NULL;
+}
+
 static void appt_list(struct sim_call *c)
 {
     static const char *const sort[] = {"Id", "ModifiedOn", "CreatedOn", NULL};
@@ -103,9 +113,17 @@ static void appt_list(struct sim_call *c)
                               .active_default = "True",
                               .sort = sort,
                               .dates = true,
-                              .match = appt_match,
+                              .match = appt_filtered(&f) ? appt_match : NULL,
                               .ud = &f};
+    int64_t *cand = NULL;
+    if (f.has_job || f.has_customer) {
+        cand = jpm_ids_by(c->tenant, SIM_APPOINTMENT, f.has_job ? "jobId" : "customerId",
+                          f.has_job ? f.job : f.customer, &o.ncand);
+        o.has_cand = true;
+        o.cand = cand;
+    }
     sim_list(c, SIM_APPOINTMENT, &o);
+    free(cand);
 }
 
 static bool export_match(struct sim_call *c, const json_t *row, void *ud)
@@ -123,7 +141,8 @@ static void appt_export(struct sim_call *c)
     const char *active;
     if (!sim_q_enum(c, "active", actives, &active))
         return;
-    sim_export(c, SIM_APPOINTMENT, export_match, (void *)active);
+    struct sim_export_opts o = {.match = export_match, .ud = (void *)active};
+    sim_export(c, SIM_APPOINTMENT, &o);
 }
 
 /* ---- add, reschedule ------------------------------------------------------------------ */

@@ -6,6 +6,7 @@
  * undefined method.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/core/list_int.h"
@@ -52,7 +53,7 @@ static void job_get(struct sim_call *c)
 {
     json_t *job = job_or_404(c);
     if (job != NULL)
-        sim_reply(c, 200, sim_public(job));
+        sim_reply(c, 200, sim_ext_present(job, sim_query(c->req, "externalDataApplicationGuid")));
 }
 
 /* Query parameters that compare a job's integer field of the same name. */
@@ -78,6 +79,7 @@ struct job_filter {
     int64_t tech;
     int64_t tags[SIM_Q_MAX_IDS];
     size_t ntags;
+    struct sim_ext_filter ext;
 };
 
 static bool job_filter_read(struct sim_call *c, struct job_filter *f)
@@ -99,18 +101,21 @@ static bool job_filter_read(struct sim_call *c, struct job_filter *f)
            sim_q_enum(c, "priority", jpm_priorities, &f->priority) &&
            sim_q_int64(c, "technicianId", &f->has_tech, &f->tech) &&
            sim_q_bool(c, "hasUnusedAppointments", &f->has_unused, &f->unused) &&
-           sim_q_ids(c, "tagTypeIds", f->tags, &f->ntags);
+           sim_q_ids(c, "tagTypeIds", f->tags, &f->ntags) && sim_ext_filter_parse(c, &f->ext);
 }
 
 static bool tech_on_job(struct sim_tenant *t, int64_t job_id, int64_t tech)
 {
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT_ASSIGNMENT); i++) {
-        json_t *a = sim_at(t, SIM_APPOINTMENT_ASSIGNMENT, i);
-        if (sim_row_int(a, "jobId") == job_id && sim_row_int(a, "technicianId") == tech &&
-            json_is_true(json_object_get(a, "active")))
-            return true;
+    size_t n;
+    int64_t *ids = jpm_ids_by(t, SIM_APPOINTMENT_ASSIGNMENT, "jobId", job_id, &n);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        json_t *a = sim_get(t, SIM_APPOINTMENT_ASSIGNMENT, ids[i]);
+        found = a != NULL && sim_row_int(a, "technicianId") == tech &&
+                json_is_true(json_object_get(a, "active"));
     }
-    return false;
+    free(ids);
+    return found;
 }
 
 /* The appointment filters: any appointment of the job must satisfy all of them. */
@@ -120,10 +125,13 @@ static bool appts_match(struct sim_tenant *t, const json_t *job, const struct jo
                 (f->has_unused && f->unused);
     if (!need)
         return true;
-    int64_t id = sim_row_id(job), st;
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT); i++) {
-        json_t *a = sim_at(t, SIM_APPOINTMENT, i);
-        if (sim_row_int(a, "jobId") != id || !sim_row_time(a, "start", &st))
+    int64_t st;
+    size_t n;
+    int64_t *ids = jpm_ids_by(t, SIM_APPOINTMENT, "jobId", sim_row_id(job), &n);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        json_t *a = sim_get(t, SIM_APPOINTMENT, ids[i]);
+        if (a == NULL || !sim_row_time(a, "start", &st))
             continue;
         if (f->appt_status != NULL && strcmp(sim_row_str(a, "status"), f->appt_status) != 0)
             continue;
@@ -132,9 +140,10 @@ static bool appts_match(struct sim_tenant *t, const json_t *job, const struct jo
             continue;
         if (f->has_unused && f->unused && !json_is_true(json_object_get(a, "unused")))
             continue;
-        return true;
+        found = true;
     }
-    return false;
+    free(ids);
+    return found;
 }
 
 static bool time_in(const json_t *row, const char *key, bool has_ge, int64_t ge, bool has_lt,
@@ -181,7 +190,49 @@ static bool job_match(struct sim_call *c, const json_t *row, void *ud, bool *sto
     }
     if (f->has_tech && !tech_on_job(c->tenant, sim_row_id(row), f->tech))
         return false;
-    return appts_match(c->tenant, row, f);
+    return appts_match(c->tenant, row, f) && sim_ext_filter_match(&f->ext, row);
+}
+
+static json_t *job_present(struct sim_call *c, const json_t *row, void *ud)
+{
+    const struct job_filter *f = ud;
+    return sim_ext_present(row, f->ext.guid);
+}
+
+/* Filters with an index behind them, tried in this order for the rows a list starts from. */
+static const char *const indexed_filters[] = {"customerId", "locationId", "bookingId"};
+
+/* The rows an index gives for the job filters (else *has false). malloc'd. */
+static int64_t *job_candidates(struct sim_call *c, const struct job_filter *f, bool *has, size_t *n)
+{
+    *has = true;
+    for (size_t k = 0; k < AP_COUNTOF(indexed_filters); k++) {
+        for (size_t i = 0; i < N_INT_FILTERS; i++) {
+            if (f->has_int[i] && strcmp(job_int_filters[i], indexed_filters[k]) == 0)
+                return sim_index_find_id(c->tenant, sim_index_int(SIM_JOB, indexed_filters[k]),
+                                         f->ints[i], n);
+        }
+    }
+    if (sim_ext_filter_active(&f->ext))
+        return sim_ext_candidates(c->tenant, SIM_JOB, &f->ext, n);
+    *has = false;
+    *n = 0;
+    return NULL;
+}
+
+static bool job_filtered(const struct job_filter *f)
+{
+    for (size_t i = 0; i < N_INT_FILTERS; i++) {
+        if (f->has_int[i])
+            return true;
+    }
+    for (size_t i = 0; i < T_COUNT; i++) {
+        if (f->has_time[i])
+            return true;
+    }
+    return f->number != NULL || f->job_status != NULL || f->appt_status != NULL ||
+           f->priority != NULL || f->has_tech || f->has_unused || f->ntags > 0 ||
+           sim_ext_filter_active(&f->ext);
 }
 
 static void job_list(struct sim_call *c)
@@ -190,35 +241,28 @@ static void job_list(struct sim_call *c)
     struct job_filter f;
     if (!job_filter_read(c, &f))
         return;
-    struct sim_list_opts o = {.sort = sort, .dates = true, .match = job_match, .ud = &f};
+    struct sim_list_opts o = {.sort = sort, .dates = true, .present = job_present, .ud = &f};
+    int64_t *cand = job_candidates(c, &f, &o.has_cand, &o.ncand);
+    o.cand = cand;
+    if (job_filtered(&f))
+        o.match = job_match;
     sim_list(c, SIM_JOB, &o);
-}
-
-static const char *req_query(void *ud, const char *name)
-{
-    return sim_query(ud, name);
+    free(cand);
 }
 
 /* The export rows of jobs carry "active" (their GET/list rows do not): jobs are never
  * deleted, so every row goes out active. */
+static json_t *export_present(struct sim_call *c, const json_t *row, void *ud)
+{
+    json_t *out = sim_public(row);
+    json_object_set_new(out, "active", json_true());
+    return out;
+}
+
 static void job_export(struct sim_call *c)
 {
-    struct sim_export_params p;
-    json_t *errors = json_object();
-    if (!sim_export_parse(req_query, c->req, &p, errors)) {
-        sim_problem(c, 400, TITLE_400, errors);
-        return;
-    }
-    json_decref(errors);
-    json_t *body = sim_export_run(c->tenant, SIM_JOB, &p, sim_now(c->sim),
-                                  c->sim->cfg.export_delay_s, NULL, NULL);
-    size_t i;
-    json_t *row;
-    json_array_foreach (json_object_get(body, "data"), i, row) {
-        if (json_object_get(row, "active") == NULL)
-            json_object_set_new(row, "active", json_true());
-    }
-    sim_reply(c, 200, body);
+    struct sim_export_opts o = {.present = export_present};
+    sim_export(c, SIM_JOB, &o);
 }
 
 /* ---- cancel, hold ------------------------------------------------------------------------- */
@@ -245,16 +289,19 @@ static bool reason_ok(struct sim_call *c, enum sim_kind k)
 static void appts_set_status(struct sim *s, struct sim_tenant *t, int64_t job_id, const char *from,
                              const char *to)
 {
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT); i++) {
-        json_t *a = sim_at(t, SIM_APPOINTMENT, i);
-        const char *st = sim_row_str(a, "status");
-        if (sim_row_int(a, "jobId") != job_id || st == NULL)
+    size_t n;
+    int64_t *ids = jpm_ids_by(t, SIM_APPOINTMENT, "jobId", job_id, &n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = sim_get(t, SIM_APPOINTMENT, ids[i]);
+        const char *st = a != NULL ? sim_row_str(a, "status") : NULL;
+        if (st == NULL)
             continue;
         if (from != NULL ? strcmp(st, from) != 0 : strcmp(st, "Done") == 0)
             continue;
         json_object_set_new(a, "status", json_string(to));
         sim_touch(s, t, SIM_APPOINTMENT, a, true);
     }
+    free(ids);
 }
 
 static bool status_is(const json_t *job, const char *st)

@@ -10,7 +10,8 @@
 
 /* Registers the /jpm/v2 routes on the API host's router. */
 void sim_jpm_routes(struct sim *s, struct ap_router *r);
-/* Seeds t's job types, reasons and a few jobs (after the settings, dispatch and crm seeds). */
-void sim_jpm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng);
+/* Seeds t's job types, reasons and a few jobs, plus done ones in proportion to scale
+ * (customers; after the settings, dispatch and crm seeds). */
+void sim_jpm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale);
 
 #endif

@@ -46,6 +46,13 @@ bool jpm_job_check(struct sim_tenant *t, const json_t *body, json_t *errors);
  * converting its booking. Returns the job row (borrowed). */
 json_t *jpm_job_create(struct sim *s, struct sim_tenant *t, const json_t *body);
 
+/*
+ * The ids of the rows of kind k whose integer field field is v, ascending
+ * (a malloc'd array the caller frees; NULL when none): appointments of a
+ * job, assignments of an appointment or a job, through the core's indexes.
+ */
+int64_t *jpm_ids_by(struct sim_tenant *t, enum sim_kind k, const char *field, int64_t v, size_t *n);
+
 /* Low, Normal, High, Urgent (NULL-terminated). */
 extern const char *const jpm_priorities[];
 /* The time in obj[key] as ns; false when absent or not a date-time. */

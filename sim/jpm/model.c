@@ -12,6 +12,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/crm/crm.h"
@@ -83,14 +84,6 @@ static const struct sim_field custom_field_fields[] = {
     {"typeId", SIM_F_INT, true, false},
     {"value", SIM_F_STR, false, true},
 };
-static const struct sim_field ext_fields[] = {
-    {"applicationGuid", SIM_F_STR, true, false},
-    {"externalData", SIM_F_ARR, true, false},
-};
-static const struct sim_field ext_item_fields[] = {
-    {"key", SIM_F_STR, true, false},
-    {"value", SIM_F_STR, true, false},
-};
 
 /* The id in body[key] when it is an integer; 0 otherwise. */
 static int64_t body_id(const json_t *body, const char *key)
@@ -124,13 +117,7 @@ static void check_nested(const json_t *body, json_t *errors)
         snprintf(prefix, sizeof(prefix), "customFields[%zu].", i);
         sim_check(x, prefix, custom_field_fields, AP_COUNTOF(custom_field_fields), errors);
     }
-    v = json_object_get(body, "externalData");
-    if (json_is_object(v) &&
-        sim_check(v, "externalData.", ext_fields, AP_COUNTOF(ext_fields), errors))
-        json_array_foreach (json_object_get(v, "externalData"), i, x) {
-            snprintf(prefix, sizeof(prefix), "externalData.externalData[%zu].", i);
-            sim_check(x, prefix, ext_item_fields, AP_COUNTOF(ext_item_fields), errors);
-        }
+    sim_ext_check(json_object_get(body, "externalData"), "externalData", false, errors);
     json_array_foreach (json_object_get(body, "tagTypeIds"), i, x) {
         if (!json_is_integer(x)) {
             snprintf(prefix, sizeof(prefix), "tagTypeIds[%zu]", i);
@@ -251,7 +238,6 @@ static json_t *custom_fields_of(const json_t *body)
 
 static json_t *job_row(struct sim *s, struct sim_tenant *t, const json_t *body)
 {
-    json_t *ext = json_object_get(json_object_get(body, "externalData"), "externalData");
     json_t *row = json_pack(
         "{s:s, s:o, s:I, s:I, s:s, s:n, s:I, s:I, s:o, s:I, s:i, s:i, s:i, s:n, s:n, s:o}",
         "jobNumber", "", "projectId", copy_or(body, "projectId", json_null()), "customerId",
@@ -273,12 +259,12 @@ static json_t *job_row(struct sim *s, struct sim_tenant *t, const json_t *body)
                   copy_or(body, "soldById", json_null()), "customerPo",
                   copy_or(body, "customerPo", json_string(""))));
     /* a new job's invoice is empty: total 0 (ServiceTitan's total is the invoice's) */
-    json_object_update_new(row, json_pack("{s:I, s:n, s:f, s:n, s:[], s:o, s:o, s:o}", "invoiceId",
+    json_object_update_new(row, json_pack("{s:I, s:n, s:f, s:n, s:[], s:o, s:o}", "invoiceId",
                                           (json_int_t)s->next_id++, "membershipId", "total", 0.0,
                                           "createdFromEstimateId", "estimateIds", "summary",
                                           copy_or(body, "summary", json_null()), "customFields",
-                                          custom_fields_of(body), "externalData",
-                                          ext != NULL ? json_deep_copy(ext) : json_array()));
+                                          custom_fields_of(body)));
+    sim_ext_set(row, json_object_get(body, "externalData"));
     return row;
 }
 
@@ -419,12 +405,19 @@ json_t *jpm_appt_add(struct sim *s, struct sim_tenant *t, json_t *job, const jso
     return appt;
 }
 
+int64_t *jpm_ids_by(struct sim_tenant *t, enum sim_kind k, const char *field, int64_t v, size_t *n)
+{
+    return sim_index_find_id(t, sim_index_int(k, field), v, n);
+}
+
 void jpm_job_refresh(struct sim *s, struct sim_tenant *t, json_t *job, bool bump_modified)
 {
     int64_t id = sim_row_id(job), first = 0, last = 0, first_ns = 0, last_ns = 0, count = 0, st;
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT); i++) {
-        json_t *a = sim_at(t, SIM_APPOINTMENT, i);
-        if (sim_row_int(a, "jobId") != id || !jpm_time_of(a, "start", &st))
+    size_t n;
+    int64_t *ids = jpm_ids_by(t, SIM_APPOINTMENT, "jobId", id, &n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = sim_get(t, SIM_APPOINTMENT, ids[i]);
+        if (a == NULL || !jpm_time_of(a, "start", &st))
             continue;
         count++;
         if (first == 0 || st < first_ns) {
@@ -436,6 +429,7 @@ void jpm_job_refresh(struct sim *s, struct sim_tenant *t, json_t *job, bool bump
             last_ns = st;
         }
     }
+    free(ids);
     json_object_set_new(job, "appointmentCount", json_integer(count));
     json_object_set_new(job, "firstAppointmentId", json_integer(first));
     json_object_set_new(job, "lastAppointmentId", json_integer(last));

@@ -6,8 +6,22 @@
 #include "sim/jpm/jpm.h"
 #include "sim/jpm/jpm_int.h"
 
+/* Every index the module uses, defined now so that warming a tenant builds them all. */
+static void define_indexes(void)
+{
+    static const char *const job_fields[] = {"customerId", "locationId", "bookingId"};
+    for (size_t i = 0; i < AP_COUNTOF(job_fields); i++)
+        sim_index_int(SIM_JOB, job_fields[i]);
+    sim_index_int(SIM_APPOINTMENT, "jobId");
+    sim_index_int(SIM_APPOINTMENT, "customerId");
+    sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "jobId");
+    sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "appointmentId");
+    sim_ext_index(SIM_JOB);
+}
+
 void sim_jpm_routes(struct sim *s, struct ap_router *r)
 {
+    define_indexes();
     jpm_job_routes(s, r);
     jpm_appt_routes(s, r);
     jpm_types_routes(s, r);

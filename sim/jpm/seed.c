@@ -10,6 +10,7 @@
  * PRNG.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/jpm/jpm.h"
@@ -126,13 +127,15 @@ static bool bookable(const json_t *cust)
 
 static int64_t location_of(struct sim_tenant *t, int64_t customer_id)
 {
-    for (size_t i = 0; i < sim_count(t, SIM_LOCATION); i++) {
-        json_t *l = sim_at(t, SIM_LOCATION, i);
-        if (sim_row_int(l, "customerId") == customer_id &&
-            json_is_true(json_object_get(l, "active")))
-            return sim_row_id(l);
+    size_t n;
+    int64_t *ids = jpm_ids_by(t, SIM_LOCATION, "customerId", customer_id, &n), found = 0;
+    for (size_t i = 0; i < n && found == 0; i++) {
+        json_t *l = sim_get(t, SIM_LOCATION, ids[i]);
+        if (l != NULL && json_is_true(json_object_get(l, "active")))
+            found = ids[i];
     }
-    return 0;
+    free(ids);
+    return found;
 }
 
 /* A bookable customer with a location, starting the search at a random index. */
@@ -192,7 +195,7 @@ static json_t *seed_job(struct sim *s, struct sim_tenant *t, struct sim_rng *rng
     int bu_index = job_types[sj->job_type].bu < 0 ? 0 : job_types[sj->job_type].bu;
     int64_t start = local_at(s, t, sj->days, sj->hour);
     int64_t end = start + (int64_t)job_types[sj->job_type].duration_s * 1000000000LL;
-    int64_t tech = tech_of_bu(t, bus[bu_index], sj->days % 2);
+    int64_t tech = tech_of_bu(t, bus[bu_index], sj->days < 0 ? -sj->days % 2 : sj->days % 2);
     json_t *techs = json_array();
     if (tech != 0)
         json_array_append_new(techs, json_integer(tech));
@@ -212,27 +215,41 @@ static json_t *seed_job(struct sim *s, struct sim_tenant *t, struct sim_rng *rng
 }
 
 /* Marks a seeded past job done: job Completed, its appointments Done. */
-static void complete(struct sim *s, struct sim_tenant *t, json_t *job)
+static void complete(struct sim *s, struct sim_tenant *t, json_t *job, double total)
 {
     json_t *first = sim_get(t, SIM_APPOINTMENT, sim_row_int(job, "firstAppointmentId"));
     if (first == NULL)
         return;
     json_object_set_new(first, "status", json_string("Done"));
     sim_touch(s, t, SIM_APPOINTMENT, first, false);
-    for (size_t i = 0; i < sim_count(t, SIM_APPOINTMENT_ASSIGNMENT); i++) {
-        json_t *a = sim_at(t, SIM_APPOINTMENT_ASSIGNMENT, i);
-        if (sim_row_int(a, "appointmentId") == sim_row_id(first)) {
-            json_object_set_new(a, "status", json_string("Done"));
-            sim_touch(s, t, SIM_APPOINTMENT_ASSIGNMENT, a, false);
-        }
+    size_t n;
+    int64_t *ids =
+        jpm_ids_by(t, SIM_APPOINTMENT_ASSIGNMENT, "appointmentId", sim_row_id(first), &n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = sim_get(t, SIM_APPOINTMENT_ASSIGNMENT, ids[i]);
+        json_object_set_new(a, "status", json_string("Done"));
+        sim_touch(s, t, SIM_APPOINTMENT_ASSIGNMENT, a, false);
     }
+    free(ids);
     json_object_set_new(job, "jobStatus", json_string("Completed"));
-    json_object_set_new(job, "total", json_real(349.5)); /* the invoice of the repair */
+    json_object_set_new(job, "total", json_real(total)); /* the invoice of the work */
     json_object_set(job, "completedOn", json_object_get(first, "end"));
     sim_touch(s, t, SIM_JOB, job, false);
 }
 
-void sim_jpm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
+/* Jobs in proportion to a larger scale (one per 40 customers), done over the past year. */
+static void seed_history(struct sim *s, struct sim_tenant *t, struct sim_rng *rng,
+                         const int64_t *jt_ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct seed_job sj = {i % (N_JOB_TYPES - 1), -2 - (int)(i * 380 / n), 8 + 2 * (int)(i % 4)};
+        json_t *job = seed_job(s, t, rng, jt_ids, &sj);
+        if (job != NULL)
+            complete(s, t, job, 120.0 + (double)(i % 40) * 12.5);
+    }
+}
+
+void sim_jpm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale)
 {
     static const struct seed_job jobs[] = {
         {0, 1, 8},  /* AC Repair tomorrow 08:00 */
@@ -249,6 +266,8 @@ void sim_jpm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
     for (size_t i = 0; i < AP_COUNTOF(jobs); i++) {
         json_t *job = seed_job(s, t, rng, jt_ids, &jobs[i]);
         if (job != NULL && jobs[i].days < 0)
-            complete(s, t, job);
+            complete(s, t, job, 349.5);
     }
+    if (scale / 40 > AP_COUNTOF(jobs))
+        seed_history(s, t, rng, jt_ids, scale / 40 - AP_COUNTOF(jobs));
 }

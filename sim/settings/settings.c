@@ -117,7 +117,7 @@ static void bu_get(struct sim_call *c)
 
 static void bu_export(struct sim_call *c)
 {
-    sim_export(c, SIM_BUSINESS_UNIT, NULL, NULL);
+    sim_export(c, SIM_BUSINESS_UNIT, NULL);
 }
 
 static void tech_list(struct sim_call *c)
@@ -132,7 +132,7 @@ static void tech_get(struct sim_call *c)
 
 static void tech_export(struct sim_call *c)
 {
-    sim_export(c, SIM_TECHNICIAN, NULL, NULL);
+    sim_export(c, SIM_TECHNICIAN, NULL);
 }
 
 static void emp_list(struct sim_call *c)
@@ -147,7 +147,7 @@ static void emp_get(struct sim_call *c)
 
 static void emp_export(struct sim_call *c)
 {
-    sim_export(c, SIM_EMPLOYEE, NULL, NULL);
+    sim_export(c, SIM_EMPLOYEE, NULL);
 }
 
 static void tag_list(struct sim_call *c)
@@ -159,7 +159,7 @@ static void tag_list(struct sim_call *c)
 
 static void tag_export(struct sim_call *c)
 {
-    sim_export(c, SIM_TAG_TYPE, NULL, NULL);
+    sim_export(c, SIM_TAG_TYPE, NULL);
 }
 
 static void campaign_list(struct sim_call *c)

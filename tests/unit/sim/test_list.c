@@ -311,7 +311,7 @@ static json_t *run(struct sim *s, struct sim_tenant *t, const char *const *kv, i
 
     assert_true(sim_export_parse(lookup, (void *)kv, &p, e));
     json_decref(e);
-    return sim_export_run(t, SIM_CUSTOMER, &p, sim_now(s), delay, NULL, NULL);
+    return sim_export_run(t, SIM_CUSTOMER, &p, sim_now(s), delay, NULL);
 }
 
 static int64_t data_id(json_t *out, size_t i)

@@ -90,7 +90,7 @@ function mergeHeaders(...sets) {
   return Object.fromEntries([...out].filter(([, v]) => v !== null && v !== undefined));
 }
 
-function waitReady(child, credFile, stderrRef) {
+function waitReady(child, credFile, stderrRef, timeoutMs) {
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err, creds) => {
@@ -106,8 +106,8 @@ function waitReady(child, credFile, stderrRef) {
     child.on('exit', onExit);
     child.on('error', (e) => finish(e));
     const timer = setTimeout(
-      () => finish(new Error(`stsim not ready after ${READY_TIMEOUT_MS} ms:\n${stderrRef.text}`)),
-      READY_TIMEOUT_MS,
+      () => finish(new Error(`stsim not ready after ${timeoutMs} ms:\n${stderrRef.text}`)),
+      timeoutMs,
     );
     const poll = setInterval(async () => {
       if (!stderrRef.text.includes('event=stsim.ready')) return;
@@ -130,9 +130,10 @@ process.on('exit', () => {
 /**
  * Starts stsim and waits until it is ready. args are extra flags
  * (['--token-lifetime', '2']); seed is passed as --seed; connect adds
- * --connect (the demo app connected to the demo tenant with all scopes).
+ * --connect (the demo app connected to the demo tenant with all scopes);
+ * readyTimeoutMs bounds the wait (large --scale seeds take a while).
  */
-export async function startStsim({ args = [], seed = 'demo', connect = true } = {}) {
+export async function startStsim({ args = [], seed = 'demo', connect = true, readyTimeoutMs = READY_TIMEOUT_MS } = {}) {
   if (!existsSync(BIN)) throw new Error(`stsim binary not found: ${BIN} (build it, or set STSIM_BIN)`);
   const v = validator(); // throws under CI=true without the specs: before anything is spawned
   const dir = await mkdtemp(path.join(tmpdir(), 'stsim-e2e-'));
@@ -156,7 +157,7 @@ export async function startStsim({ args = [], seed = 'demo', connect = true } = 
   );
   let creds;
   try {
-    creds = await waitReady(child, credFile, stderrRef);
+    creds = await waitReady(child, credFile, stderrRef, readyTimeoutMs);
   } catch (e) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
