@@ -113,6 +113,7 @@ struct sim_list_opts {
     bool has_cand;
     const int64_t *cand;
     size_t ncand;
+    bool keep_order; /* cand is in the order wanted (no sort= given): keep it */
     /* the row as it goes out (new reference); NULL = sim_public() */
     json_t *(*present)(struct sim_call *c, const json_t *row, void *ud);
 };
@@ -147,6 +148,23 @@ struct sim_export_opts {
  * o->match skips), not the table's size.
  */
 void sim_export(struct sim_call *c, enum sim_kind k, const struct sim_export_opts *o);
+
+/* ---- a module's control routes (control.c) ----------------------------------------- */
+
+/*
+ * The control API (/_stsim/...; no auth, JSON in and out, {"error"} on a
+ * refusal, docs/stsim.md) also carries what a module can set up that
+ * ServiceTitan's API cannot (a merged customer). fn runs under s->lock with
+ * the parsed object body ({} when absent; NULL for GET).
+ */
+typedef void (*sim_control_fn)(struct sim *s, struct ap_http_req *req, json_t *body);
+void sim_control_route(struct sim *s, struct ap_router *r, const char *method, const char *path,
+                       sim_control_fn fn);
+/* Sends body (stolen) as JSON with status. */
+void sim_control_reply(struct ap_http_req *req, int status, json_t *body);
+/* Sends {"error": message} with status. */
+void sim_control_error(struct ap_http_req *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- key indexes --------------------------------------------------------------- */
 
@@ -225,6 +243,21 @@ int sim_ext_index(enum sim_kind k);
  * ascending (malloc'd; verify with sim_ext_filter_match). */
 int64_t *sim_ext_candidates(struct sim_tenant *t, enum sim_kind k, const struct sim_ext_filter *f,
                             size_t *n);
+
+/* ---- custom fields (fields.c) ------------------------------------------------------ */
+
+/* The custom field type id of whose records ("customer", "location", "job"), or NULL. */
+json_t *sim_custom_field_type(struct sim_tenant *t, const char *whose, int64_t id);
+/* Checks a customFields array at path: {typeId, value} items, each typeId one of whose
+ * types, each value fitting its type. Absent or null is fine. */
+void sim_custom_fields_check(struct sim_tenant *t, const char *whose, const json_t *arr,
+                             const char *path, json_t *errors);
+/* Adds a custom field type for whose records (options: NULL-terminated, or NULL). */
+int64_t sim_custom_field_type_add(struct sim *s, struct sim_tenant *t, const char *whose,
+                                  const char *name, const char *data_type,
+                                  const char *const *options);
+/* [{typeId, name, value}] of a checked customFields array (NULL or absent → []). */
+json_t *sim_custom_fields_build(struct sim_tenant *t, const char *whose, const json_t *in);
 
 /* ---- query parameters and rows ---------------------------------------------- */
 

@@ -80,6 +80,9 @@ struct sim_fault {
     int count;       /* calls left; -1 = until cleared */
     int latency_ms;  /* SIM_FAULT_LATENCY */
     int retry_after; /* seconds for a Retry-After header; 0 = none */
+    int percent;     /* 1..100: the share of matching calls it hits (100 = every one) */
+    uint64_t rng;    /* draws for percent (seeded with "seed", else the fault id) */
+    uint64_t hits;   /* calls it was applied to */
 };
 
 /* "status" → SIM_FAULT_STATUS ...; false for an unknown name. */
@@ -94,8 +97,10 @@ int64_t sim_fault_add(struct sim *s, const struct sim_fault *f);
 void sim_fault_clear(struct sim *s);
 /*
  * The first fault for a call on the auth host (auth true) or the API host
- * with method and path; consumes one of its count (removing it at 0).
- * Copies it into out and returns true; false when none applies.
+ * with method and path that hits it (a fault with percent < 100 lets the
+ * others it misses go on to the next fault); consumes one of its count
+ * (removing it at 0). Copies it into out and returns true; false when none
+ * applies.
  */
 bool sim_fault_take(struct sim *s, bool auth, const char *method, const char *path,
                     struct sim_fault *out);

@@ -26,7 +26,7 @@
 #define MAX_SCOPES 256
 #define MAX_NAME   95
 
-typedef void (*ctl_fn)(struct sim *s, struct ap_http_req *req, json_t *body);
+typedef sim_control_fn ctl_fn;
 
 struct ctl_route {
     const char *method, *path;
@@ -281,6 +281,24 @@ static void c_apps(struct sim *s, struct ap_http_req *req, json_t *body)
          json_pack("{s:s, s:s, s:i}", "id", a->id, "appKey", a->key, "version", a->version));
 }
 
+static void c_app_list(struct sim *s, struct ap_http_req *req, json_t *body)
+{
+    json_t *apps = json_array();
+
+    for (size_t i = 0; i < s->napps; i++) {
+        const struct sim_app *a = s->apps[i];
+        json_t *ten = json_array();
+        for (size_t j = 0; j < a->ntenants; j++)
+            json_array_append_new(ten, json_integer(a->tenants[j]));
+        json_array_append_new(apps,
+                              json_pack("{s:s, s:s, s:s, s:i, s:o, s:b, s:o}", "id", a->id, "name",
+                                        a->name, "appKey", a->key, "version", a->version, "scopes",
+                                        scopes_json(a->scopes, a->nscopes), "bookingProvider",
+                                        a->booking_provider, "tenants", ten));
+    }
+    send(req, 200, json_pack("{s:o}", "apps", apps));
+}
+
 static void c_app_scopes(struct sim *s, struct ap_http_req *req, json_t *body)
 {
     const char *scopes[MAX_SCOPES];
@@ -356,7 +374,9 @@ static void c_connect(struct sim *s, struct ap_http_req *req, json_t *body)
     if (err != AP_OK)
         return bad(req, 400, "cannot connect: %s", ap_err_str(err));
     sim_persist_portal(s);
-    send(req, 200, json_pack("{s:s, s:s}", "clientId", c->client_id, "clientSecret", secret));
+    send(req, 200,
+         json_pack("{s:s, s:s, s:s}", "clientId", c->client_id, "clientSecret", secret, "appKey",
+                   a->key));
 }
 
 static struct sim_conn *conn_of(struct sim *s, struct ap_http_req *req)
@@ -414,7 +434,7 @@ static void c_conns(struct sim *s, struct ap_http_req *req, json_t *body)
 static bool read_fault(struct ap_http_req *req, json_t *body, struct sim_fault *f)
 {
     const char *match = NULL, *method = NULL, *kind = NULL;
-    long long status = 0, count = -1, lat = 0, ra = 0;
+    long long status = 0, count = -1, lat = 0, ra = 0, pct = 100, seed = 0;
     struct ap_json_error e;
     if (ap_json_get_str(body, "match", true, sizeof(f->match) - 1, &match, &e) != AP_OK ||
         ap_json_get_str(body, "method", false, sizeof(f->method) - 1, &method, &e) != AP_OK ||
@@ -429,7 +449,9 @@ static bool read_fault(struct ap_http_req *req, json_t *body, struct sim_fault *
     if (!get_int(req, body, "status", f->kind == SIM_FAULT_STATUS, 100, 599, &status) ||
         !get_int(req, body, "count", false, 1, 1000000, &count) ||
         !get_int(req, body, "latencyMs", f->kind == SIM_FAULT_LATENCY, 0, 600000, &lat) ||
-        !get_int(req, body, "retryAfter", false, 0, 86400, &ra))
+        !get_int(req, body, "retryAfter", false, 0, 86400, &ra) ||
+        !get_int(req, body, "percent", false, 1, 100, &pct) ||
+        !get_int(req, body, "seed", false, 0, INT64_MAX, &seed))
         return false;
     snprintf(f->match, sizeof(f->match), "%s", match);
     snprintf(f->method, sizeof(f->method), "%s", method ? method : "");
@@ -437,6 +459,8 @@ static bool read_fault(struct ap_http_req *req, json_t *body, struct sim_fault *
     f->count = (int)count;
     f->latency_ms = (int)lat;
     f->retry_after = (int)ra;
+    f->percent = (int)pct;
+    f->rng = (uint64_t)seed;
     return true;
 }
 
@@ -455,11 +479,12 @@ static void c_fault_list(struct sim *s, struct ap_http_req *req, json_t *body)
                                         "apply_then_drop", "outage",  "token_down"};
     json_t *a = json_array();
     for (const struct sim_fault *f = s->faults; f; f = f->next)
-        json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:i, s:i, s:i, s:i}", "id",
-                                           (json_int_t)f->id, "match", f->match, "method",
+        json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:I}",
+                                           "id", (json_int_t)f->id, "match", f->match, "method",
                                            f->method, "kind", kinds[f->kind], "status", f->status,
                                            "count", f->count, "latencyMs", f->latency_ms,
-                                           "retryAfter", f->retry_after));
+                                           "retryAfter", f->retry_after, "percent", f->percent,
+                                           "hits", (json_int_t)f->hits));
     send(req, 200, json_pack("{s:o}", "faults", a));
 }
 
@@ -529,6 +554,7 @@ static const struct ctl_route routes[] = {
     {"POST", "/_stsim/clock", c_clock, true},
     {"POST", "/_stsim/tenants", c_tenants, true},
     {"POST", "/_stsim/apps", c_apps, true},
+    {"GET", "/_stsim/apps", c_app_list, false},
     {"PUT", "/_stsim/apps/:appId/scopes", c_app_scopes, true},
     {"POST", "/_stsim/apps/:appId/tenants", c_app_tenants, true},
     {"POST", "/_stsim/connections", c_connect, true},
@@ -571,6 +597,36 @@ static enum ap_http_result ctl_entry(struct ap_http_req *req, void *ud)
     pthread_mutex_unlock(&u->s->lock);
     json_decref(body);
     return AP_HTTP_DONE;
+}
+
+void sim_control_route(struct sim *s, struct ap_router *r, const char *method, const char *path,
+                       sim_control_fn fn)
+{
+    struct ctl_route *rt = ap_xcalloc(1, sizeof(*rt));
+    struct ctl_ud *u = ap_xcalloc(1, sizeof(*u));
+
+    *rt = (struct ctl_route){method, path, fn, strcmp(method, "GET") != 0};
+    *u = (struct ctl_ud){s, rt};
+    pthread_mutex_lock(&s->lock);
+    sim_log_keep_route(s, rt);
+    sim_log_keep_route(s, u);
+    pthread_mutex_unlock(&s->lock);
+    ap_router_add(r, method, path, ctl_entry, u);
+}
+
+void sim_control_reply(struct ap_http_req *req, int status, json_t *body)
+{
+    send(req, status, body);
+}
+
+void sim_control_error(struct ap_http_req *req, int status, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    send(req, status, json_pack("{s:s}", "error", msg));
 }
 
 void sim_control_routes(struct sim *s, struct ap_router *r)

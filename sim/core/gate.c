@@ -374,10 +374,10 @@ void sim_api_route(struct sim *s, struct ap_router *r, const char *method, const
     if (ap_router_add(r, method, pattern, api_entry, rt) != AP_OK)
         ap_log_error("sim.route_conflict", "method=%s pattern=%s", method, pattern);
     bool known = !rt->scope[0];
-    for (size_t i = 0; !known && sim_demo_scopes[i]; i++)
-        known = strcmp(sim_demo_scopes[i], rt->scope) == 0;
-    if (!known) /* the demo app could never call this route */
-        ap_log_warn("sim.scope_not_in_seed", "scope=%s pattern=%s", rt->scope, pattern);
+    for (size_t i = 0; !known && sim_known_scopes[i]; i++)
+        known = strcmp(sim_known_scopes[i], rt->scope) == 0;
+    if (!known) /* no seeded app could ever call this route: a misspelt scope */
+        ap_log_warn("sim.scope_unknown", "scope=%s pattern=%s", rt->scope, pattern);
 }
 
 /* ---- calls no route takes ------------------------------------------------------- */

@@ -451,6 +451,10 @@ static int64_t *list_ids(const struct list_run *r, size_t *n)
         ids = ap_xmalloc((r->o->ncand + 1) * sizeof(*ids));
         memcpy(ids, r->o->cand, r->o->ncand * sizeof(*ids));
         *n = r->o->ncand;
+        if (r->o->keep_order) {
+            *n = r->o->ncand;
+            return ids;
+        }
     } else if (p->has_ids) {
         ids = ap_xmalloc(p->nids * sizeof(*ids));
         memcpy(ids, p->ids, p->nids * sizeof(*ids));

@@ -45,17 +45,24 @@ enum sim_kind {
     SIM_BOOKING,          /* has hidden "_providerId" */
     SIM_BOOKING_CONTACT,  /* has hidden "_bookingId" */
     SIM_BOOKING_PROVIDER_TAG,
+    SIM_CUSTOMER_NOTE,     /* has hidden "_customerId" */
+    SIM_LOCATION_NOTE,     /* has hidden "_locationId" */
+    SIM_LEAD,              /* LeadResponse */
+    SIM_CUSTOM_FIELD_TYPE, /* has hidden "_for": "customer" | "location" | "job" */
     /* jpm */
     SIM_JOB,
     SIM_APPOINTMENT,
     SIM_JOB_TYPE,
     SIM_JOB_CANCEL_REASON,
     SIM_JOB_HOLD_REASON,
+    SIM_JOB_NOTE,    /* has "jobId" (hidden from the job's note list, shown by the feed) */
+    SIM_JOB_HISTORY, /* one row per job: {jobId, history: [...]} */
     /* settings */
     SIM_BUSINESS_UNIT,
     SIM_TECHNICIAN,
     SIM_EMPLOYEE,
     SIM_TAG_TYPE,
+    SIM_USER_ROLE,
     /* marketing, jbce */
     SIM_CAMPAIGN,
     SIM_CALL_REASON,
@@ -65,6 +72,7 @@ enum sim_kind {
     SIM_ZONE,
     SIM_TECHNICIAN_SHIFT,
     SIM_APPOINTMENT_ASSIGNMENT,
+    SIM_TEAM,
     SIM_KIND_COUNT
 };
 

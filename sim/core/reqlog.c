@@ -165,6 +165,8 @@ int64_t sim_fault_add(struct sim *s, const struct sim_fault *f)
     *n = *f;
     n->next = NULL;
     n->id = g->next_fault_id++;
+    if (n->rng == 0)
+        n->rng = (uint64_t)n->id;
     struct sim_fault **pp = &s->faults;
     while (*pp)
         pp = &(*pp)->next;
@@ -197,13 +199,25 @@ static bool fault_applies(const struct sim_fault *f, bool auth, const char *meth
     return sim_fault_path_match(f->match, path);
 }
 
+/* Does the call fall in f's percent? A splitmix64 draw from f's own state. */
+static bool fault_draw(struct sim_fault *f)
+{
+    if (f->percent >= 100 || f->percent <= 0)
+        return true;
+    uint64_t z = (f->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (z ^ (z >> 31)) % 100 < (uint64_t)f->percent;
+}
+
 bool sim_fault_take(struct sim *s, bool auth, const char *method, const char *path,
                     struct sim_fault *out)
 {
     for (struct sim_fault **pp = &s->faults; *pp; pp = &(*pp)->next) {
         struct sim_fault *f = *pp;
-        if (!fault_applies(f, auth, method, path))
+        if (!fault_applies(f, auth, method, path) || !fault_draw(f))
             continue;
+        f->hits++;
         *out = *f;
         if (f->count > 0 && --f->count == 0) {
             *pp = f->next;

@@ -111,6 +111,9 @@ void sim_seed_demo(struct sim *s, size_t scale)
                                       count_scopes(sim_demo_scopes), true);
     struct sim_app *other = sim_app_add(s, SIM_OTHER_APP, "FieldPulse Sync", other_scopes,
                                         AP_COUNTOF(other_scopes), false);
+    struct sim_app *inspector =
+        sim_app_add(s, SIM_INSPECTOR_APP, "stsim Inspector (tests)", sim_known_scopes,
+                    count_scopes(sim_known_scopes), false);
     if (app) {
         stable_key(s, app);
         sim_app_add_tenant(s, app, SIM_DEMO_TENANT);
@@ -119,6 +122,11 @@ void sim_seed_demo(struct sim *s, size_t scale)
     if (other) {
         stable_key(s, other);
         sim_app_add_tenant(s, other, SIM_DEMO_TENANT);
+    }
+    if (inspector) {
+        stable_key(s, inspector);
+        sim_app_add_tenant(s, inspector, SIM_DEMO_TENANT);
+        sim_app_add_tenant(s, inspector, SIM_EMPTY_TENANT);
     }
     add_user(s, SIM_DEMO_TENANT, "admin", "demo-admin", true);
     add_user(s, SIM_DEMO_TENANT, "dispatcher", "demo-dispatcher", false);

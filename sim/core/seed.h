@@ -18,8 +18,14 @@
 #define SIM_SEED_SCALE     200
 #define SIM_SEED_SCALE_MAX 1000000
 
+/* The seeded app every test may connect to read (and change) anything: it asks
+ * for every scope a route needs. */
+#define SIM_INSPECTOR_APP "stsim-inspector"
+
 /* Scopes the demo app requests (NULL-terminated table; scopes.c). */
 extern const char *const sim_demo_scopes[];
+/* Every scope some route needs (NULL-terminated; scopes.c). */
+extern const char *const sim_known_scopes[];
 
 /*
  * --seed demo: the demo and the empty tenant, the demo app and a second

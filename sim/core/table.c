@@ -24,15 +24,22 @@ static const struct sim_kind_info KINDS[SIM_KIND_COUNT] = {
     [SIM_BOOKING] = {"booking", true, true, true},
     [SIM_BOOKING_CONTACT] = {"booking-contact", true, false, true},
     [SIM_BOOKING_PROVIDER_TAG] = {"booking-provider-tag", true, true, true},
+    [SIM_CUSTOMER_NOTE] = {"customer-note", true, true, true},
+    [SIM_LOCATION_NOTE] = {"location-note", true, true, true},
+    [SIM_LEAD] = {"lead", true, true, true},
+    [SIM_CUSTOM_FIELD_TYPE] = {"custom-field-type", true, true, true},
     [SIM_JOB] = {"job", true, true, true},
     [SIM_APPOINTMENT] = {"appointment", true, true, true},
     [SIM_JOB_TYPE] = {"job-type", true, true, true},
     [SIM_JOB_CANCEL_REASON] = {"job-cancel-reason", true, true, true},
     [SIM_JOB_HOLD_REASON] = {"job-hold-reason", true, true, true},
+    [SIM_JOB_NOTE] = {"job-note", false, true, true}, /* NoteResponse has no id: "_id" */
+    [SIM_JOB_HISTORY] = {"job-history", false, false, false},
     [SIM_BUSINESS_UNIT] = {"business-unit", true, true, true},
     [SIM_TECHNICIAN] = {"technician", true, true, true},
     [SIM_EMPLOYEE] = {"employee", true, true, true},
     [SIM_TAG_TYPE] = {"tag-type", true, true, true},
+    [SIM_USER_ROLE] = {"user-role", true, true, false},
     [SIM_CAMPAIGN] = {"campaign", true, true, true},
     [SIM_CALL_REASON] = {"call-reason", true, true, true},
     [SIM_ARRIVAL_WINDOW] = {"arrival-window", true, false, false},
@@ -40,6 +47,7 @@ static const struct sim_kind_info KINDS[SIM_KIND_COUNT] = {
     [SIM_ZONE] = {"zone", true, true, true},
     [SIM_TECHNICIAN_SHIFT] = {"technician-shift", true, true, true},
     [SIM_APPOINTMENT_ASSIGNMENT] = {"appointment-assignment", true, true, true},
+    [SIM_TEAM] = {"team", true, true, true},
 };
 
 const struct sim_kind_info *sim_kind_info(enum sim_kind k)

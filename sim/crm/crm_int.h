@@ -42,8 +42,6 @@ void sim_crm_check_address(const json_t *addr, const char *path, bool patch, boo
                            json_t *errors);
 /* An array (or null) of {type, value, memo} contacts at path. */
 void sim_crm_check_contacts(const json_t *arr, const char *path, json_t *errors);
-/* An array (or null) of {typeId, value}. */
-void sim_crm_check_custom_fields(const json_t *arr, const char *path, json_t *errors);
 /* An array (or null) of integers. */
 void sim_crm_check_int_array(const json_t *arr, const char *path, json_t *errors);
 /* The body as an object ({} when absent). */
@@ -59,8 +57,6 @@ void sim_crm_check_len(const json_t *obj, const char *prefix, const char *key, j
 json_t *sim_crm_address(const json_t *in, bool with_coords);
 /* Merges a validated partial address into addr (in place). */
 void sim_crm_address_patch(json_t *addr, const json_t *in);
-/* [{typeId, name: null, value}] from validated input (NULL → []). */
-json_t *sim_crm_custom_fields(const json_t *in);
 /* Array of integers copied (NULL → []). */
 json_t *sim_crm_int_array(const json_t *in);
 /* A contact row for kind (customer/location): owner_key "_customerId"/"_locationId". */
@@ -137,8 +133,8 @@ bool sim_crm_id_in(const int64_t *ids, size_t n, int64_t id);
 /* ---- shared handlers ---------------------------------------------------- */
 
 /* A NewLocation body at prefix ("" or "locations[0]."); with_customer: customerId required too. */
-void sim_crm_check_new_location(const json_t *loc, const char *prefix, bool with_customer,
-                                json_t *errors);
+void sim_crm_check_new_location(struct sim_tenant *t, const json_t *loc, const char *prefix,
+                                bool with_customer, json_t *errors);
 
 /* The contacts sub-resource of customers and of locations. */
 struct crm_contact_kind {
@@ -160,6 +156,11 @@ void sim_crm_export_contacts(struct sim_call *c, enum sim_kind k, const char *ow
 /* ---- parts ------------------------------------------------------------- */
 
 void sim_crm_customer_routes(struct sim *s, struct ap_router *r);
+void sim_crm_note_routes(struct sim *s, struct ap_router *r);
+void sim_crm_control_routes(struct sim *s, struct ap_router *r);
+void sim_crm_lead_routes(struct sim *s, struct ap_router *r);
+/* Seeds n leads, one a day from since (after the customers and campaigns). */
+void sim_crm_seed_leads(struct sim *s, struct sim_tenant *t, size_t n, int64_t since);
 void sim_crm_location_routes(struct sim *s, struct ap_router *r);
 void sim_crm_booking_routes(struct sim *s, struct ap_router *r);
 

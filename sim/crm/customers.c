@@ -44,7 +44,8 @@ static bool check_create(struct sim_call *c)
         if (json_is_object(json_object_get(b, "address")))
             sim_crm_check_address(json_object_get(b, "address"), "address", false, true, errors);
         sim_crm_check_contacts(json_object_get(b, "contacts"), "contacts", errors);
-        sim_crm_check_custom_fields(json_object_get(b, "customFields"), "customFields", errors);
+        sim_custom_fields_check(c->tenant, "customer", json_object_get(b, "customFields"),
+                                "customFields", errors);
         sim_crm_check_int_array(json_object_get(b, "tagTypeIds"), "tagTypeIds", errors);
         sim_ext_check(json_object_get(b, "externalData"), "externalData", false, errors);
         json_t *locs = json_object_get(b, "locations");
@@ -58,7 +59,7 @@ static bool check_create(struct sim_call *c)
             json_array_foreach (locs, i, v) {
                 char prefix[64];
                 snprintf(prefix, sizeof prefix, "locations[%zu].", i);
-                sim_crm_check_new_location(v, prefix, false, errors);
+                sim_crm_check_new_location(c->tenant, v, prefix, false, errors);
             }
         }
     }
@@ -87,7 +88,7 @@ static json_t *customer_row(struct sim *s, struct sim_tenant *t, const json_t *b
     json_object_set_new(row, "type", json_string(*type ? type : "Residential"));
     json_object_set_new(row, "address", sim_crm_address(json_object_get(b, "address"), true));
     json_object_set_new(row, "customFields",
-                        sim_crm_custom_fields(json_object_get(b, "customFields")));
+                        sim_custom_fields_build(t, "customer", json_object_get(b, "customFields")));
     json_object_set_new(row, "balance", json_real(0.0));
     json_object_set_new(row, "taxExempt", bool_or(b, "taxExempt", false));
     json_object_set_new(row, "tagTypeIds", sim_crm_int_array(json_object_get(b, "tagTypeIds")));
@@ -219,7 +220,8 @@ static bool check_update(struct sim_call *c)
         sim_crm_check_enum(b, "", "type", customer_types, errors);
         if (json_is_object(json_object_get(b, "address")))
             sim_crm_check_address(json_object_get(b, "address"), "address", true, true, errors);
-        sim_crm_check_custom_fields(json_object_get(b, "customFields"), "customFields", errors);
+        sim_custom_fields_check(c->tenant, "customer", json_object_get(b, "customFields"),
+                                "customFields", errors);
         sim_crm_check_int_array(json_object_get(b, "tagTypeIds"), "tagTypeIds", errors);
         sim_ext_check(json_object_get(b, "externalData"), "externalData", true, errors);
     }
@@ -245,7 +247,7 @@ static void customer_patch(struct sim_call *c)
     if (json_is_object(v))
         sim_crm_address_patch(json_object_get(row, "address"), v);
     if (json_is_array(v = json_object_get(b, "customFields")))
-        json_object_set_new(row, "customFields", sim_crm_custom_fields(v));
+        json_object_set_new(row, "customFields", sim_custom_fields_build(c->tenant, "customer", v));
     if (json_is_array(v = json_object_get(b, "tagTypeIds")))
         json_object_set_new(row, "tagTypeIds", sim_crm_int_array(v));
     if (json_is_object(v = json_object_get(b, "externalData")))

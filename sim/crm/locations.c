@@ -19,7 +19,7 @@ static void location_create(struct sim_call *c)
 {
     const json_t *b = sim_crm_body(c);
     json_t *errors = json_object();
-    sim_crm_check_new_location(b, "", true, errors);
+    sim_crm_check_new_location(c->tenant, b, "", true, errors);
     json_t *cid = json_object_get(b, "customerId");
     if (json_is_integer(cid) && !sim_get(c->tenant, SIM_CUSTOMER, json_integer_value(cid)))
         sim_crm_err(errors, "customerId", "Customer %lld was not found.",
@@ -109,7 +109,8 @@ static bool check_update(struct sim_call *c)
         sim_crm_check_len(b, "", "name", errors);
         if (json_is_object(json_object_get(b, "address")))
             sim_crm_check_address(json_object_get(b, "address"), "address", true, true, errors);
-        sim_crm_check_custom_fields(json_object_get(b, "customFields"), "customFields", errors);
+        sim_custom_fields_check(c->tenant, "location", json_object_get(b, "customFields"),
+                                "customFields", errors);
         sim_crm_check_int_array(json_object_get(b, "tagTypeIds"), "tagTypeIds", errors);
         sim_ext_check(json_object_get(b, "externalData"), "externalData", true, errors);
         json_t *cid = json_object_get(b, "customerId");
@@ -141,7 +142,7 @@ static void location_patch(struct sim_call *c)
         json_object_set_new(row, "zoneId", zone ? json_integer(zone) : json_null());
     }
     if (json_is_array(v = json_object_get(b, "customFields")))
-        json_object_set_new(row, "customFields", sim_crm_custom_fields(v));
+        json_object_set_new(row, "customFields", sim_custom_fields_build(c->tenant, "location", v));
     if (json_is_array(v = json_object_get(b, "tagTypeIds")))
         json_object_set_new(row, "tagTypeIds", sim_crm_int_array(v));
     if (json_is_object(v = json_object_get(b, "externalData")))

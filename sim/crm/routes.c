@@ -18,6 +18,8 @@ static void define_indexes(void)
     sim_index_int(SIM_LOCATION_CONTACT, "_locationId");
     sim_index_int(SIM_LOCATION, "customerId");
     sim_index_int(SIM_BOOKING_CONTACT, "_bookingId");
+    sim_index_int(SIM_CUSTOMER_NOTE, "_customerId");
+    sim_index_int(SIM_LOCATION_NOTE, "_locationId");
     sim_ext_index(SIM_CUSTOMER);
     sim_ext_index(SIM_LOCATION);
 }
@@ -26,6 +28,9 @@ void sim_crm_routes(struct sim *s, struct ap_router *r)
 {
     define_indexes();
     sim_crm_customer_routes(s, r);
+    sim_crm_note_routes(s, r);
+    sim_crm_lead_routes(s, r);
+    sim_crm_control_routes(s, r);
     sim_crm_location_routes(s, r);
     sim_crm_booking_routes(s, r);
 }

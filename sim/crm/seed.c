@@ -260,6 +260,17 @@ static void seed_special(struct sim *s, struct sim_tenant *t, const int64_t *ids
     }
 }
 
+static void seed_field_types(struct sim *s, struct sim_tenant *t)
+{
+    static const char *const times[] = {"Morning", "Afternoon", "Evening", NULL};
+    static const char *const yes_no[] = {"Yes", "No", NULL};
+    sim_custom_field_type_add(s, t, "customer", "Preferred Contact Time", "Dropdown", times);
+    sim_custom_field_type_add(s, t, "customer", "Referral Source", "Text", NULL);
+    sim_custom_field_type_add(s, t, "location", "Gate Code", "Text", NULL);
+    sim_custom_field_type_add(s, t, "location", "Pets On Site", "Dropdown", yes_no);
+    sim_custom_field_type_add(s, t, "location", "Year Built", "Numeric", NULL);
+}
+
 void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale)
 {
     int64_t now = sim_now(s), base = now - 400 * DAY_NS;
@@ -267,6 +278,7 @@ void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size
     int64_t angi = seed_tag(s, t, "Angi Leads", "Leads forwarded from Angi", base);
     int64_t *ids = ap_xmalloc((scale + 1) * sizeof(*ids));
 
+    seed_field_types(s, t);
     for (size_t i = 0; i < scale; i++) {
         int64_t at = base + (int64_t)i * (390 * DAY_NS / (int64_t)scale) +
                      sim_rand_range(rng, 0, 3600) * AP_NS_PER_S;
@@ -276,6 +288,7 @@ void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size
     free(ids);
     for (int n = 0; n < 4; n++)
         seed_booking(s, t, rng, n < 2 ? appointd : angi, n >= 2, n, now - (4 - n) * DAY_NS, n == 3);
+    sim_crm_seed_leads(s, t, scale / 100, base + 30 * DAY_NS);
     /* bookings in proportion: one per 50 customers, the older ones handled long ago */
     for (int n = 4; (size_t)n < scale / 50; n++)
         seed_booking(s, t, rng, n % 2 ? angi : appointd, n % 2, n,

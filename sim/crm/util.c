@@ -137,24 +137,6 @@ void sim_crm_check_contacts(const json_t *arr, const char *path, json_t *errors)
     }
 }
 
-void sim_crm_check_custom_fields(const json_t *arr, const char *path, json_t *errors)
-{
-    static const struct sim_field f[] = {
-        {"typeId", SIM_F_INT, true, false},
-        {"value", SIM_F_STR, true, false},
-    };
-    if (!check_array(arr, path, errors))
-        return;
-    size_t i;
-    json_t *v;
-    json_array_foreach (arr, i, v) {
-        char prefix[160];
-        snprintf(prefix, sizeof prefix, "%s[%zu].", path, i);
-        if (sim_check(v, prefix, f, 2, errors) && json_is_object(v))
-            check_all_len(v, prefix, errors);
-    }
-}
-
 void sim_crm_check_int_array(const json_t *arr, const char *path, json_t *errors)
 {
     if (!check_array(arr, path, errors))
@@ -190,8 +172,8 @@ bool sim_crm_errors_ok(struct sim_call *c, json_t *errors)
     return false;
 }
 
-void sim_crm_check_new_location(const json_t *loc, const char *prefix, bool with_customer,
-                                json_t *errors)
+void sim_crm_check_new_location(struct sim_tenant *t, const json_t *loc, const char *prefix,
+                                bool with_customer, json_t *errors)
 {
     static const struct sim_field f[] = {
         {"name", SIM_F_STR, true, false},
@@ -214,7 +196,7 @@ void sim_crm_check_new_location(const json_t *loc, const char *prefix, bool with
     snprintf(p, sizeof p, "%scontacts", prefix);
     sim_crm_check_contacts(json_object_get(loc, "contacts"), p, errors);
     snprintf(p, sizeof p, "%scustomFields", prefix);
-    sim_crm_check_custom_fields(json_object_get(loc, "customFields"), p, errors);
+    sim_custom_fields_check(t, "location", json_object_get(loc, "customFields"), p, errors);
     snprintf(p, sizeof p, "%stagTypeIds", prefix);
     sim_crm_check_int_array(json_object_get(loc, "tagTypeIds"), p, errors);
     snprintf(p, sizeof p, "%sexternalData", prefix);
@@ -258,21 +240,6 @@ void sim_crm_address_patch(json_t *addr, const json_t *in)
         else if (!json_is_null(v) && json_object_get(addr, key))
             json_object_set(addr, key, v);
     }
-}
-
-json_t *sim_crm_custom_fields(const json_t *in)
-{
-    json_t *out = json_array();
-    size_t i;
-    json_t *v;
-    if (!json_is_array(in))
-        return out;
-    json_array_foreach (in, i, v) {
-        json_array_append_new(out,
-                              json_pack("{s:O, s:n, s:O}", "typeId", json_object_get(v, "typeId"),
-                                        "name", "value", json_object_get(v, "value")));
-    }
-    return out;
 }
 
 json_t *sim_crm_int_array(const json_t *in)
@@ -351,8 +318,9 @@ json_t *sim_crm_location_add(struct sim *s, struct sim_tenant *t, int64_t custom
     json_t *addr = sim_crm_address(json_object_get(in, "address"), true);
     int64_t zone = sim_crm_zone_for_zip(t, sim_crm_str(addr, "zip"));
     json_object_set_new(row, "address", addr);
-    json_object_set_new(row, "customFields",
-                        sim_crm_custom_fields(json_object_get(in, "customFields")));
+    json_object_set_new(
+        row, "customFields",
+        sim_custom_fields_build(t, "location", json_object_get(in, "customFields")));
     json_object_set_new(row, "createdOn", sim_time_json(now));
     json_object_set_new(row, "createdById", json_integer(sim_crm_creator(t)));
     json_object_set_new(row, "modifiedOn", sim_time_json(now));

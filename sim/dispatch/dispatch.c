@@ -265,6 +265,37 @@ static void zone_get(struct sim_call *c)
     sim_reply(c, 200, sim_public(row));
 }
 
+/* ---- teams ----------------------------------------------------------------------- */
+
+/* GET /teams: active ones unless includeInactive=true; the date bounds, sort. */
+static void team_list(struct sim_call *c)
+{
+    bool has, inactive = false;
+    struct sim_list_opts o = {.sort = sort_std, .dates = true};
+    if (!sim_q_bool(c, "includeInactive", &has, &inactive))
+        return;
+    if (!inactive) {
+        o.active_filter = true;
+        o.active_default = "True";
+    }
+    sim_list(c, SIM_TEAM, &o);
+}
+
+static void team_get(struct sim_call *c)
+{
+    int64_t id;
+    json_t *row;
+
+    if (!sim_param_id(c, "id", &id))
+        return;
+    row = sim_get(c->tenant, SIM_TEAM, id);
+    if (!row) {
+        sim_not_found(c, "Team not found");
+        return;
+    }
+    sim_reply(c, 200, sim_public(row));
+}
+
 /* ---- routes ----------------------------------------------------------------------- */
 
 void sim_dispatch_routes(struct sim *s, struct ap_router *r)
@@ -285,6 +316,8 @@ void sim_dispatch_routes(struct sim *s, struct ap_router *r)
         {"POST", "/business-hours", "tn.dis.businesshours:w", hours_set},
         {"GET", "/zones", "tn.dis.zones:r", zone_list},
         {"GET", "/zones/:id", "tn.dis.zones:r", zone_get},
+        {"GET", "/teams", "tn.dis.teams:r", team_list},
+        {"GET", "/teams/:id", "tn.dis.teams:r", team_get},
     };
 
     for (size_t i = 0; i < AP_COUNTOF(routes); i++)

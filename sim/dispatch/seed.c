@@ -124,6 +124,19 @@ static void seed_shifts(struct sim *s, struct sim_tenant *t, json_t *techs)
     }
 }
 
+static void seed_teams(struct sim *s, struct sim_tenant *t)
+{
+    static const struct {
+        const char *name;
+        bool active;
+    } teams[] = {{"HVAC Team", true}, {"Plumbing & Electrical Team", true}, {"Night Crew", false}};
+    int64_t by = sim_count(t, SIM_EMPLOYEE) ? sim_row_id(sim_at(t, SIM_EMPLOYEE, 0)) : 1;
+    for (size_t i = 0; i < AP_COUNTOF(teams); i++)
+        sim_add(s, t, SIM_TEAM,
+                json_pack("{s:b, s:s, s:I}", "active", teams[i].active, "name", teams[i].name,
+                          "createdBy", (json_int_t)by));
+}
+
 void sim_dispatch_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
 {
     json_t *bus = active_ids(t, SIM_BUSINESS_UNIT);
@@ -133,6 +146,7 @@ void sim_dispatch_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
     seed_windows(s, t, bus);
     seed_zones(s, t, bus, techs);
     seed_shifts(s, t, techs);
+    seed_teams(s, t);
     json_decref(bus);
     json_decref(techs);
 }

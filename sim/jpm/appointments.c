@@ -183,6 +183,7 @@ static void appt_add(struct sim_call *c)
     }
     json_t *appt = jpm_appt_add(c->sim, c->tenant, job, c->body);
     jpm_job_refresh(c->sim, c->tenant, job, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_id(job), "Appointment Added", NULL);
     sim_reply(c, 200, sim_public(appt));
 }
 
@@ -243,6 +244,7 @@ static void appt_reschedule(struct sim_call *c)
     json_t *job = sim_get(c->tenant, SIM_JOB, sim_row_int(a, "jobId"));
     if (job != NULL)
         jpm_job_refresh(c->sim, c->tenant, job, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_int(a, "jobId"), "Appointment Rescheduled", NULL);
     sim_reply(c, 200, sim_public(a));
 }
 
@@ -271,6 +273,8 @@ static void appt_hold(struct sim_call *c)
     json_object_set_new(a, "status", json_string("Hold"));
     json_object_set_new(a, "_holdReasonId", json_integer(reason));
     sim_touch(c->sim, c->tenant, SIM_APPOINTMENT, a, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_int(a, "jobId"), "Appointment Put On Hold",
+                    json_string_value(json_object_get(c->body, "memo")));
     sim_reply_empty(c, 200);
 }
 
@@ -287,6 +291,7 @@ static void appt_unhold(struct sim_call *c)
     json_object_set_new(a, "status", json_string("Scheduled"));
     json_object_del(a, "_holdReasonId");
     sim_touch(c->sim, c->tenant, SIM_APPOINTMENT, a, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_int(a, "jobId"), "Appointment Hold Removed", NULL);
     sim_reply_empty(c, 200);
 }
 
@@ -310,6 +315,8 @@ static void set_confirmed(struct sim_call *c, bool want)
     }
     json_object_set_new(a, "isConfirmed", json_boolean(want));
     sim_touch(c->sim, c->tenant, SIM_APPOINTMENT, a, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_int(a, "jobId"),
+                    want ? "Appointment Confirmed" : "Appointment Unconfirmed", NULL);
     sim_reply_empty(c, 200);
 }
 
@@ -352,14 +359,16 @@ static void appt_delete(struct sim_call *c)
         sim_problem(c, 409, "Appointment state doesn't allow deletion.", NULL);
         return;
     }
-    for (size_t i = sim_count(c->tenant, SIM_APPOINTMENT_ASSIGNMENT); i-- > 0;) {
-        json_t *as = sim_at(c->tenant, SIM_APPOINTMENT_ASSIGNMENT, i);
-        if (sim_row_int(as, "appointmentId") == id)
-            sim_remove(c->sim, c->tenant, SIM_APPOINTMENT_ASSIGNMENT, sim_row_id(as));
-    }
+    size_t n;
+    int64_t *asg = jpm_ids_by(c->tenant, SIM_APPOINTMENT_ASSIGNMENT, "appointmentId", id, &n);
+    for (size_t i = 0; i < n; i++)
+        sim_remove(c->sim, c->tenant, SIM_APPOINTMENT_ASSIGNMENT, asg[i]);
+    free(asg);
     sim_remove(c->sim, c->tenant, SIM_APPOINTMENT, id);
-    if (job != NULL)
+    if (job != NULL) {
         jpm_job_refresh(c->sim, c->tenant, job, true);
+        jpm_history_add(c->sim, c->tenant, sim_row_id(job), "Appointment Deleted", NULL);
+    }
     sim_reply_empty(c, 200);
 }
 

@@ -324,6 +324,8 @@ static void job_cancel(struct sim_call *c)
     json_object_set(job, "_cancelMemo", json_object_get(c->body, "memo"));
     appts_set_status(c->sim, c->tenant, sim_row_id(job), NULL, "Canceled");
     sim_touch(c->sim, c->tenant, SIM_JOB, job, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_id(job), "Job Canceled",
+                    json_string_value(json_object_get(c->body, "memo")));
     sim_reply_empty(c, 200);
 }
 
@@ -341,6 +343,7 @@ static void job_remove_cancellation(struct sim_call *c)
     json_object_del(job, "_cancelMemo");
     appts_set_status(c->sim, c->tenant, sim_row_id(job), "Canceled", "Scheduled");
     sim_touch(c->sim, c->tenant, SIM_JOB, job, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_id(job), "Job Cancellation Removed", NULL);
     sim_reply_empty(c, 200);
 }
 
@@ -358,6 +361,8 @@ static void job_hold(struct sim_call *c)
     json_object_set(job, "_holdMemo", json_object_get(c->body, "memo"));
     appts_set_status(c->sim, c->tenant, sim_row_id(job), "Scheduled", "Hold");
     sim_touch(c->sim, c->tenant, SIM_JOB, job, true);
+    jpm_history_add(c->sim, c->tenant, sim_row_id(job), "Job Put On Hold",
+                    json_string_value(json_object_get(c->body, "memo")));
     sim_reply_empty(c, 200);
 }
 

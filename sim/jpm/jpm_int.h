@@ -61,7 +61,14 @@ bool jpm_time_of(const json_t *obj, const char *key, int64_t *ns);
  */
 json_t *jpm_time_field(const json_t *obj, const char *key, const char *fallback);
 
+/* The job's history row, or NULL before its first event (history.c). */
+json_t *jpm_history_row(struct sim_tenant *t, int64_t job_id);
+/* Appends an event (eventType, memo may be NULL) to the job's history (history.c). */
+void jpm_history_add(struct sim *s, struct sim_tenant *t, int64_t job_id, const char *event,
+                     const char *memo);
+
 void jpm_job_routes(struct sim *s, struct ap_router *r);
+void jpm_note_routes(struct sim *s, struct ap_router *r);
 void jpm_appt_routes(struct sim *s, struct ap_router *r);
 void jpm_types_routes(struct sim *s, struct ap_router *r);
 

@@ -38,12 +38,6 @@ static void add_error(json_t *errors, const char *key, const char *fmt, ...)
     json_array_append_new(list, json_string(msg));
 }
 
-int64_t jpm_actor_id(struct sim_tenant *t)
-{
-    /* The API acts as the tenant's first office user (the seed's first employee). */
-    return sim_count(t, SIM_EMPLOYEE) > 0 ? sim_row_id(sim_at(t, SIM_EMPLOYEE, 0)) : 1;
-}
-
 /* ---- create: checks ------------------------------------------------------- */
 
 static const struct sim_field job_fields[] = {
@@ -80,10 +74,6 @@ static const struct sim_field lead_source_fields[] = {
     {"jobId", SIM_F_INT, false, true},
     {"employeeId", SIM_F_INT, false, true},
 };
-static const struct sim_field custom_field_fields[] = {
-    {"typeId", SIM_F_INT, true, false},
-    {"value", SIM_F_STR, false, true},
-};
 
 /* The id in body[key] when it is an integer; 0 otherwise. */
 static int64_t body_id(const json_t *body, const char *key)
@@ -103,7 +93,7 @@ static void check_ref(struct sim_tenant *t, const json_t *body, const char *key,
         add_error(errors, key, "%s %lld does not exist.", what, (long long)json_integer_value(v));
 }
 
-static void check_nested(const json_t *body, json_t *errors)
+static void check_nested(struct sim_tenant *t, const json_t *body, json_t *errors)
 {
     char prefix[64];
     size_t i;
@@ -113,10 +103,8 @@ static void check_nested(const json_t *body, json_t *errors)
     if (json_is_object(v))
         sim_check(v, "jobGeneratedLeadSource.", lead_source_fields, AP_COUNTOF(lead_source_fields),
                   errors);
-    json_array_foreach (json_object_get(body, "customFields"), i, x) {
-        snprintf(prefix, sizeof(prefix), "customFields[%zu].", i);
-        sim_check(x, prefix, custom_field_fields, AP_COUNTOF(custom_field_fields), errors);
-    }
+    sim_custom_fields_check(t, "job", json_object_get(body, "customFields"), "customFields",
+                            errors);
     sim_ext_check(json_object_get(body, "externalData"), "externalData", false, errors);
     json_array_foreach (json_object_get(body, "tagTypeIds"), i, x) {
         if (!json_is_integer(x)) {
@@ -202,7 +190,7 @@ bool jpm_job_check(struct sim_tenant *t, const json_t *body, json_t *errors)
 {
     if (!sim_check(body, "", job_fields, AP_COUNTOF(job_fields), errors) && !json_is_object(body))
         return false;
-    check_nested(body, errors);
+    check_nested(t, body, errors);
     check_refs(t, body, errors);
     check_booking(t, body, errors);
     check_appointments(t, body, errors);
@@ -218,22 +206,6 @@ static json_t *copy_or(const json_t *body, const char *key, json_t *dflt)
         return dflt;
     json_decref(dflt);
     return json_deep_copy(v);
-}
-
-static json_t *custom_fields_of(const json_t *body)
-{
-    json_t *out = json_array();
-    size_t i;
-    json_t *x;
-    json_array_foreach (json_object_get(body, "customFields"), i, x) {
-        const char *v = json_string_value(json_object_get(x, "value"));
-        char name[48];
-        snprintf(name, sizeof(name), "Custom field %lld", (long long)sim_row_int(x, "typeId"));
-        json_array_append_new(out, json_pack("{s:I, s:s, s:s}", "typeId",
-                                             (json_int_t)sim_row_int(x, "typeId"), "name", name,
-                                             "value", v != NULL ? v : ""));
-    }
-    return out;
 }
 
 static json_t *job_row(struct sim *s, struct sim_tenant *t, const json_t *body)
@@ -259,11 +231,12 @@ static json_t *job_row(struct sim *s, struct sim_tenant *t, const json_t *body)
                   copy_or(body, "soldById", json_null()), "customerPo",
                   copy_or(body, "customerPo", json_string(""))));
     /* a new job's invoice is empty: total 0 (ServiceTitan's total is the invoice's) */
-    json_object_update_new(row, json_pack("{s:I, s:n, s:f, s:n, s:[], s:o, s:o}", "invoiceId",
-                                          (json_int_t)s->next_id++, "membershipId", "total", 0.0,
-                                          "createdFromEstimateId", "estimateIds", "summary",
-                                          copy_or(body, "summary", json_null()), "customFields",
-                                          custom_fields_of(body)));
+    json_object_update_new(
+        row,
+        json_pack("{s:I, s:n, s:f, s:n, s:[], s:o, s:o}", "invoiceId", (json_int_t)s->next_id++,
+                  "membershipId", "total", 0.0, "createdFromEstimateId", "estimateIds", "summary",
+                  copy_or(body, "summary", json_null()), "customFields",
+                  sim_custom_fields_build(t, "job", json_object_get(body, "customFields"))));
     sim_ext_set(row, json_object_get(body, "externalData"));
     return row;
 }
@@ -281,8 +254,12 @@ json_t *jpm_job_create(struct sim *s, struct sim_tenant *t, const json_t *body)
         jpm_appt_add(s, t, job, a);
     jpm_job_refresh(s, t, job, false);
     int64_t booking = body_id(body, "bookingId");
-    if (booking != 0)
+    char memo[64] = "";
+    if (booking != 0) {
         sim_crm_convert_booking(s, t, booking, id);
+        snprintf(memo, sizeof(memo), "Booked from booking %lld", (long long)booking);
+    }
+    jpm_history_add(s, t, id, "Job Booked", memo);
     return job;
 }
 
@@ -403,11 +380,6 @@ json_t *jpm_appt_add(struct sim *s, struct sim_tenant *t, json_t *job, const jso
         assign(s, t, appt, (int64_t)json_integer_value(x));
     jpm_job_refresh(s, t, job, false);
     return appt;
-}
-
-int64_t *jpm_ids_by(struct sim_tenant *t, enum sim_kind k, const char *field, int64_t v, size_t *n)
-{
-    return sim_index_find_id(t, sim_index_int(k, field), v, n);
 }
 
 void jpm_job_refresh(struct sim *s, struct sim_tenant *t, json_t *job, bool bump_modified)

@@ -17,6 +17,8 @@ static void define_indexes(void)
     sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "jobId");
     sim_index_int(SIM_APPOINTMENT_ASSIGNMENT, "appointmentId");
     sim_ext_index(SIM_JOB);
+    sim_index_int(SIM_JOB_NOTE, "jobId");
+    sim_index_int(SIM_JOB_HISTORY, "jobId");
 }
 
 void sim_jpm_routes(struct sim *s, struct ap_router *r)
@@ -25,4 +27,5 @@ void sim_jpm_routes(struct sim *s, struct ap_router *r)
     jpm_job_routes(s, r);
     jpm_appt_routes(s, r);
     jpm_types_routes(s, r);
+    jpm_note_routes(s, r);
 }

@@ -232,6 +232,7 @@ static void complete(struct sim *s, struct sim_tenant *t, json_t *job, double to
     }
     free(ids);
     json_object_set_new(job, "jobStatus", json_string("Completed"));
+    jpm_history_add(s, t, sim_row_id(job), "Job Completed", NULL);
     json_object_set_new(job, "total", json_real(total)); /* the invoice of the work */
     json_object_set(job, "completedOn", json_object_get(first, "end"));
     sim_touch(s, t, SIM_JOB, job, false);
@@ -261,8 +262,11 @@ void sim_jpm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size
     int64_t jt_ids[N_JOB_TYPES];
     if (t->empty)
         return;
+    static const char *const sources[] = {"Website", "Referral", "Google", "Repeat", NULL};
     seed_job_types(s, t, jt_ids);
     seed_reasons(s, t);
+    sim_custom_field_type_add(s, t, "job", "How Did You Hear About Us", "Dropdown", sources);
+    sim_custom_field_type_add(s, t, "job", "Online Booking Reference", "Text", NULL);
     for (size_t i = 0; i < AP_COUNTOF(jobs); i++) {
         json_t *job = seed_job(s, t, rng, jt_ids, &jobs[i]);
         if (job != NULL && jobs[i].days < 0)

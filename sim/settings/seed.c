@@ -237,6 +237,23 @@ static void seed_call_reasons(struct sim *s, struct sim_tenant *t)
     }
 }
 
+static void seed_user_roles(struct sim *s, struct sim_tenant *t)
+{
+    static const struct {
+        const char *name, *type;
+        bool active;
+    } roles[] = {{"Admin", "Employee", true},
+                 {"Dispatcher", "Employee", true},
+                 {"Customer Service Rep", "Employee", true},
+                 {"Field Manager", "Employee", true},
+                 {"Technician", "Technician", true},
+                 {"Seasonal Helper", "Technician", false}};
+    for (size_t i = 0; i < AP_COUNTOF(roles); i++)
+        sim_add(s, t, SIM_USER_ROLE,
+                json_pack("{s:b, s:s, s:o, s:s}", "active", roles[i].active, "name", roles[i].name,
+                          "createdOn", now_json(s), "employeeType", roles[i].type));
+}
+
 void sim_settings_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
 {
     (void)rng;
@@ -252,4 +269,5 @@ void sim_settings_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng)
     seed_tag_types(s, t);
     seed_campaigns(s, t);
     seed_call_reasons(s, t);
+    seed_user_roles(s, t);
 }

@@ -179,6 +179,33 @@ static void call_reason_list(struct sim_call *c)
     sim_list(c, SIM_CALL_REASON, &o);
 }
 
+struct role_filter {
+    const char *name, *type;
+};
+
+static bool role_match(struct sim_call *c, const json_t *row, void *ud, bool *stop)
+{
+    const struct role_filter *f = ud;
+    if (f->name != NULL && !sim_ci_contains(sim_row_str(row, "name"), f->name))
+        return false;
+    return f->type == NULL || strcmp(sim_row_str(row, "employeeType"), f->type) == 0;
+}
+
+/* GET /user-roles: ids, name, active, employeeType, createdBefore/OnOrAfter. */
+static void role_list(struct sim_call *c)
+{
+    static const char *const types[] = {"Employee", "Technician", NULL};
+    struct role_filter f = {sim_query(c->req, "name"), NULL};
+    struct sim_list_opts o = {
+        .active_filter = true, .active_default = "True", .dates = true, .ud = &f};
+    if (!sim_q_enum(c, "employeeType", types, &f.type))
+        return;
+    f.name = f.name != NULL && *f.name ? f.name : NULL;
+    if (f.name != NULL || f.type != NULL)
+        o.match = role_match;
+    sim_list(c, SIM_USER_ROLE, &o);
+}
+
 void sim_settings_routes(struct sim *s, struct ap_router *r)
 {
     const char *bu = "tn.settings.businessunits:r", *te = "tn.settings.technicians:r";
@@ -194,6 +221,7 @@ void sim_settings_routes(struct sim *s, struct ap_router *r)
     sim_api_route(s, r, "GET", "settings", "/export/employees", em, emp_export);
     sim_api_route(s, r, "GET", "settings", "/tag-types", tt, tag_list);
     sim_api_route(s, r, "GET", "settings", "/export/tag-types", tt, tag_export);
+    sim_api_route(s, r, "GET", "settings", "/user-roles", "tn.settings.userroles:r", role_list);
     sim_api_route(s, r, "GET", "marketing", "/campaigns", "tn.marketing.campaigns:r",
                   campaign_list);
     sim_api_route(s, r, "GET", "marketing", "/campaigns/:id", "tn.marketing.campaigns:r",
