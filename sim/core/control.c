@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "sim/core/backbone.h"
 #include "sim/core/core_int.h"
 #include "sim/core/seed.h"
@@ -119,14 +120,75 @@ static const char *state_name(enum sim_conn_state st)
 
 /* ---- reset, counters, config, clock ---------------------------------------------- */
 
+/* A connection of a seeded app, as it was before a reset. */
+struct kept_conn {
+    int64_t tenant;
+    char app[24], client_id[48];
+    uint8_t hash[32];
+    char **scopes;
+    size_t nscopes;
+    int64_t provider;
+    bool no_restriction;
+};
+
+/* The connected seeded apps' connections other than the demo's (which c_reset handles). */
+static size_t keep_conns(struct sim *s, struct kept_conn *out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->nconns && n < max; i++) {
+        const struct sim_conn *c = s->conns[i];
+        bool seeded =
+            strcmp(c->app_id, SIM_OTHER_APP) == 0 || strcmp(c->app_id, SIM_INSPECTOR_APP) == 0;
+        if (!seeded || c->state != SIM_CONN_CONNECTED || !c->has_secret)
+            continue;
+        struct kept_conn *k = &out[n++];
+        k->tenant = c->tenant_id;
+        snprintf(k->app, sizeof(k->app), "%s", c->app_id);
+        snprintf(k->client_id, sizeof(k->client_id), "%s", c->client_id);
+        memcpy(k->hash, c->secret_hash, sizeof(k->hash));
+        k->scopes = ap_xcalloc(c->nscopes + 1, sizeof(*k->scopes));
+        for (size_t j = 0; j < c->nscopes; j++)
+            k->scopes[j] = ap_xstrdup(c->scopes[j]);
+        k->nscopes = c->nscopes;
+        k->provider = c->booking_provider_id;
+        k->no_restriction = c->no_restriction;
+    }
+    return n;
+}
+
+/* Connects them again after the reseed, with the same client ids and secrets. */
+static void restore_conns(struct sim *s, struct kept_conn *kept, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct kept_conn *k = &kept[i];
+        struct sim_conn *c = sim_tenant_find(s, k->tenant) && sim_app_find(s, k->app)
+                                 ? sim_conn_get(s, k->tenant, k->app, true)
+                                 : NULL;
+        if (c != NULL && sim_conn_allow(s, c, (const char *const *)k->scopes, k->nscopes,
+                                        k->provider) == AP_OK) {
+            snprintf(c->client_id, sizeof(c->client_id), "%s", k->client_id);
+            memcpy(c->secret_hash, k->hash, sizeof(k->hash));
+            c->has_secret = true;
+            c->no_restriction = k->no_restriction;
+        }
+        sim_strv_free(k->scopes, k->nscopes);
+    }
+    sim_persist_portal(s);
+}
+
 /*
  * Wipes and reseeds. The demo connection survives when it was connected (same
  * client id and secret, so the credentials file stays good) unless "connect"
- * is false; "connect": true connects it with a new secret, returned.
+ * is false; "connect": true connects it with a new secret, returned. The
+ * connections of the other seeded apps (the inspector's, fieldpulse-sync's)
+ * survive as they were.
  */
 static void c_reset(struct sim *s, struct ap_http_req *req, json_t *body)
 {
     const char *seed = "demo";
+    struct kept_conn kept[8];
+    size_t nkept;
     if (!get_str(req, body, "seed", false, &seed))
         return;
     if (strcmp(seed, "demo") != 0 && strcmp(seed, "none") != 0)
@@ -143,11 +205,13 @@ static void c_reset(struct sim *s, struct ap_http_req *req, json_t *body)
     if (keep)
         memcpy(hash, old->secret_hash, sizeof(hash));
     fresh = connect && (!keep || json_is_true(json_object_get(body, "connect")));
+    nkept = keep_conns(s, kept, AP_COUNTOF(kept));
     sim_reset(s);
     sim_gate_reset(s);
     s->clock_offset_ns = 0;
     if (strcmp(seed, "demo") == 0)
         sim_seed_demo(s, (size_t)scale);
+    restore_conns(s, kept, nkept);
     json_t *r = json_pack("{s:b}", "ok", 1);
     struct sim_app *app = sim_app_find(s, SIM_DEMO_APP);
     if (app)

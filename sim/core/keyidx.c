@@ -219,8 +219,9 @@ void sim_keys_of_int(const json_t *row, const char *field, struct sim_keys *out)
     X(customerId)                                                                                  \
     X(locationId)                                                                                  \
     X(jobId)                                                                                       \
-    X(appointmentId) X(technicianId) X(bookingId) X(businessUnitId) X(_customerId) X(_locationId)  \
-        X(_bookingId) X(_jobId) X(_ownerId)
+    X(appointmentId)                                                                               \
+    X(technicianId) X(bookingId) X(businessUnitId) X(_customerId) X(_locationId) X(_bookingId)     \
+        X(_jobId) X(_ownerId)
 #define INT_KEYS_FN(f)                                                                             \
     static void keys_##f(const json_t *row, struct sim_keys *out)                                  \
     {                                                                                              \

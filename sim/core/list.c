@@ -449,7 +449,8 @@ static int64_t *list_ids(const struct list_run *r, size_t *n)
     *n = 0;
     if (r->o != NULL && r->o->has_cand) {
         ids = ap_xmalloc((r->o->ncand + 1) * sizeof(*ids));
-        memcpy(ids, r->o->cand, r->o->ncand * sizeof(*ids));
+        if (r->o->ncand > 0)
+            memcpy(ids, r->o->cand, r->o->ncand * sizeof(*ids));
         *n = r->o->ncand;
         if (r->o->keep_order) {
             *n = r->o->ncand;

@@ -58,6 +58,7 @@ static void add_user(struct sim *s, int64_t tenant, const char *name, const char
 void sim_seed_tenant_records(struct sim *s, struct sim_tenant *t, size_t scale)
 {
     struct sim_rng rng = {RNG_SEED ^ (uint64_t)t->id};
+    sim_crm_seed_provider_tags(s, t);
     sim_settings_seed(s, t, &rng);
     sim_dispatch_seed(s, t, &rng);
     sim_crm_seed(s, t, &rng, scale ? scale : SIM_SEED_SCALE);

@@ -11,6 +11,9 @@
 
 /* Registers the /crm/v2 routes on the API host's router. */
 void sim_crm_routes(struct sim *s, struct ap_router *r);
+/* Seeds t's booking provider tags, "appointd" (the demo app's) and "Angi Leads": the
+ * first records of a demo tenant, so their ids do not move when other seeds change. */
+void sim_crm_seed_provider_tags(struct sim *s, struct sim_tenant *t);
 /* Seeds t's CRM records (after the settings and dispatch seeds): scale customers with
  * their locations and contacts, and bookings in proportion. */
 void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale);

@@ -271,11 +271,23 @@ static void seed_field_types(struct sim *s, struct sim_tenant *t)
     sim_custom_field_type_add(s, t, "location", "Year Built", "Numeric", NULL);
 }
 
+void sim_crm_seed_provider_tags(struct sim *s, struct sim_tenant *t)
+{
+    int64_t base = sim_now(s) - 400 * DAY_NS;
+
+    seed_tag(s, t, "appointd", "Online booking widget (appointd)", base);
+    seed_tag(s, t, "Angi Leads", "Leads forwarded from Angi", base);
+}
+
 void sim_crm_seed(struct sim *s, struct sim_tenant *t, struct sim_rng *rng, size_t scale)
 {
     int64_t now = sim_now(s), base = now - 400 * DAY_NS;
-    int64_t appointd = seed_tag(s, t, "appointd", "Online booking widget (appointd)", base);
-    int64_t angi = seed_tag(s, t, "Angi Leads", "Leads forwarded from Angi", base);
+    int64_t appointd = sim_count(t, SIM_BOOKING_PROVIDER_TAG) > 0
+                           ? sim_row_id(sim_at(t, SIM_BOOKING_PROVIDER_TAG, 0))
+                           : 0;
+    int64_t angi = sim_count(t, SIM_BOOKING_PROVIDER_TAG) > 1
+                       ? sim_row_id(sim_at(t, SIM_BOOKING_PROVIDER_TAG, 1))
+                       : appointd;
     int64_t *ids = ap_xmalloc((scale + 1) * sizeof(*ids));
 
     seed_field_types(s, t);

@@ -44,7 +44,7 @@ describe('stsim binds and answers like ServiceTitan’s ASP.NET Core front end',
   };
 
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
     now = Date.parse(expect(await sim.control('POST', '/clock', { advanceSeconds: 0 }), 200).now);
   });
   after(async () => {

@@ -35,7 +35,7 @@ describe('what bookings use, checked in stsim’s data', () => {
   };
 
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'demo' }); // appointd's own scopes
     now = Date.parse(expect(await sim.control('POST', '/clock', { advanceSeconds: 0 }), 200).now);
     const conn = expect(
       await sim.control('POST', '/connections', { tenantId: sim.creds.tenantId, appId: 'stsim-inspector', noRestriction: true }),
@@ -151,7 +151,7 @@ describe('what bookings use, checked in stsim’s data', () => {
     assert.deepEqual(byExt.data[0].externalData, [{ key: 'appointdRef', value: 'bk-123' }]);
     const got = expect(await sim.api('GET', `/jpm/jobs/${job.id}`, { query: { externalDataApplicationGuid: OTHER_GUID } }), 200);
     assert.deepEqual(got.externalData, []);
-    const appt = expect(await sim.api('GET', `/jpm/appointments/${job.firstAppointmentId}`), 200);
+    const appt = expect(await sim.api('GET', `/jpm/appointments/${job.firstAppointmentId}`, as()), 200);
     assert.equal(Date.parse(appt.arrivalWindowStart), Date.parse(start));
     const capAfter = expect(
       await sim.api('POST', '/dispatch/capacity', {

@@ -51,7 +51,7 @@ describe('crm', () => {
       .totalCount;
 
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
   });
   after(async () => {
     if (sim) await stopClean(sim, assert);

@@ -120,7 +120,7 @@ describe('stsim fidelity: every body validates against the OpenAPI specs', { ski
   };
 
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
     const c = await sim.control('POST', '/clock', { advanceSeconds: 0 });
     now = c.status === 200 && c.body?.now ? Date.parse(c.body.now) : Date.now();
   });

@@ -45,8 +45,8 @@ describe(`--scale ${SCALE}: a tenant of ${SCALE} customers`, () => {
   let sim, twin;
   before(async () => {
     [sim, twin] = await Promise.all([
-      startStsim({ args: ['--scale', String(SCALE), '--rate-limit', '0'], readyTimeoutMs: 120000 }),
-      startStsim({ args: ['--scale', String(SCALE), '--rate-limit', '0'], readyTimeoutMs: 120000 }),
+      startStsim({ args: ['--scale', String(SCALE), '--rate-limit', '0'], readyTimeoutMs: 120000, as: 'inspector' }),
+      startStsim({ args: ['--scale', String(SCALE), '--rate-limit', '0'], readyTimeoutMs: 120000, as: 'inspector' }),
     ]);
   });
   after(async () => {
