@@ -21,50 +21,54 @@ void sim_json_real(double d, char out[32])
         if (strtod(out, NULL) == d)
             break;
     }
-    if (strpbrk(out, ".eEn") == NULL) /* "n": inf/nan never reach json_t, but be safe */
-        strcat(out, ".0");
+    if (strpbrk(out, ".eEn") == NULL) { /* "n": inf/nan never reach json_t, but be safe */
+        size_t len = strlen(out);
+        snprintf(out + len, 32 - len, ".0");
+    }
+}
+
+/* The JSON escape of a character that cannot go out as itself. */
+static void escape_of(unsigned char ch, char out[8])
+{
+    switch (ch) {
+    case '"':
+    case '\\':
+        snprintf(out, 8, "\\%c", ch);
+        break;
+    case '\n':
+        snprintf(out, 8, "\\n");
+        break;
+    case '\r':
+        snprintf(out, 8, "\\r");
+        break;
+    case '\t':
+        snprintf(out, 8, "\\t");
+        break;
+    case '\b':
+        snprintf(out, 8, "\\b");
+        break;
+    case '\f':
+        snprintf(out, 8, "\\f");
+        break;
+    default:
+        snprintf(out, 8, "\\u%04x", ch);
+    }
 }
 
 static void put_string(struct ap_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t run = 0;
 
     ap_buf_puts(b, "\"");
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        char esc[8] = "\\u00";
+        char esc[8];
 
         if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
         ap_buf_append(b, s + run, i - run);
         run = i + 1;
-        switch (ch) {
-        case '"':
-        case '\\':
-            esc[1] = (char)ch;
-            esc[2] = '\0';
-            break;
-        case '\n':
-            strcpy(esc, "\\n");
-            break;
-        case '\r':
-            strcpy(esc, "\\r");
-            break;
-        case '\t':
-            strcpy(esc, "\\t");
-            break;
-        case '\b':
-            strcpy(esc, "\\b");
-            break;
-        case '\f':
-            strcpy(esc, "\\f");
-            break;
-        default:
-            esc[4] = hex[ch >> 4];
-            esc[5] = hex[ch & 15];
-            esc[6] = '\0';
-        }
+        escape_of(ch, esc);
         ap_buf_puts(b, esc);
     }
     ap_buf_append(b, s + run, n - run);

@@ -215,13 +215,11 @@ void sim_keys_of_int(const json_t *row, const char *field, struct sim_keys *out)
 }
 
 /* The integer fields rows are often looked up by, each with its key function. */
+// clang-format off
 #define INT_FIELDS(X)                                                                              \
-    X(customerId)                                                                                  \
-    X(locationId)                                                                                  \
-    X(jobId)                                                                                       \
-    X(appointmentId)                                                                               \
-    X(technicianId) X(bookingId) X(businessUnitId) X(_customerId) X(_locationId) X(_bookingId)     \
-        X(_jobId) X(_ownerId)
+    X(customerId) X(locationId) X(jobId) X(appointmentId) X(technicianId) X(bookingId)             \
+    X(businessUnitId) X(_customerId) X(_locationId) X(_bookingId) X(_jobId) X(_ownerId)
+// clang-format on
 #define INT_KEYS_FN(f)                                                                             \
     static void keys_##f(const json_t *row, struct sim_keys *out)                                  \
     {                                                                                              \

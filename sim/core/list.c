@@ -29,7 +29,7 @@ static void printable(const char *v, char out[48])
 {
     size_t i;
 
-    for (i = 0; v[i] != '\0' && i < 40; i++)
+    for (i = 0; i < 40 && v[i] != '\0'; i++)
         out[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
     if (v[i] != '\0' && i >= 3)
         memcpy(out + i - 3, "...", 3);
