@@ -105,6 +105,7 @@ struct ap_http_config {
     const char *static_csp;     /* Content-Security-Policy of static responses, or NULL */
     int grace_ms;               /* how long shutdown waits for in-flight work */
     bool access_log;            /* one http.request line per response */
+    bool gzip_json;             /* gzip JSON answers of 1 KiB or more when the client accepts it */
     struct ap_metrics *metrics; /* may be NULL */
     /*
      * Addresses and CIDRs of the reverse proxies whose forwarding headers are
