@@ -110,8 +110,8 @@ void ap_avail_cache_get(struct ap_avail_cache *c, const struct ap_avail_key *key
  * Starts fetches (no one waits for them) for the days of [from, to) not
  * fetched after fresh_after and not being fetched: a background refresh.
  */
-void ap_avail_cache_refresh(struct ap_avail_cache *c, const struct ap_avail_key *key,
-                            int64_t from, int64_t to, int64_t fresh_after);
+void ap_avail_cache_refresh(struct ap_avail_cache *c, const struct ap_avail_key *key, int64_t from,
+                            int64_t to, int64_t fresh_after);
 
 /* The mono instant capacity of key covering utc_start was last fetched at (0 never): holds
  * pushed before it are in ServiceTitan's numbers already. */

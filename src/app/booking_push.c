@@ -505,7 +505,7 @@ static void wait_idle(struct ap_push *p, int64_t ns)
         pthread_mutex_unlock(&p->mu);
         if (left == 0 || ap_clock_mono_ns() >= until)
             return;
-        usleep(10000);
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
 }
 

@@ -345,7 +345,6 @@ json_t *ap_catalog_json(const struct ap_catalog *c)
 /* ---- refresh --------------------------------------------------------------- */
 
 struct collect {
-    enum ap_cat_kind kind;
     json_t *rows; /* array */
 };
 
@@ -480,7 +479,7 @@ enum ap_err ap_catalog_refresh(struct ap_store *st, struct ap_titan *t,
         res = &scratch;
     memset(res, 0, sizeof(*res));
     for (int k = 0; k < AP_CAT_NKINDS; k++) {
-        struct collect col = {.kind = k, .rows = json_array()};
+        struct collect col = {.rows = json_array()};
         struct ap_titan_error e = {0};
         enum ap_err err = ap_titan_each(t, creds, kinds[k].module, kinds[k].path, kinds[k].query,
                                         500, collect_row, &col, &e);
