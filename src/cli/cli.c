@@ -107,7 +107,12 @@ const struct ap_conf_opt ap_options[] = {
     {"push-per-account", AP_CONF_INT, "32",
      "bookings of one account pushed into ServiceTitan at once", 1, 1000},
     {"push-lease", AP_CONF_INT, "600",
-     "seconds a pusher holds a booking before another may take it over", 30, 86400},
+     "seconds a pusher holds a booking before another may take it over (it makes no call in the "
+     "last fifth)",
+     5, 86400},
+    {"push-backoff-max", AP_CONF_INT, "600",
+     "longest wait in seconds between two attempts to push a booking (2 s doubling up to it)", 1,
+     86400},
     {"catalog-refresh-interval", AP_CONF_INT, "3600",
      "seconds between reads of each account's ServiceTitan catalog", 60, 604800},
 };
