@@ -305,15 +305,19 @@ static void book_end(struct book *k, struct ap_bres *r)
 /* Up to three open windows after the one asked, from what is known now (no waiting). */
 static json_t *next_windows(struct book *k)
 {
-    struct ap_avail_query aq = k->aq;
+    struct ap_avail_query aq = k->aq, today;
     struct ap_avail_answer a = {0};
     struct ap_bres r = {0};
     json_t *out = json_array(), *w, *x;
     size_t i;
     int64_t from, to;
 
+    query_of(k->bs, k->sv, false, aq.from, 7, &today); /* from today: the window may be past */
+    if (ap_days_from_civil(aq.from.y, aq.from.m, aq.from.d) <
+        ap_days_from_civil(today.from.y, today.from.m, today.from.d))
+        aq.from = today.from;
     aq.days = 7;
-    aq.now = ap_clock_real_ns();
+    aq.now = today.now;
     if (k->bs->s->capacity_local) {
         local_answer(k->b, k->bs, &aq, k->req.zip, &r);
     } else if (ap_avail_span(&aq, &from, &to) == AP_OK && to > from &&
@@ -521,13 +525,13 @@ void ap_bsvc_book(struct ap_bsvc *b, struct ap_bsched *bs, const struct ap_booki
         book_end(k, &r);
         return;
     }
-    if (req->start <= ap_clock_real_ns()) {
-        taken(k, "That arrival window has already started.");
-        return;
-    }
     ap_tz_utc_to_local(bs->s->time_zone, req->start, &l);
     query_of(bs, k->sv, true, (struct ap_date){l.y, l.mon, l.d}, 1, &k->aq);
     k->key = key_of(bs, k->sv);
+    if (req->start <= k->aq.now) {
+        taken(k, "That arrival window has already started.");
+        return;
+    }
     k->acc = (struct ap_accept){.account_id = bs->s->account_id,
                                 .scheduler_id = bs->s->id,
                                 .tenant_id = bs->tenant_id,

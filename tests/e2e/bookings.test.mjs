@@ -290,3 +290,53 @@ describe('a booking lands in ServiceTitan exactly once, as the right records', (
     assert.equal(row.servicetitan.bookingId, b.id);
   });
 });
+
+for (const [what, at, dayBefore, dayAfter] of [
+  ['the spring-forward change (2027-03-14)', '2027-03-11T18:00:00Z', '2027-03-13', '2027-03-15'],
+  ['the fall-back change (2027-11-07)', '2027-11-04T18:00:00Z', '2027-11-06', '2027-11-08'],
+]) {
+  describe(`across ${what} in America/Chicago`, () => {
+    let rig;
+    before(async () => {
+      // stsim's clock and a tenant seeded there; appointd's wall clock moved to the same day
+      rig = await bookingRig({ clockAt: at });
+    });
+    after(() => rig?.close());
+
+    test('the appointment is the chosen window on each side of the change', async () => {
+      const wins = await rig.windows({ from: at.slice(0, 10), days: 6, all: true });
+      const pick = (day) => wins.find((w) => w.start.startsWith(day) && w.available);
+      const a = pick(dayBefore);
+      const b = pick(dayAfter);
+      assert.ok(a && b, `windows on ${dayBefore} and ${dayAfter}: ${JSON.stringify(wins.map((w) => w.start))}`);
+      // the same wall-clock hour, with the offset of each side
+      assert.equal(a.start.slice(11, 19), b.start.slice(11, 19));
+      assert.notEqual(a.start.slice(19), b.start.slice(19), `offsets ${a.start} ${b.start}`);
+      const refs = [];
+      for (const w of [a, b]) {
+        const r = await rig.book(rig.body(w));
+        assert.equal(r.status, 201, r.text);
+        refs.push(r.body.reference);
+      }
+      await rig.waitStates(refs, 'booked');
+      for (const [i, w] of [a, b].entries()) {
+        const jobs = await rig.jobsOf(refs[i]);
+        assert.equal(jobs.length, 1);
+        const appt = (await rig.stData('/jpm/appointments', { jobId: jobs[0].id }))[0];
+        assert.equal(utc(appt.start), utc(w.start), `start of ${w.start}`);
+        assert.equal(utc(appt.end), utc(w.end), `end of ${w.end}`);
+        assert.equal(utc(appt.arrivalWindowStart), utc(w.start));
+        assert.equal(utc(appt.arrivalWindowEnd), utc(w.end));
+        // ServiceTitan's own wall-clock view of that window is the same local hour
+        const cap = await rig.st('POST', '/dispatch/capacity', { body: { startsOnOrAfter: `${w.start.slice(0, 10)}T00:00:00Z`,
+          endsOnOrBefore: `${w.start.slice(0, 10)}T23:59:59Z`, businessUnitIds: [rig.bu], jobTypeId: rig.jobType.id,
+          skillBasedAvailability: false } });
+        const slot = cap.body.availabilities.find((x) => utc(x.startUtc) === utc(w.start));
+        assert.ok(slot, 'ServiceTitan has that window');
+        assert.equal(slot.start.slice(0, 19), w.start.slice(0, 19), 'the same local time in ServiceTitan');
+        // and the homeowner's page shows it as chosen
+        assert.deepEqual((await rig.get(`/api/v1/bookings/${refs[i]}`)).body.window, { start: w.start, end: w.end });
+      }
+    });
+  });
+}

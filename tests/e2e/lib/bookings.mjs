@@ -60,10 +60,11 @@ export async function pool(n, fns) {
  *   serve         false: do not start the server yet (rig.serve() later)
  */
 export async function bookingRig({ simArgs = ['--rate-limit', '0'], serverArgs = [], scheduler = {}, serve = true, env: extraEnv = {},
-  stateFile = false } = {}) {
+  stateFile = false, clockAt = null } = {}) {
   const data = await tempDir('appointd-bk-');
   const simState = stateFile ? ['--state-file', path.join(data.dir, 'stsim.db')] : [];
   const sim = await startStsim({ args: [...simArgs, ...simState], as: 'demo' });
+  if (clockAt) await moveTo(sim, clockAt);
   const env = {
     APPOINTD_DATA_DIR: data.dir,
     APPOINTD_LOG_LEVEL: 'info',
@@ -71,7 +72,8 @@ export async function bookingRig({ simArgs = ['--rate-limit', '0'], serverArgs =
     ...stsimEnv(sim.creds),
     ...extraEnv,
   };
-  const rig = helpers({ sim, data, env, srv: null, serverArgs, stderrs: [], simArgs: [...simArgs, ...simState] });
+  const rig = helpers({ sim, data, env, srv: null, serverArgs, stderrs: [], simArgs: [...simArgs, ...simState],
+    shiftS: clockAt ? Math.round((Date.parse(clockAt) - Date.now()) / 1000) : 0 });
 
   const ok = async (args, input = '') => {
     const r = await cli(args, { env, input });
@@ -95,7 +97,8 @@ export async function bookingRig({ simArgs = ['--rate-limit', '0'], serverArgs =
     const { insp } = rig;
     for (let i = 0; i < 3; i++) {
       insp.token ||= await rig.sim.token({ clientId: insp.clientId, clientSecret: insp.clientSecret });
-      const r = await rig.sim.api(method, p, { ...opts, token: insp.token, appKey: insp.appKey, validate: false });
+      const r = await rig.sim.api(method, p, { tenant: rig.sim.creds.tenantId, ...opts, token: insp.token, appKey: insp.appKey,
+        validate: false });
       if (r.status !== 401) return r;
       insp.token = null; // the emulator clock moved past its expiry, or stsim restarted
     }
@@ -139,6 +142,23 @@ export async function bookingRig({ simArgs = ['--rate-limit', '0'], serverArgs =
   return rig;
 }
 
+/**
+ * Moves stsim to another date: its clock set to at, and a tenant seeded there (shifts and
+ * bookings follow the clock) that the demo app is connected to in place of the demo tenant;
+ * sim.creds then names that tenant and the new connection.
+ */
+async function moveTo(sim, at) {
+  const set = await sim.control('POST', '/clock', { set: at });
+  assert.equal(set.status, 200, set.text);
+  const id = 2345678;
+  const t = await sim.control('POST', '/tenants', { id, name: 'Lone Star Comfort (later)', timeZone: 'America/Chicago', seed: 'demo' });
+  assert.equal(t.status, 200, t.text);
+  const c = await sim.control('POST', '/connections', { tenantId: id, appId: sim.creds.appId });
+  assert.equal(c.status, 200, c.text);
+  sim.creds = { ...sim.creds, tenantId: id, clientId: c.body.clientId, clientSecret: c.body.clientSecret, bookingProviderId: undefined };
+  sim.forgetToken();
+}
+
 /** The rig's helpers, attached to it. */
 function helpers(rig) {
   rig.file = async (name, obj) => {
@@ -151,9 +171,14 @@ function helpers(rig) {
   rig.serve = async (args = rig.serverArgs) => {
     rig.srv = await startServer({
       dataDir: rig.data.dir,
+      debugRoutes: rig.shiftS !== 0,
       args: ['--booking-rate', '100000', '--public-rate', '100000', '--scheduler-rate', '1000000', ...args],
       env: rig.env,
     });
+    if (rig.shiftS) {
+      const r = await getJson(`${rig.srv.url}/debug/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: rig.shiftS }) });
+      assert.equal(r.status, 200, r.text);
+    }
     return rig.srv;
   };
 
@@ -235,6 +260,20 @@ function helpers(rig) {
   rig.customersOf = (ref) => rig.stData('/crm/customers', ext(ref));
   /** CRM bookings in ServiceTitan with the reference as externalId (every provider). */
   rig.bookingsOf = (ref) => rig.stData('/crm/bookings', { externalId: ref });
+
+  /** For many references at once: { ref: [jobs] } and { ref: [customers] } from stsim (50 a query). */
+  rig.recordsByRefs = async (refs) => {
+    const jobs = Object.fromEntries(refs.map((r) => [r, []]));
+    const customers = Object.fromEntries(refs.map((r) => [r, []]));
+    for (let i = 0; i < refs.length; i += 50) {
+      const q = { ...ext(''), externalDataValues: refs.slice(i, i + 50).join(',') };
+      for (const j of await rig.stData('/jpm/jobs', q)) jobs[j.externalData.find((e) => e.key === 'appointd.booking').value].push(j);
+      for (const c of await rig.stData('/crm/customers', q)) {
+        for (const e of c.externalData) if (e.key === 'appointd.booking' && customers[e.value]) customers[e.value].push(c);
+      }
+    }
+    return { jobs, customers };
+  };
 
   /** stsim's request log (API host) after seq. */
   rig.requests = async (since = 0, query = {}) => {
