@@ -27,9 +27,9 @@
 #include "core/mem.h"
 #include "json/json.h"
 
-#define SLEEP_MAX_MS 60000
+#define SLEEP_MAX_MS         60000
 #define AP_CLOCK_SHIFT_MAX_S (400LL * 86400) /* about a year either way */
-#define SLEEPERS_MAX 10000
+#define SLEEPERS_MAX         10000
 
 struct sleep_job {
     struct sleep_job *next;

@@ -4,6 +4,7 @@
  * checks, recent capacity, one durable write with the idempotency key and
  * the window's holds counted inside it). See bsvc.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,11 +441,36 @@ static void decide(struct book *k)
     }
 }
 
+/* Whether the account's re-check failed a moment ago; down: mark it so (for hold ns). */
+static bool recheck_down(struct ap_bsvc *b, int64_t account_id, bool down, int64_t hold)
+{
+    int64_t now = ap_clock_mono_ns();
+    struct recheck_down *d = b->recheck_down, *slot = &d[0];
+    bool was = false;
+
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < AP_COUNTOF(b->recheck_down); i++) {
+        if (d[i].account_id == account_id) {
+            slot = &d[i];
+            was = d[i].until > now;
+            break;
+        }
+        if (d[i].until < slot->until)
+            slot = &d[i]; /* else the one that expires first */
+    }
+    if (down)
+        *slot = (struct recheck_down){account_id, now + hold};
+    pthread_mutex_unlock(&b->mu);
+    return was;
+}
+
 static void book_got(void *ud, struct ap_avail_answer *a)
 {
     struct book *k = ud;
 
     if (a->err) { /* ServiceTitan cannot answer: what the homeowner was shown still decides */
+        int64_t hold = (int64_t)(k->b->c.recheck_max_age_s > 2 ? k->b->c.recheck_max_age_s : 2);
+        recheck_down(k->b, k->bs->s->account_id, true, hold * AP_NS_PER_S);
         struct ap_avail_answer old;
         if (!ap_avail_cache_peek(k->b->cache, &k->key, k->from, k->to, &old) || old.err) {
             struct ap_bres r;
@@ -552,6 +578,22 @@ void ap_bsvc_book(struct ap_bsvc *b, struct ap_bsched *bs, const struct ap_booki
         return;
     }
     ap_avail_cache_refresh(b->cache, &k->key, k->from, k->to, now - max_age / 2);
+    /* ServiceTitan failed the last re-check a moment ago: the cached capacity decides at once
+     * (the refresh above keeps trying in the background) */
+    struct ap_avail_answer a;
+    if (recheck_down(b, bs->s->account_id, false, 0) &&
+        ap_avail_cache_peek(b->cache, &k->key, k->from, k->to, &a)) {
+        if (!a.err) {
+            k->slots = a.slots;
+            k->nslots = a.n;
+            k->fetched_mono = a.fetched_at;
+            a.slots = NULL;
+            ap_avail_answer_cleanup(&a);
+            decide(k);
+            return;
+        }
+        ap_avail_answer_cleanup(&a);
+    }
     ap_avail_cache_get(b->cache, &k->key, k->from, k->to, max_age ? now - max_age : now, book_got,
                        k);
 }
