@@ -24,6 +24,8 @@
 
 /* Most bookings one poll claims. */
 #define CLAIM_BATCH 256
+/* Shortest time between two passes of the poller (ns). */
+#define POLL_MIN_NS (5 * AP_NS_PER_MS)
 
 static int64_t now_real(void)
 {
@@ -286,24 +288,25 @@ static void park_unpark(struct ap_push *p)
     char now[32];
     int64_t parked = 0, unparked = 0, any = 0;
 
-    if (!(c = ap_store_acquire(p->st, true)))
-        return;
     /* the common case, nothing parked and every account connected, costs one read */
+    if (!(c = ap_store_acquire(p->st, false)))
+        return;
     ap_db_query_int(c,
                     "SELECT EXISTS (SELECT 1 FROM bookings WHERE state = 'parked') OR EXISTS "
                     "(SELECT 1 FROM fms_connections f WHERE f.state <> 'connected' AND EXISTS "
                     "(SELECT 1 FROM bookings b WHERE b.account_id = f.account_id AND b.state = "
                     "'accepted'))",
                     NULL, 0, &any);
-    if (any) {
+    ap_store_release(c);
+    if (any && (c = ap_store_acquire(p->st, true))) {
         ap_clock_format_utc(now_real(), now);
         struct ap_db_val v = ap_db_text(now);
         if (ap_db_exec(c, unpark, &v, 1) == AP_OK)
             unparked = ap_db_changes(c);
         if (ap_db_exec(c, park, &v, 1) == AP_OK)
             parked = ap_db_changes(c);
+        ap_store_release(c);
     }
-    ap_store_release(c);
     if (parked || unparked)
         ap_log_info("push.parking", "parked=%lld resumed=%lld", (long long)parked,
                     (long long)unparked);
@@ -391,20 +394,14 @@ static bool claim(struct ap_push *p, struct ap_db_conn *c, int64_t id, bool *res
     return true;
 }
 
-#define DUE_WHERE                                                                                  \
-    "((state = 'accepted' AND next_attempt <= ?) OR (state = 'pushing' AND lease_until < ?))"
-
-/* The accounts that have due bookings (at most cap). */
-static size_t due_accounts(struct ap_push *p, struct ap_db_conn *c, int64_t *accts, size_t cap)
+/* Accounts whose bookings may be pushed: connected ones (the others' are parked). */
+static size_t live_accounts(struct ap_db_conn *c, int64_t *accts, size_t cap)
 {
-    int64_t now = now_real();
-    struct ap_db_val v[2] = {ap_db_int(now), ap_db_int(now)};
     struct ap_db_rows *r;
     size_t n = 0;
 
-    (void)p;
-    if (ap_db_query(c, "SELECT DISTINCT account_id FROM bookings WHERE " DUE_WHERE, v, 2, &r) !=
-        AP_OK)
+    if (ap_db_query(c, "SELECT account_id FROM fms_connections WHERE state = 'connected'", NULL, 0,
+                    &r) != AP_OK)
         return 0;
     while (ap_db_next(r) && n < cap)
         accts[n++] = ap_db_row_int(r, 0);
@@ -412,23 +409,27 @@ static size_t due_accounts(struct ap_push *p, struct ap_db_conn *c, int64_t *acc
     return n;
 }
 
-/* Up to max due bookings of one account, oldest first. */
+/* Up to max due bookings of one account (expired leases first, then accepted ones oldest
+ * first), each an index walk that stops at max (bookings_account_due). */
 static size_t due_of(struct ap_db_conn *c, int64_t account_id, size_t max, int64_t *ids)
 {
-    int64_t now = now_real();
-    struct ap_db_val v[4] = {ap_db_int(account_id), ap_db_int(now), ap_db_int(now),
-                             ap_db_int((int64_t)max)};
-    struct ap_db_rows *r;
+    static const char *const sql[] = {
+        "SELECT id FROM bookings WHERE account_id = ? AND state = 'pushing' AND lease_until < ? "
+        "LIMIT ?",
+        "SELECT id FROM bookings WHERE account_id = ? AND state = 'accepted' AND next_attempt <= ? "
+        "ORDER BY next_attempt, id LIMIT ?"};
     size_t n = 0;
 
-    if (ap_db_query(c,
-                    "SELECT id FROM bookings WHERE account_id = ? AND " DUE_WHERE
-                    " ORDER BY next_attempt, id LIMIT ?",
-                    v, 4, &r) != AP_OK)
-        return 0;
-    while (ap_db_next(r) && n < max)
-        ids[n++] = ap_db_row_int(r, 0);
-    ap_db_done(r);
+    for (size_t q = 0; q < AP_COUNTOF(sql) && n < max; q++) {
+        struct ap_db_val v[3] = {ap_db_int(account_id), ap_db_int(now_real()),
+                                 ap_db_int((int64_t)(max - n))};
+        struct ap_db_rows *r;
+        if (ap_db_query(c, sql[q], v, 3, &r) != AP_OK)
+            break;
+        while (ap_db_next(r) && n < max)
+            ids[n++] = ap_db_row_int(r, 0);
+        ap_db_done(r);
+    }
     return n;
 }
 
@@ -443,52 +444,84 @@ static size_t room_of(struct ap_push *p, int64_t account_id)
     return room > 0 ? (size_t)room : 0;
 }
 
-/* Claims one due booking and loads it as a job in flight; NULL when another pusher won. */
-static struct push_job *take(struct ap_push *p, struct ap_db_conn *c, int64_t id)
+/* Whether this process is pushing booking id already (p->mu not held). */
+static bool mine(struct ap_push *p, int64_t id)
 {
-    bool resume = false, mine;
-    struct push_job *j;
-    int64_t lease = (int64_t)p->o.lease_s * AP_NS_PER_S;
+    bool yes;
 
     pthread_mutex_lock(&p->mu);
-    mine = flying(p, id);
+    yes = flying(p, id);
     pthread_mutex_unlock(&p->mu);
-    if (mine || !claim(p, c, id, &resume) || !(j = job_load(p, c, id, resume)))
-        return NULL; /* (a claimed row that does not load is resumed when its lease expires) */
-    /* no call after four fifths of the lease: another pusher may take it over at its end */
-    j->deadline = ap_clock_mono_ns() + lease - lease / 5;
-    pthread_mutex_lock(&p->mu);
-    account_slot(p, j->account_id)->in_flight++;
-    p->in_flight++;
-    fly(p, j->id);
-    pthread_mutex_unlock(&p->mu);
-    return j;
+    return yes;
 }
 
 /*
- * Claims and starts what is due, account by account (each within its own limit, so one
- * account's backlog never holds back another's). Returns how many started.
+ * The due bookings this pusher may start now, account by account (each within its own
+ * limit, so one account's backlog never holds back another's), read on a read connection.
  */
-static int claim_and_start(struct ap_push *p)
+static size_t candidates(struct ap_push *p, int64_t *ids)
 {
-    int64_t accts[CLAIM_BATCH], ids[CLAIM_BATCH];
-    struct push_job *jobs[CLAIM_BATCH];
-    struct ap_db_conn *c = ap_store_acquire(p->st, true);
-    size_t na, started = 0;
+    int64_t accts[CLAIM_BATCH];
+    struct ap_db_conn *c = ap_store_acquire(p->st, false);
+    size_t na, n = 0;
 
     if (!c)
         return 0;
-    na = due_accounts(p, c, accts, CLAIM_BATCH);
-    for (size_t a = 0; a < na && started < CLAIM_BATCH; a++) {
-        size_t room = room_of(p, accts[a]), n;
-        if (room > CLAIM_BATCH - started)
-            room = CLAIM_BATCH - started;
-        n = room ? due_of(c, accts[a], room, ids) : 0;
-        for (size_t i = 0; i < n; i++) {
-            struct push_job *j = take(p, c, ids[i]);
-            if (j)
-                jobs[started++] = j;
-        }
+    na = live_accounts(c, accts, CLAIM_BATCH);
+    for (size_t a = 0; a < na && n < CLAIM_BATCH; a++) {
+        size_t room = room_of(p, accts[a]);
+        if (room > CLAIM_BATCH - n)
+            room = CLAIM_BATCH - n;
+        if (room)
+            n += due_of(c, accts[a], room, ids + n);
+    }
+    ap_store_release(c);
+    return n;
+}
+
+/* Claims what it can of ids[0..n) in one short write transaction; the claimed ones are
+ * compacted to the front (resume[i]: an expired lease taken over). Returns how many. */
+static size_t claim_all(struct ap_push *p, int64_t *ids, bool *resume, size_t n)
+{
+    struct ap_db_conn *c = ap_store_acquire(p->st, true);
+    size_t k = 0;
+
+    if (!c)
+        return 0;
+    if (ap_db_begin(c) == AP_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!mine(p, ids[i]) && claim(p, c, ids[i], &resume[k]))
+                ids[k++] = ids[i];
+        if (ap_db_commit(c) != AP_OK)
+            k = 0; /* rolled back: nothing was claimed */
+    }
+    ap_store_release(c);
+    return k;
+}
+
+/* Claims and starts what is due. Returns how many started. */
+static int claim_and_start(struct ap_push *p)
+{
+    int64_t ids[CLAIM_BATCH], lease = (int64_t)p->o.lease_s * AP_NS_PER_S;
+    bool resume[CLAIM_BATCH];
+    struct push_job *jobs[CLAIM_BATCH];
+    size_t n = candidates(p, ids), started = 0;
+    struct ap_db_conn *c;
+
+    if (!n || !(n = claim_all(p, ids, resume, n)) || !(c = ap_store_acquire(p->st, false)))
+        return 0; /* (claimed rows that do not load are resumed when their lease expires) */
+    for (size_t i = 0; i < n; i++) {
+        struct push_job *j = job_load(p, c, ids[i], resume[i]);
+        if (!j)
+            continue;
+        /* no call after four fifths of the lease: another pusher may take it over at its end */
+        j->deadline = ap_clock_mono_ns() + lease - lease / 5;
+        pthread_mutex_lock(&p->mu);
+        account_slot(p, j->account_id)->in_flight++;
+        p->in_flight++;
+        fly(p, j->id);
+        pthread_mutex_unlock(&p->mu);
+        jobs[started++] = j;
     }
     ap_store_release(c);
     for (size_t i = 0; i < started; i++) {
@@ -511,6 +544,7 @@ static void *poller(void *arg)
     struct ap_push *p = arg;
 
     for (;;) {
+        int64_t began = ap_clock_mono_ns(), left;
         pthread_mutex_lock(&p->mu);
         bool stop = p->stopping;
         pthread_mutex_unlock(&p->mu);
@@ -529,6 +563,10 @@ static void *poller(void *arg)
         }
         p->kicked = false;
         pthread_mutex_unlock(&p->mu);
+        /* at most one pass per POLL_MIN_NS: the kicks of a busy second (every acceptance, every
+         * end) share passes instead of each costing its reads */
+        if ((left = began + POLL_MIN_NS - ap_clock_mono_ns()) > 0)
+            nanosleep(&(struct timespec){0, (long)left}, NULL);
     }
     return NULL;
 }
