@@ -145,8 +145,8 @@ void ap_push_log_call(struct push_job *j, const char *method, enum ap_err err,
     l->status = err == AP_OK ? 200 : e->status;
     l->ms = (ap_clock_mono_ns() - j->call_started) / AP_NS_PER_MS;
     atomic_fetch_add(&j->p->n_calls, 1);
-    ap_log_info("push.call", "booking=%lld step=%d method=%s status=%d outcome=%s ms=%lld",
-                (long long)j->id, (int)j->step, method, l->status, l->outcome, (long long)l->ms);
+    ap_log_debug("push.call", "booking=%lld step=%d method=%s status=%d outcome=%s ms=%lld",
+                 (long long)j->id, (int)j->step, method, l->status, l->outcome, (long long)l->ms);
     if (ap_db_writer_submit(j->p->w, write_call, l, free_arg) != AP_OK) {
         ap_log_warn("push.log_dropped", "booking=%lld reason=\"writer busy\"", (long long)j->id);
         free(l);
@@ -625,7 +625,7 @@ struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struc
     p->fms = fms;
     p->o = *o;
     if (p->o.per_account <= 0)
-        p->o.per_account = 32;
+        p->o.per_account = 64;
     if (p->o.lease_s <= 0)
         p->o.lease_s = 600;
     if (p->o.poll_ms <= 0)

@@ -213,7 +213,7 @@ describe('operators and contractors', () => {
 
   test('the server\'s log never carries a homeowner\'s phone, e-mail or name', async () => {
     const log = rig.allStderr();
-    assert.ok(log.includes('event=push.call'), 'the log has the push');
+    assert.ok(log.includes('event=push.end') && log.includes('event=titan.call'), 'the log has the push and its failed calls');
     for (const b of homeowners) {
       const d = b.contact.phone.replace(/\D/g, '');
       for (const needle of [d, `+1${d}`, `${d.slice(0, 3)}-${d.slice(3, 6)}`, b.contact.email, b.contact.name,
