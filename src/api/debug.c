@@ -6,7 +6,11 @@
  *                            will, and sends it back compacted;
  *   GET  /debug/sleep?ms=N   answers {"slept_ms":N} after N ms from a worker
  *                            thread — a deferred reply, the way ServiceTitan
- *                            calls will answer.
+ *                            calls will answer;
+ *   POST /debug/clock        {"advanceSeconds": N} moves the server's wall
+ *                            clock (say, to a date across a daylight-saving
+ *                            change; the monotonic clock stays) and answers
+ *                            {"now"}.
  *
  * The sleeper is one thread with a list of due replies ordered by time.
  */
@@ -19,11 +23,13 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/defs.h"
 #include "core/mem.h"
 #include "json/json.h"
 
-#define SLEEP_MAX_MS 60000
-#define SLEEPERS_MAX 10000
+#define SLEEP_MAX_MS         60000
+#define AP_CLOCK_SHIFT_MAX_S (400LL * 86400) /* about a year either way */
+#define SLEEPERS_MAX         10000
 
 struct sleep_job {
     struct sleep_job *next;
@@ -186,5 +192,29 @@ enum ap_http_result ap_api_debug_echo(struct ap_http_req *req, void *ud)
     ap_http_respond_json(req, 200, text, strlen(text));
     free(text);
     json_decref(doc);
+    return AP_HTTP_DONE;
+}
+
+enum ap_http_result ap_api_debug_clock(struct ap_http_req *req, void *ud)
+{
+    struct ap_str body = ap_http_body(req);
+    struct ap_json_error e = {0};
+    json_t *doc = NULL;
+    long long secs = 0;
+    char now[32], out[64];
+
+    (void)ud;
+    if (ap_json_parse_body(body.p, body.len, AP_JSON_OBJECT, &doc, &e) != AP_OK ||
+        ap_json_get_int(doc, "advanceSeconds", true, -AP_CLOCK_SHIFT_MAX_S, AP_CLOCK_SHIFT_MAX_S,
+                        &secs, &e) != AP_OK) {
+        ap_http_respond_error(req, 400, e.code, e.message, e.field[0] ? e.field : NULL);
+        json_decref(doc);
+        return AP_HTTP_DONE;
+    }
+    json_decref(doc);
+    ap_clock_shift_real((int64_t)secs * AP_NS_PER_S);
+    ap_clock_format_utc(ap_clock_real_ns(), now);
+    int n = snprintf(out, sizeof(out), "{\"now\":\"%s\"}", now);
+    ap_http_respond_json(req, 200, out, (size_t)n);
     return AP_HTTP_DONE;
 }

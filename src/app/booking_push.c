@@ -24,13 +24,15 @@
 
 /* Most bookings one poll claims. */
 #define CLAIM_BATCH 256
+/* Shortest time between two passes of the poller (ns). */
+#define POLL_MIN_NS (5 * AP_NS_PER_MS)
 
 static int64_t now_real(void)
 {
     return ap_clock_real_ns();
 }
 
-/* ---- accounts in flight ----------------------------------------------------------- */
+/* ---- accounts and bookings in flight (p->mu held) ------------------------------------ */
 
 static struct push_acct *account_slot(struct ap_push *p, int64_t account_id)
 {
@@ -40,6 +42,34 @@ static struct push_acct *account_slot(struct ap_push *p, int64_t account_id)
     p->accts = ap_xrealloc(p->accts, (p->naccts + 1) * sizeof(*p->accts));
     p->accts[p->naccts] = (struct push_acct){account_id, 0};
     return &p->accts[p->naccts++];
+}
+
+/* Whether booking id is being pushed by this process (its lease may look expired to the store
+ * while its end waits for the writer: never claim it twice). */
+static bool flying(const struct ap_push *p, int64_t id)
+{
+    for (size_t i = 0; i < p->nflying; i++)
+        if (p->flying[i] == id)
+            return true;
+    return false;
+}
+
+static void fly(struct ap_push *p, int64_t id)
+{
+    if (p->nflying == p->capflying) {
+        p->capflying = p->capflying ? 2 * p->capflying : 64;
+        p->flying = ap_xrealloc(p->flying, p->capflying * sizeof(*p->flying));
+    }
+    p->flying[p->nflying++] = id;
+}
+
+static void land(struct ap_push *p, int64_t id)
+{
+    for (size_t i = 0; i < p->nflying; i++)
+        if (p->flying[i] == id) {
+            p->flying[i] = p->flying[--p->nflying];
+            return;
+        }
 }
 
 /* ---- persisting --------------------------------------------------------------------- */
@@ -115,8 +145,8 @@ void ap_push_log_call(struct push_job *j, const char *method, enum ap_err err,
     l->status = err == AP_OK ? 200 : e->status;
     l->ms = (ap_clock_mono_ns() - j->call_started) / AP_NS_PER_MS;
     atomic_fetch_add(&j->p->n_calls, 1);
-    ap_log_info("push.call", "booking=%lld step=%d method=%s status=%d outcome=%s ms=%lld",
-                (long long)j->id, (int)j->step, method, l->status, l->outcome, (long long)l->ms);
+    ap_log_debug("push.call", "booking=%lld step=%d method=%s status=%d outcome=%s ms=%lld",
+                 (long long)j->id, (int)j->step, method, l->status, l->outcome, (long long)l->ms);
     if (ap_db_writer_submit(j->p->w, write_call, l, free_arg) != AP_OK) {
         ap_log_warn("push.log_dropped", "booking=%lld reason=\"writer busy\"", (long long)j->id);
         free(l);
@@ -215,6 +245,7 @@ static void ended(void *arg, enum ap_err err)
     pthread_mutex_lock(&p->mu);
     account_slot(p, j->account_id)->in_flight--;
     p->in_flight--;
+    land(p, j->id);
     p->kicked = true;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -232,30 +263,50 @@ void ap_push_job_end(struct push_job *j)
 
 /* ---- the poller ---------------------------------------------------------------------- */
 
-/* Parks the bookings of accounts whose connection is not working, and unparks the others'. */
+/*
+ * Parks and unparks by the accounts' connections. An account is refused while its connection
+ * is not connected, or while it has a booking parked since the connection last worked (a push
+ * was refused: its 401 came before the health check noticed); its accepted bookings wait
+ * parked then, instead of each being refused in turn. Parked bookings go on once the
+ * connection is connected and has worked since they were parked (the health check, or "Check
+ * connection now"). Times are RFC 3339 UTC text of one format, so they compare as text.
+ */
 static void park_unpark(struct ap_push *p)
 {
-    struct ap_db_conn *c = ap_store_acquire(p->st, true);
+    static const char park[] =
+        "UPDATE bookings SET state = 'parked', updated_at = ? WHERE state = 'accepted' AND ("
+        "NOT EXISTS (SELECT 1 FROM fms_connections f WHERE f.account_id = bookings.account_id "
+        "AND f.state = 'connected') OR EXISTS (SELECT 1 FROM bookings p JOIN fms_connections f "
+        "ON f.account_id = p.account_id WHERE p.account_id = bookings.account_id AND p.state = "
+        "'parked' AND p.updated_at >= COALESCE(f.last_success_at, '')))";
+    static const char unpark[] =
+        "UPDATE bookings SET state = 'accepted', next_attempt = 0, updated_at = ? WHERE state = "
+        "'parked' AND EXISTS (SELECT 1 FROM fms_connections f WHERE f.account_id = "
+        "bookings.account_id AND f.state = 'connected' AND f.last_success_at > "
+        "bookings.updated_at)";
+    struct ap_db_conn *c;
     char now[32];
-    int64_t parked, unparked;
+    int64_t parked = 0, unparked = 0, any = 0;
 
-    if (!c)
+    /* the common case, nothing parked and every account connected, costs one read */
+    if (!(c = ap_store_acquire(p->st, false)))
         return;
-    ap_clock_format_utc(now_real(), now);
-    struct ap_db_val v = ap_db_text(now);
-    ap_db_exec(c,
-               "UPDATE bookings SET state = 'parked', updated_at = ? WHERE state = 'accepted' AND "
-               "account_id NOT IN (SELECT account_id FROM fms_connections WHERE state = "
-               "'connected')",
-               &v, 1);
-    parked = ap_db_changes(c);
-    ap_db_exec(c,
-               "UPDATE bookings SET state = 'accepted', next_attempt = 0, updated_at = ? WHERE "
-               "state = 'parked' AND account_id IN (SELECT account_id FROM fms_connections WHERE "
-               "state = 'connected')",
-               &v, 1);
-    unparked = ap_db_changes(c);
+    ap_db_query_int(c,
+                    "SELECT EXISTS (SELECT 1 FROM bookings WHERE state = 'parked') OR EXISTS "
+                    "(SELECT 1 FROM fms_connections f WHERE f.state <> 'connected' AND EXISTS "
+                    "(SELECT 1 FROM bookings b WHERE b.account_id = f.account_id AND b.state = "
+                    "'accepted'))",
+                    NULL, 0, &any);
     ap_store_release(c);
+    if (any && (c = ap_store_acquire(p->st, true))) {
+        ap_clock_format_utc(now_real(), now);
+        struct ap_db_val v = ap_db_text(now);
+        if (ap_db_exec(c, unpark, &v, 1) == AP_OK)
+            unparked = ap_db_changes(c);
+        if (ap_db_exec(c, park, &v, 1) == AP_OK)
+            parked = ap_db_changes(c);
+        ap_store_release(c);
+    }
     if (parked || unparked)
         ap_log_info("push.parking", "parked=%lld resumed=%lld", (long long)parked,
                     (long long)unparked);
@@ -343,52 +394,132 @@ static bool claim(struct ap_push *p, struct ap_db_conn *c, int64_t id, bool *res
     return true;
 }
 
-/* Due bookings, oldest first: ids and accounts. */
-static size_t due(struct ap_push *p, struct ap_db_conn *c, int64_t *ids, int64_t *accts)
+/* Accounts whose bookings may be pushed: connected ones (the others' are parked). */
+static size_t live_accounts(struct ap_db_conn *c, int64_t *accts, size_t cap)
 {
-    int64_t now = now_real();
-    struct ap_db_val v[3] = {ap_db_int(now), ap_db_int(now), ap_db_int(CLAIM_BATCH)};
     struct ap_db_rows *r;
     size_t n = 0;
 
-    if (ap_db_query(c,
-                    "SELECT id, account_id FROM bookings WHERE (state = 'accepted' AND "
-                    "next_attempt <= ?) OR (state = 'pushing' AND lease_until < ?) "
-                    "ORDER BY next_attempt, id LIMIT ?",
-                    v, 3, &r) != AP_OK)
+    if (ap_db_query(c, "SELECT account_id FROM fms_connections WHERE state = 'connected'", NULL, 0,
+                    &r) != AP_OK)
         return 0;
-    while (ap_db_next(r) && n < CLAIM_BATCH) {
-        ids[n] = ap_db_row_int(r, 0);
-        accts[n++] = ap_db_row_int(r, 1);
-    }
+    while (ap_db_next(r) && n < cap)
+        accts[n++] = ap_db_row_int(r, 0);
     ap_db_done(r);
     return n;
 }
 
-/* Claims and starts what is due, within each account's limit. Returns how many started. */
-static int claim_and_start(struct ap_push *p)
+/* Up to max due bookings of one account (expired leases first, then accepted ones oldest
+ * first), each an index walk that stops at max (bookings_account_due). */
+static size_t due_of(struct ap_db_conn *c, int64_t account_id, size_t max, int64_t *ids)
 {
-    int64_t ids[CLAIM_BATCH], accts[CLAIM_BATCH];
-    struct push_job *jobs[CLAIM_BATCH];
-    struct ap_db_conn *c = ap_store_acquire(p->st, true);
-    size_t n, started = 0;
+    static const char *const sql[] = {
+        "SELECT id FROM bookings WHERE account_id = ? AND state = 'pushing' AND lease_until < ? "
+        "LIMIT ?",
+        "SELECT id FROM bookings WHERE account_id = ? AND state = 'accepted' AND next_attempt <= ? "
+        "ORDER BY next_attempt, id LIMIT ?"};
+    size_t n = 0;
+
+    for (size_t q = 0; q < AP_COUNTOF(sql) && n < max; q++) {
+        struct ap_db_val v[3] = {ap_db_int(account_id), ap_db_int(now_real()),
+                                 ap_db_int((int64_t)(max - n))};
+        struct ap_db_rows *r;
+        if (ap_db_query(c, sql[q], v, 3, &r) != AP_OK)
+            break;
+        while (ap_db_next(r) && n < max)
+            ids[n++] = ap_db_row_int(r, 0);
+        ap_db_done(r);
+    }
+    return n;
+}
+
+/* How many more bookings of the account may start now (p->mu not held). */
+static size_t room_of(struct ap_push *p, int64_t account_id)
+{
+    int room;
+
+    pthread_mutex_lock(&p->mu);
+    room = p->stopping ? 0 : p->o.per_account - account_slot(p, account_id)->in_flight;
+    pthread_mutex_unlock(&p->mu);
+    return room > 0 ? (size_t)room : 0;
+}
+
+/* Whether this process is pushing booking id already (p->mu not held). */
+static bool mine(struct ap_push *p, int64_t id)
+{
+    bool yes;
+
+    pthread_mutex_lock(&p->mu);
+    yes = flying(p, id);
+    pthread_mutex_unlock(&p->mu);
+    return yes;
+}
+
+/*
+ * The due bookings this pusher may start now, account by account (each within its own
+ * limit, so one account's backlog never holds back another's), read on a read connection.
+ */
+static size_t candidates(struct ap_push *p, int64_t *ids)
+{
+    int64_t accts[CLAIM_BATCH];
+    struct ap_db_conn *c = ap_store_acquire(p->st, false);
+    size_t na, n = 0;
 
     if (!c)
         return 0;
-    n = due(p, c, ids, accts);
+    na = live_accounts(c, accts, CLAIM_BATCH);
+    for (size_t a = 0; a < na && n < CLAIM_BATCH; a++) {
+        size_t room = room_of(p, accts[a]);
+        if (room > CLAIM_BATCH - n)
+            room = CLAIM_BATCH - n;
+        if (room)
+            n += due_of(c, accts[a], room, ids + n);
+    }
+    ap_store_release(c);
+    return n;
+}
+
+/* Claims what it can of ids[0..n) in one short write transaction; the claimed ones are
+ * compacted to the front (resume[i]: an expired lease taken over). Returns how many. */
+static size_t claim_all(struct ap_push *p, int64_t *ids, bool *resume, size_t n)
+{
+    struct ap_db_conn *c = ap_store_acquire(p->st, true);
+    size_t k = 0;
+
+    if (!c)
+        return 0;
+    if (ap_db_begin(c) == AP_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!mine(p, ids[i]) && claim(p, c, ids[i], &resume[k]))
+                ids[k++] = ids[i];
+        if (ap_db_commit(c) != AP_OK)
+            k = 0; /* rolled back: nothing was claimed */
+    }
+    ap_store_release(c);
+    return k;
+}
+
+/* Claims and starts what is due. Returns how many started. */
+static int claim_and_start(struct ap_push *p)
+{
+    int64_t ids[CLAIM_BATCH], lease = (int64_t)p->o.lease_s * AP_NS_PER_S;
+    bool resume[CLAIM_BATCH];
+    struct push_job *jobs[CLAIM_BATCH];
+    size_t n = candidates(p, ids), started = 0;
+    struct ap_db_conn *c;
+
+    if (!n || !(n = claim_all(p, ids, resume, n)) || !(c = ap_store_acquire(p->st, false)))
+        return 0; /* (claimed rows that do not load are resumed when their lease expires) */
     for (size_t i = 0; i < n; i++) {
-        bool resume = false, room;
-        pthread_mutex_lock(&p->mu);
-        room = !p->stopping && account_slot(p, accts[i])->in_flight < p->o.per_account;
-        pthread_mutex_unlock(&p->mu);
-        if (!room || !claim(p, c, ids[i], &resume))
-            continue;
-        struct push_job *j = job_load(p, c, ids[i], resume);
+        struct push_job *j = job_load(p, c, ids[i], resume[i]);
         if (!j)
             continue;
+        /* no call after four fifths of the lease: another pusher may take it over at its end */
+        j->deadline = ap_clock_mono_ns() + lease - lease / 5;
         pthread_mutex_lock(&p->mu);
         account_slot(p, j->account_id)->in_flight++;
         p->in_flight++;
+        fly(p, j->id);
         pthread_mutex_unlock(&p->mu);
         jobs[started++] = j;
     }
@@ -413,6 +544,7 @@ static void *poller(void *arg)
     struct ap_push *p = arg;
 
     for (;;) {
+        int64_t began = ap_clock_mono_ns(), left;
         pthread_mutex_lock(&p->mu);
         bool stop = p->stopping;
         pthread_mutex_unlock(&p->mu);
@@ -431,16 +563,60 @@ static void *poller(void *arg)
         }
         p->kicked = false;
         pthread_mutex_unlock(&p->mu);
+        /* at most one pass per POLL_MIN_NS: the kicks of a busy second (every acceptance, every
+         * end) share passes instead of each costing its reads */
+        if ((left = began + POLL_MIN_NS - ap_clock_mono_ns()) > 0)
+            nanosleep(&(struct timespec){0, (long)left}, NULL);
     }
     return NULL;
+}
+
+/* The bookings-by-state gauge: counts read from the store at most once a second (a scrape
+ * reads all six at once, under the registry lock). */
+static double state_gauge(void *ud, size_t i)
+{
+    struct ap_push *p = ud;
+    int64_t now = ap_clock_mono_ns();
+
+    if (!p->counts_at || now - p->counts_at > AP_NS_PER_S) {
+        int64_t counts[AP_BK_NSTATES];
+        if (ap_booking_counts(p->st, 0, counts) == AP_OK)
+            memcpy(p->counts, counts, sizeof(counts));
+        p->counts_at = now;
+    }
+    return i < AP_BK_NSTATES ? (double)p->counts[i] : 0;
+}
+
+static void register_metrics(struct ap_push *p, struct ap_metrics *m)
+{
+    static const double bounds[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600};
+    static const char *const outcomes[] = {"booked", "needs_attention", "retry", "parked"};
+    const char *states[AP_BK_NSTATES];
+    char labels[AP_BK_NSTATES][40];
+    int h = ap_metrics_histogram_family(m, "appointd_booking_push_seconds",
+                                        "time from a booking's acceptance to ServiceTitan", bounds,
+                                        AP_COUNTOF(bounds));
+    int f =
+        ap_metrics_counter_family(m, "appointd_booking_pushes_total", "pushes ended, by outcome");
+
+    p->latency = ap_metrics_histogram_get(m, h, "");
+    for (int i = 0; i < 4; i++) {
+        char label[48];
+        snprintf(label, sizeof(label), "outcome=\"%s\"", outcomes[i]);
+        p->by_outcome[i] = ap_metrics_counter_get(m, f, label);
+    }
+    for (int i = 0; i < AP_BK_NSTATES; i++) {
+        snprintf(labels[i], sizeof(labels[i]), "state=\"%s\"", ap_booking_state_name(i));
+        states[i] = labels[i];
+    }
+    ap_metrics_gauge_set_fn(m, "appointd_bookings", "bookings by state (all accounts)", states,
+                            AP_BK_NSTATES, state_gauge, p);
 }
 
 struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struct ap_titan *t,
                               struct ap_fms *fms, const struct ap_push_opts *o)
 {
     struct ap_push *p = ap_xcalloc(1, sizeof(*p));
-    static const double bounds[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600};
-    static const char *const outcomes[] = {"booked", "needs_attention", "retry", "parked"};
     char host[64] = "appointd";
 
     p->st = st;
@@ -449,7 +625,7 @@ struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struc
     p->fms = fms;
     p->o = *o;
     if (p->o.per_account <= 0)
-        p->o.per_account = 32;
+        p->o.per_account = 64;
     if (p->o.lease_s <= 0)
         p->o.lease_s = 600;
     if (p->o.poll_ms <= 0)
@@ -460,19 +636,8 @@ struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struc
         p->o.backoff_max_s = 600;
     gethostname(host, sizeof(host) - 1);
     snprintf(p->owner, sizeof(p->owner), "%s:%d", o->owner ? o->owner : host, (int)getpid());
-    if (o->metrics) {
-        int h = ap_metrics_histogram_family(o->metrics, "appointd_booking_push_seconds",
-                                            "time from a booking's acceptance to ServiceTitan",
-                                            bounds, AP_COUNTOF(bounds));
-        int f = ap_metrics_counter_family(o->metrics, "appointd_booking_pushes_total",
-                                          "pushes ended, by outcome");
-        p->latency = ap_metrics_histogram_get(o->metrics, h, "");
-        for (int i = 0; i < 4; i++) {
-            char label[48];
-            snprintf(label, sizeof(label), "outcome=\"%s\"", outcomes[i]);
-            p->by_outcome[i] = ap_metrics_counter_get(o->metrics, f, label);
-        }
-    }
+    if (o->metrics)
+        register_metrics(p, o->metrics);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (pthread_create(&p->thread, NULL, poller, p) != 0) {
@@ -539,6 +704,7 @@ void ap_push_free(struct ap_push *p)
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
         free(p->accts);
+        free(p->flying);
         free(p);
     }
 }

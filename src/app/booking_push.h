@@ -46,7 +46,7 @@ struct ap_metrics;
 
 struct ap_push_opts {
     const char *app_guid;       /* the operator's ServiceTitan application GUID (external data) */
-    int per_account;            /* bookings in flight per account; default 32 */
+    int per_account;            /* bookings in flight per account; default 64 */
     int lease_s;                /* default 600 */
     int poll_ms;                /* idle poll interval; default 1000 */
     int call_timeout_ms;        /* deadline of one ServiceTitan call; default 60000 */

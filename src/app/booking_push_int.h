@@ -70,6 +70,7 @@ struct push_job {
     char path[256], query[768];
     json_t *body;
     int64_t call_started; /* mono ns */
+    int64_t deadline;     /* mono ns: no call is made or awaited past it (inside the lease) */
     /* the end */
     enum push_outcome outcome;
     int retry_after_s;
@@ -93,10 +94,14 @@ struct ap_push {
         int in_flight;
     } * accts;
     size_t naccts;
-    int in_flight; /* all accounts */
+    int in_flight;   /* all accounts */
+    int64_t *flying; /* the ids of the bookings in flight */
+    size_t nflying, capflying;
     _Atomic uint64_t n_claimed, n_booked, n_attention, n_parked, n_retried, n_calls;
     struct ap_histogram *latency; /* accepted → booked */
     struct ap_counter *by_outcome[4];
+    int64_t counts[AP_BK_NSTATES]; /* the bookings-by-state gauge's last read */
+    int64_t counts_at;             /* mono ns of it; 0 never */
 };
 
 /* push_steps.c: starts the first call of a claimed job (any thread). */

@@ -4,6 +4,7 @@
  * checks, recent capacity, one durable write with the idempotency key and
  * the window's holds counted inside it). See bsvc.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,15 +306,19 @@ static void book_end(struct book *k, struct ap_bres *r)
 /* Up to three open windows after the one asked, from what is known now (no waiting). */
 static json_t *next_windows(struct book *k)
 {
-    struct ap_avail_query aq = k->aq;
+    struct ap_avail_query aq = k->aq, today;
     struct ap_avail_answer a = {0};
     struct ap_bres r = {0};
     json_t *out = json_array(), *w, *x;
     size_t i;
     int64_t from, to;
 
+    query_of(k->bs, k->sv, false, aq.from, 7, &today); /* from today: the window may be past */
+    if (ap_days_from_civil(aq.from.y, aq.from.m, aq.from.d) <
+        ap_days_from_civil(today.from.y, today.from.m, today.from.d))
+        aq.from = today.from;
     aq.days = 7;
-    aq.now = ap_clock_real_ns();
+    aq.now = today.now;
     if (k->bs->s->capacity_local) {
         local_answer(k->b, k->bs, &aq, k->req.zip, &r);
     } else if (ap_avail_span(&aq, &from, &to) == AP_OK && to > from &&
@@ -436,11 +441,36 @@ static void decide(struct book *k)
     }
 }
 
+/* Whether the account's re-check failed a moment ago; down: mark it so (for hold ns). */
+static bool recheck_down(struct ap_bsvc *b, int64_t account_id, bool down, int64_t hold)
+{
+    int64_t now = ap_clock_mono_ns();
+    struct recheck_down *d = b->recheck_down, *slot = &d[0];
+    bool was = false;
+
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < AP_COUNTOF(b->recheck_down); i++) {
+        if (d[i].account_id == account_id) {
+            slot = &d[i];
+            was = d[i].until > now;
+            break;
+        }
+        if (d[i].until < slot->until)
+            slot = &d[i]; /* else the one that expires first */
+    }
+    if (down)
+        *slot = (struct recheck_down){account_id, now + hold};
+    pthread_mutex_unlock(&b->mu);
+    return was;
+}
+
 static void book_got(void *ud, struct ap_avail_answer *a)
 {
     struct book *k = ud;
 
     if (a->err) { /* ServiceTitan cannot answer: what the homeowner was shown still decides */
+        int64_t hold = (int64_t)(k->b->c.recheck_max_age_s > 2 ? k->b->c.recheck_max_age_s : 2);
+        recheck_down(k->b, k->bs->s->account_id, true, hold * AP_NS_PER_S);
         struct ap_avail_answer old;
         if (!ap_avail_cache_peek(k->b->cache, &k->key, k->from, k->to, &old) || old.err) {
             struct ap_bres r;
@@ -521,13 +551,13 @@ void ap_bsvc_book(struct ap_bsvc *b, struct ap_bsched *bs, const struct ap_booki
         book_end(k, &r);
         return;
     }
-    if (req->start <= ap_clock_real_ns()) {
-        taken(k, "That arrival window has already started.");
-        return;
-    }
     ap_tz_utc_to_local(bs->s->time_zone, req->start, &l);
     query_of(bs, k->sv, true, (struct ap_date){l.y, l.mon, l.d}, 1, &k->aq);
     k->key = key_of(bs, k->sv);
+    if (req->start <= k->aq.now) {
+        taken(k, "That arrival window has already started.");
+        return;
+    }
     k->acc = (struct ap_accept){.account_id = bs->s->account_id,
                                 .scheduler_id = bs->s->id,
                                 .tenant_id = bs->tenant_id,
@@ -548,6 +578,22 @@ void ap_bsvc_book(struct ap_bsvc *b, struct ap_bsched *bs, const struct ap_booki
         return;
     }
     ap_avail_cache_refresh(b->cache, &k->key, k->from, k->to, now - max_age / 2);
+    /* ServiceTitan failed the last re-check a moment ago: the cached capacity decides at once
+     * (the refresh above keeps trying in the background) */
+    struct ap_avail_answer a;
+    if (recheck_down(b, bs->s->account_id, false, 0) &&
+        ap_avail_cache_peek(b->cache, &k->key, k->from, k->to, &a)) {
+        if (!a.err) {
+            k->slots = a.slots;
+            k->nslots = a.n;
+            k->fetched_mono = a.fetched_at;
+            a.slots = NULL;
+            ap_avail_answer_cleanup(&a);
+            decide(k);
+            return;
+        }
+        ap_avail_answer_cleanup(&a);
+    }
     ap_avail_cache_get(b->cache, &k->key, k->from, k->to, max_age ? now - max_age : now, book_got,
                        k);
 }

@@ -47,6 +47,11 @@ struct ap_bsvc {
     pthread_cond_t cv;
     bool stopping;
     _Atomic uint64_t n_answers, n_stale, n_created, n_replayed, n_taken;
+    /* bsvc_flow.c (mu): accounts whose booking re-check just failed, until when (mono ns):
+     * their next bookings decide on the cached capacity at once instead of waiting again */
+    struct recheck_down {
+        int64_t account_id, until;
+    } recheck_down[16];
 };
 
 /* bsvc.c */

@@ -113,15 +113,22 @@ static json_t *utc(int64_t ns)
 static void call(struct push_job *j, const char *method, const char *module, json_t *body)
 {
     struct ap_titan_req req = {method, module, j->path, j->query[0] ? j->query : NULL, body};
-    struct ap_titan_opts opts = {.deadline_ns = ap_clock_mono_ns() +
-                                                (int64_t)j->p->o.call_timeout_ms * AP_NS_PER_MS};
+    int64_t now = ap_clock_mono_ns(), dl = now + (int64_t)j->p->o.call_timeout_ms * AP_NS_PER_MS;
+    struct ap_titan_opts opts = {.deadline_ns = dl < j->deadline ? dl : j->deadline};
     enum ap_err err;
 
     json_decref(j->body);
     j->body = body;
-    j->call_started = ap_clock_mono_ns();
-    err = ap_titan_call_async(j->p->t, &j->conn.creds, &req, &opts, answer, j);
-    if (err) { /* the engine refused at once (shutting down): retry later */
+    j->call_started = now;
+    /* past the deadline the lease may soon pass to another pusher: stop, the next attempt
+     * looks up what this one made; the engine refusing at once (shutting down) is the same */
+    err = now < opts.deadline_ns
+              ? ap_titan_call_async(j->p->t, &j->conn.creds, &req, &opts, answer, j)
+              : AP_ETIMEOUT;
+    if (err) {
+        if (err == AP_ETIMEOUT)
+            ap_log_warn("push.lease_short", "booking=%lld reason=\"no time left in the lease\"",
+                        (long long)j->id);
         j->outcome = PUSH_RETRY;
         ap_push_job_end(j);
     }
@@ -147,6 +154,11 @@ static void by_phone(struct push_job *j)
     GET(j, "crm", "/customers");
 }
 
+/* ServiceTitan's street filter matches any street that contains ours ("1 Main St" finds "11
+ * Main St"), so a page holds more than the address asked for: enough rows to find it among
+ * them, each compared in full (same_address). */
+#define ADDRESS_PAGE 50
+
 static void by_address(struct push_job *j)
 {
     char street[400], zip[40];
@@ -155,7 +167,7 @@ static void by_address(struct push_job *j)
     qenc(req_str(j, "address", "zip"), zip, sizeof(zip));
     j->step = STEP_BY_ADDRESS;
     snprintf(j->query, sizeof(j->query), "street=%s&zip=%s&active=Any&pageSize=%d", street, zip,
-             PUSH_MAX_CANDIDATES);
+             ADDRESS_PAGE);
     GET(j, "crm", "/customers");
 }
 
@@ -166,8 +178,8 @@ static void find_location(struct push_job *j)
     qenc(req_str(j, "address", "street"), street, sizeof(street));
     qenc(req_str(j, "address", "zip"), zip, sizeof(zip));
     j->step = STEP_FIND_LOCATION;
-    snprintf(j->query, sizeof(j->query), "customerId=%lld&street=%s&zip=%s&pageSize=10",
-             (long long)j->customer, street, zip);
+    snprintf(j->query, sizeof(j->query), "customerId=%lld&street=%s&zip=%s&pageSize=%d",
+             (long long)j->customer, street, zip, ADDRESS_PAGE);
     GET(j, "crm", "/locations");
 }
 
@@ -254,12 +266,26 @@ static void ambiguous(struct push_job *j)
     create_booking(j);
 }
 
+/* Resume: the CRM booking an interrupted attempt may have made (booking mode, or a job-mode
+ * booking sent to a CSR as an ambiguous match). */
+static void lookup_booking(struct push_job *j)
+{
+    j->step = STEP_LOOKUP_BOOKING;
+    snprintf(j->query, sizeof(j->query), "externalId=%s", j->reference);
+    GET(j, "crm", "/booking-provider/%lld/bookings", (long long)j->provider);
+}
+
+static void lookup_customer(struct push_job *j)
+{
+    j->step = STEP_LOOKUP_CUSTOMER;
+    ext_query(j, NULL);
+    GET(j, "crm", "/customers");
+}
+
 void ap_push_job_begin(struct push_job *j)
 {
     if (j->resume && j->booking_mode) {
-        j->step = STEP_LOOKUP_BOOKING;
-        snprintf(j->query, sizeof(j->query), "externalId=%s", j->reference);
-        GET(j, "crm", "/booking-provider/%lld/bookings", (long long)j->provider);
+        lookup_booking(j);
     } else if (j->resume) {
         j->step = STEP_LOOKUP_JOB;
         ext_query(j, NULL);
@@ -270,6 +296,59 @@ void ap_push_job_begin(struct push_job *j)
 }
 
 /* ---- reading answers ------------------------------------------------------------------ */
+
+/* The next character of an address part that counts: letters and digits lowercased, runs of
+ * blanks and punctuation as one space (leading and trailing ones dropped); 0 at the end. */
+static int addr_char(const char **p, bool *gap)
+{
+    for (;;) {
+        unsigned char ch = (unsigned char)**p;
+        if (!ch)
+            return 0;
+        (*p)++;
+        if (isalnum(ch) || ch >= 0x80) {
+            if (*gap) {
+                *gap = false;
+                (*p)--;
+                return ' ';
+            }
+            return tolower(ch);
+        }
+        *gap = true;
+    }
+}
+
+/* Whether two streets (or units) are the same, whatever their case, spacing and punctuation. */
+static bool same_part(const char *a, const char *b)
+{
+    bool ga = false, gb = false;
+    int ca, cb;
+
+    a = a ? a : "";
+    b = b ? b : "";
+    while (*a && !isalnum((unsigned char)*a) && (unsigned char)*a < 0x80)
+        a++;
+    while (*b && !isalnum((unsigned char)*b) && (unsigned char)*b < 0x80)
+        b++;
+    do {
+        ca = addr_char(&a, &ga);
+        cb = addr_char(&b, &gb);
+    } while (ca == cb && ca);
+    return ca == cb;
+}
+
+/* Whether a ServiceTitan record's address (row.address) is the homeowner's: street, unit, ZIP. */
+static bool same_address(const struct push_job *j, json_t *row)
+{
+    json_t *a = json_object_get(row, "address");
+    const char *zip = json_string_value(json_object_get(a, "zip"));
+
+    return same_part(json_string_value(json_object_get(a, "street")),
+                     req_str(j, "address", "street")) &&
+           same_part(json_string_value(json_object_get(a, "unit")),
+                     req_str(j, "address", "unit")) &&
+           zip && strncasecmp(zip, req_str(j, "address", "zip"), 5) == 0;
+}
 
 static int64_t id_of(json_t *row, const char *key)
 {
@@ -304,14 +383,28 @@ static void add_candidate(struct push_job *j, json_t *row)
         j->cand[j->ncand++] = c;
 }
 
-static void collect(struct push_job *j, json_t *body)
+/* The candidates of a search answer; by address only those at exactly the homeowner's. */
+static void collect(struct push_job *j, json_t *body, bool by_address)
 {
     json_t *row;
     size_t i;
 
     j->ncand = 0;
     json_array_foreach (json_object_get(body, "data"), i, row)
-        add_candidate(j, row);
+        if (!by_address || same_address(j, row))
+            add_candidate(j, row);
+}
+
+/* The first active location of the answer at exactly the homeowner's address, or NULL. */
+static json_t *matching_location(const struct push_job *j, json_t *body)
+{
+    json_t *row;
+    size_t i;
+
+    json_array_foreach (json_object_get(body, "data"), i, row)
+        if (!json_is_false(json_object_get(row, "active")) && same_address(j, row))
+            return row;
+    return NULL;
 }
 
 /* With the candidates known (merges followed): one customer, the e-mail, or a CSR. */
@@ -408,9 +501,10 @@ static void next(struct push_job *j, json_t *body)
             end(j, PUSH_BOOKED);
             return;
         }
-        j->step = STEP_LOOKUP_CUSTOMER;
-        ext_query(j, NULL);
-        GET(j, "crm", "/customers");
+        if (j->provider)
+            lookup_booking(j);
+        else
+            lookup_customer(j);
         return;
     case STEP_LOOKUP_CUSTOMER:
         if (row) {
@@ -424,12 +518,14 @@ static void next(struct push_job *j, json_t *body)
         if (row) {
             j->booking = id_of(row, "id");
             end(j, PUSH_BOOKED);
-        } else {
+        } else if (j->booking_mode) {
             by_phone(j);
+        } else {
+            lookup_customer(j);
         }
         return;
     case STEP_BY_PHONE:
-        collect(j, body);
+        collect(j, body, false);
         if (j->booking_mode) {
             j->first_time = j->ncand == 0;
             create_booking(j);
@@ -440,7 +536,7 @@ static void next(struct push_job *j, json_t *body)
         }
         return;
     case STEP_BY_ADDRESS:
-        collect(j, body);
+        collect(j, body, true);
         if (j->ncand == 0)
             create_customer(j);
         else
@@ -453,7 +549,7 @@ static void next(struct push_job *j, json_t *body)
         on_contacts(j, body);
         return;
     case STEP_FIND_LOCATION:
-        if (row && !json_is_false(json_object_get(row, "active"))) {
+        if ((row = matching_location(j, body))) {
             j->location = id_of(row, "id");
             create_job(j);
         } else {

@@ -104,10 +104,17 @@ const struct ap_conf_opt ap_options[] = {
     {"booking-rate", AP_CONF_INT, "12", "bookings per minute per client address", 1, 1000000},
     {"scheduler-rate", AP_CONF_INT, "500", "public API requests per second per scheduler", 1,
      10000000},
-    {"push-per-account", AP_CONF_INT, "32",
-     "bookings of one account pushed into ServiceTitan at once", 1, 1000},
+    {"push-per-account", AP_CONF_INT, "64",
+     "bookings of one account pushed into ServiceTitan at once (each has one call in flight: "
+     "enough for the tenant's rate limit times ServiceTitan's answer time, 60/s x 1 s)",
+     1, 1000},
     {"push-lease", AP_CONF_INT, "600",
-     "seconds a pusher holds a booking before another may take it over", 30, 86400},
+     "seconds a pusher holds a booking before another may take it over (it makes no call in the "
+     "last fifth)",
+     5, 86400},
+    {"push-backoff-max", AP_CONF_INT, "600",
+     "longest wait in seconds between two attempts to push a booking (2 s doubling up to it)", 1,
+     86400},
     {"catalog-refresh-interval", AP_CONF_INT, "3600",
      "seconds between reads of each account's ServiceTitan catalog", 60, 604800},
 };

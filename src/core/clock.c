@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+static _Atomic int64_t real_offset; /* ap_clock_shift_real() */
 static atomic_bool fake_on;
 static _Atomic int64_t fake_real;
 static _Atomic int64_t fake_mono;
@@ -25,7 +26,12 @@ int64_t ap_clock_real_ns(void)
 {
     if (atomic_load_explicit(&fake_on, memory_order_acquire))
         return atomic_load(&fake_real);
-    return read_clock(CLOCK_REALTIME);
+    return read_clock(CLOCK_REALTIME) + atomic_load_explicit(&real_offset, memory_order_relaxed);
+}
+
+void ap_clock_shift_real(int64_t ns)
+{
+    atomic_fetch_add(&real_offset, ns);
 }
 
 int64_t ap_clock_mono_ns(void)

@@ -23,6 +23,12 @@ void ap_clock_fake_begin(int64_t real_ns, int64_t mono_ns);
 void ap_clock_fake_advance(int64_t ns);
 void ap_clock_fake_end(void);
 
+/*
+ * Tests and benchmarks through the server's debug routes only: moves the wall clock (not the
+ * monotonic one) by ns from now on, e.g. to a date across a daylight-saving change.
+ */
+void ap_clock_shift_real(int64_t ns);
+
 /* Formats real_ns as RFC 3339 UTC with milliseconds into out (>= 25 bytes). */
 void ap_clock_format_utc(int64_t real_ns, char out[32]);
 

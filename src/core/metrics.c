@@ -27,7 +27,7 @@
 #define LABELS_MAX        1024 /* longest label string of a series */
 #define OVERFLOW_LABELS   "overflow=\"1\""
 
-enum fam_kind { FAM_COUNTER, FAM_HISTOGRAM, FAM_GAUGE_FN, FAM_INFO };
+enum fam_kind { FAM_COUNTER, FAM_HISTOGRAM, FAM_GAUGE_FN, FAM_INFO, FAM_GAUGE_SET };
 
 /* Common head of a counter and a histogram series. */
 struct series {
@@ -58,6 +58,9 @@ struct family {
     struct series *overflow;
     double (*fn)(void *ud); /* gauge */
     void *ud;
+    double (*set_fn)(void *ud, size_t i); /* gauge set: one value per label string */
+    char **set_labels;
+    size_t nset;
     char *info_labels; /* info */
 };
 
@@ -98,6 +101,9 @@ static void family_cleanup(struct family *f)
     free(f->name);
     free(f->help);
     free(f->info_labels);
+    for (size_t i = 0; i < f->nset; i++)
+        free(f->set_labels[i]);
+    free(f->set_labels);
 }
 
 void ap_metrics_free(struct ap_metrics *m)
@@ -166,6 +172,19 @@ void ap_metrics_gauge_fn(struct ap_metrics *m, const char *name, const char *hel
     struct family *f = add_family(m, name, help, FAM_GAUGE_FN);
     f->fn = fn;
     f->ud = ud;
+}
+
+void ap_metrics_gauge_set_fn(struct ap_metrics *m, const char *name, const char *help,
+                             const char *const *labels, size_t n, double (*fn)(void *ud, size_t i),
+                             void *ud)
+{
+    struct family *f = add_family(m, name, help, FAM_GAUGE_SET);
+    f->set_fn = fn;
+    f->ud = ud;
+    f->set_labels = ap_xcalloc(n ? n : 1, sizeof(*f->set_labels));
+    for (size_t i = 0; i < n; i++)
+        f->set_labels[i] = ap_xstrdup(labels[i]);
+    f->nset = n;
 }
 
 void ap_metrics_info(struct ap_metrics *m, const char *name, const char *help, const char *labels)
@@ -413,12 +432,19 @@ static enum ap_err render_series(const struct family *f, const struct series *s,
 
 static enum ap_err render_family(const struct family *f, struct ap_buf *out)
 {
-    static const char *const types[] = {"counter", "histogram", "gauge", "gauge"};
+    static const char *const types[] = {"counter", "histogram", "gauge", "gauge", "gauge"};
     char num[32];
     enum ap_err err = render_head(f, types[f->kind], out);
     if (!err && f->kind == FAM_GAUGE_FN) {
         fmt_double(f->fn(f->ud), num, sizeof(num));
         err = ap_buf_printf(out, "%s %s\n", f->name, num);
+    } else if (!err && f->kind == FAM_GAUGE_SET) {
+        for (size_t i = 0; i < f->nset && !err; i++) {
+            fmt_double(f->set_fn(f->ud, i), num, sizeof(num));
+            err = render_name(out, f->name, "", f->set_labels[i], NULL);
+            if (!err)
+                err = ap_buf_printf(out, "%s\n", num);
+        }
     } else if (!err && f->kind == FAM_INFO) {
         err = render_name(out, f->name, "", f->info_labels, NULL);
         if (!err)

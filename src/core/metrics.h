@@ -31,6 +31,11 @@ int ap_metrics_histogram_family(struct ap_metrics *m, const char *name, const ch
 /* Registers a gauge whose value is read by fn at render time. */
 void ap_metrics_gauge_fn(struct ap_metrics *m, const char *name, const char *help,
                          double (*fn)(void *ud), void *ud);
+/* Registers a gauge family of n series, one per label string (`state="booked"`), whose values
+ * fn(ud, i) reads at render time, all in one render (under the registry lock). */
+void ap_metrics_gauge_set_fn(struct ap_metrics *m, const char *name, const char *help,
+                             const char *const *labels, size_t n, double (*fn)(void *ud, size_t i),
+                             void *ud);
 /* A constant info series, e.g. appointd_build_info{version="0.1.0"} 1. */
 void ap_metrics_info(struct ap_metrics *m, const char *name, const char *help, const char *labels);
 

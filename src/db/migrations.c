@@ -163,6 +163,11 @@ const struct ap_migration ap_db_migrations[] = {
      "  created_at   TEXT NOT NULL,\n"
      "  PRIMARY KEY (scheduler_id, key)\n"
      ");\n"},
+    /* the push takes each account's due bookings in order without walking other accounts';
+     * a local-capacity booking counts its window's bookings without walking the table */
+    {6, "bookings_push_and_local_windows",
+     "CREATE INDEX bookings_account_due ON bookings (account_id, state, next_attempt);\n"
+     "CREATE INDEX bookings_scheduler_window ON bookings (scheduler_id, window_start);\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);

@@ -6,6 +6,8 @@
  *
  * Invariants beyond "does not crash":
  *   - a refusal names a code and a message, and leaves nothing to clean up;
+ *     a refusal of a field (missing_field, invalid_field) names the field,
+ *     and its message begins with it (what the widget shows beside it);
  *   - an accepted request is normalised: its phone is E.164 ("+" and 8–15
  *     digits), its ZIP is 5 digits or "A1A 1A1", its window ends after it
  *     starts, and its normalised JSON parses back as a request equal to it
@@ -68,6 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&e, 0, sizeof(e));
     if (ap_booking_req_parse(body, &r, &e) != AP_OK) {
         CHECK(e.code[0] && e.message[0]);
+        if (!strcmp(e.code, "missing_field") || !strcmp(e.code, "invalid_field"))
+            CHECK(e.field[0] && !strncmp(e.message, e.field, strlen(e.field)));
         json_decref(body);
         return 0;
     }

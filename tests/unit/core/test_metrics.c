@@ -183,6 +183,40 @@ static void test_render_all_kinds(void **state)
     ap_metrics_free(m);
 }
 
+static double by_state(void *ud, size_t i)
+{
+    return ((const double *)ud)[i];
+}
+
+/* A gauge set renders one series per label string, each read at render time. */
+static void test_gauge_set(void **state)
+{
+    static const char *const labels[] = {"state=\"accepted\"", "state=\"booked\""};
+    double values[2] = {3, 41};
+    struct ap_metrics *m = ap_metrics_new();
+
+    (void)state;
+    ap_metrics_gauge_set_fn(m, "appointd_bookings", "Bookings by state.", labels, 2, by_state,
+                            values);
+    const char *const want[] = {
+        "# HELP appointd_bookings Bookings by state.",
+        "# TYPE appointd_bookings gauge",
+        "appointd_bookings{state=\"accepted\"} 3",
+        "appointd_bookings{state=\"booked\"} 41",
+    };
+    assert_render(m, want, sizeof(want) / sizeof(want[0]));
+    values[0] = 0;
+    values[1] = 44;
+    const char *const after[] = {
+        "# HELP appointd_bookings Bookings by state.",
+        "# TYPE appointd_bookings gauge",
+        "appointd_bookings{state=\"accepted\"} 0",
+        "appointd_bookings{state=\"booked\"} 44",
+    };
+    assert_render(m, after, sizeof(after) / sizeof(after[0]));
+    ap_metrics_free(m);
+}
+
 static void test_series_overflow(void **state)
 {
     char labels[64];
@@ -268,11 +302,9 @@ int main(void)
 {
     ap_log_set_level(AP_LOG_OFF); /* the overflow warning is not under test */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_sum),
-        cmocka_unit_test(test_histogram_cumulative),
-        cmocka_unit_test(test_render_all_kinds),
-        cmocka_unit_test(test_series_overflow),
-        cmocka_unit_test(test_render_respects_buffer_max),
+        cmocka_unit_test(test_threads_sum),      cmocka_unit_test(test_histogram_cumulative),
+        cmocka_unit_test(test_render_all_kinds), cmocka_unit_test(test_gauge_set),
+        cmocka_unit_test(test_series_overflow),  cmocka_unit_test(test_render_respects_buffer_max),
         cmocka_unit_test(test_label_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
