@@ -60,6 +60,8 @@ enum ap_err ap_api_routes(struct ap_api *api, struct ap_router *r)
         err = ap_router_add(r, "POST", "/debug/echo", ap_api_debug_echo, api);
     if (!err && api->debug_routes)
         err = ap_router_add(r, "GET", "/debug/sleep", ap_api_debug_sleep, api);
+    if (!err && api->debug_routes)
+        err = ap_router_add(r, "POST", "/debug/clock", ap_api_debug_clock, api);
     return err;
 }
 

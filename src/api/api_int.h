@@ -92,5 +92,6 @@ struct ap_debug_sleeper *ap_debug_sleeper_new(void);
 void ap_debug_sleeper_free(struct ap_debug_sleeper *s);
 enum ap_http_result ap_api_debug_echo(struct ap_http_req *req, void *ud);
 enum ap_http_result ap_api_debug_sleep(struct ap_http_req *req, void *ud);
+enum ap_http_result ap_api_debug_clock(struct ap_http_req *req, void *ud);
 
 #endif

@@ -6,7 +6,11 @@
  *                            will, and sends it back compacted;
  *   GET  /debug/sleep?ms=N   answers {"slept_ms":N} after N ms from a worker
  *                            thread — a deferred reply, the way ServiceTitan
- *                            calls will answer.
+ *                            calls will answer;
+ *   POST /debug/clock        {"set": "2027-03-10T15:00:00Z"} or
+ *                            {"advanceSeconds": N} shifts appointd's wall
+ *                            clock (not its monotonic one), as stsim's
+ *                            /_stsim/clock shifts stsim's: answers {"now"}.
  *
  * The sleeper is one thread with a list of due replies ordered by time.
  */
@@ -19,11 +23,16 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/datetime.h"
+#include "core/defs.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "json/json.h"
 
 #define SLEEP_MAX_MS 60000
 #define SLEEPERS_MAX 10000
+/* Furthest /debug/clock moves the clock at once: 10 years. */
+#define AP_DEBUG_CLOCK_MAX_S (10LL * 366 * 86400)
 
 struct sleep_job {
     struct sleep_job *next;
@@ -185,6 +194,57 @@ enum ap_http_result ap_api_debug_echo(struct ap_http_req *req, void *ud)
     char *text = ap_json_dumps(doc);
     ap_http_respond_json(req, 200, text, strlen(text));
     free(text);
+    json_decref(doc);
+    return AP_HTTP_DONE;
+}
+
+/* The offset {"set": time} or {"advanceSeconds": n} asks for; false after a 400. */
+static bool clock_offset_of(struct ap_http_req *req, json_t *doc, int64_t *offset)
+{
+    json_t *set = json_object_get(doc, "set"), *adv = json_object_get(doc, "advanceSeconds");
+    int64_t at;
+
+    if (json_is_string(set) && ap_time_parse(json_string_value(set), &at)) {
+        *offset = at - (ap_clock_real_ns() - ap_clock_offset());
+        return true;
+    }
+    if (json_is_integer(adv) && json_integer_value(adv) >= -AP_DEBUG_CLOCK_MAX_S &&
+        json_integer_value(adv) <= AP_DEBUG_CLOCK_MAX_S) {
+        *offset = ap_clock_offset() + (int64_t)json_integer_value(adv) * AP_NS_PER_S;
+        return true;
+    }
+    ap_http_respond_error(req, 400, "invalid_field",
+                          "expected {\"set\": \"2027-03-10T15:00:00Z\"} or "
+                          "{\"advanceSeconds\": N}",
+                          json_is_string(set) ? "set" : "advanceSeconds");
+    return false;
+}
+
+enum ap_http_result ap_api_debug_clock(struct ap_http_req *req, void *ud)
+{
+    struct ap_str body = ap_http_body(req);
+    struct ap_json_error e;
+    json_t *doc = NULL;
+    int64_t offset;
+    char now[AP_TIME_BUF], *text;
+
+    (void)ud;
+    if (ap_json_parse_body(body.p, body.len, AP_JSON_OBJECT, &doc, &e) != AP_OK) {
+        text = ap_json_error_body_of(&e);
+        ap_http_respond_json(req, 400, text, strlen(text));
+        free(text);
+        return AP_HTTP_DONE;
+    }
+    if (clock_offset_of(req, doc, &offset)) {
+        ap_clock_set_offset(offset);
+        ap_time_format(ap_clock_real_ns(), 3, now);
+        ap_log_info("debug.clock", "now=%s offset_s=%lld", now, (long long)(offset / AP_NS_PER_S));
+        json_t *ans = json_pack("{s:s}", "now", now);
+        text = ap_json_dumps(ans);
+        ap_http_respond_json(req, 200, text, strlen(text));
+        free(text);
+        json_decref(ans);
+    }
     json_decref(doc);
     return AP_HTTP_DONE;
 }

@@ -405,6 +405,39 @@ static void *ledger_thread(void *arg)
     return NULL;
 }
 
+/* ---- zones ---------------------------------------------------------------------------------- */
+
+#define TZ_WARN_EVERY_NS (600 * AP_NS_PER_S)
+
+void ap_bsvc_tz_mismatch(struct ap_bsvc *b, const struct ap_sched *s, int n)
+{
+    int64_t now = ap_clock_mono_ns();
+    struct tz_warned *w = NULL;
+    bool say = false;
+
+    atomic_fetch_add(&b->n_tz_mismatch, (uint64_t)n);
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < b->ntz_warned && !w; i++)
+        if (b->tz_warned[i].scheduler_id == s->id)
+            w = &b->tz_warned[i];
+    if (!w && b->ntz_warned < SCHEDS_MAX) {
+        b->tz_warned = ap_xrealloc(b->tz_warned, (b->ntz_warned + 1) * sizeof(*b->tz_warned));
+        w = &b->tz_warned[b->ntz_warned++];
+        *w = (struct tz_warned){s->id, 0};
+    }
+    if (w && (w->at == 0 || now - w->at >= TZ_WARN_EVERY_NS)) {
+        w->at = now;
+        say = true;
+    }
+    pthread_mutex_unlock(&b->mu);
+    if (say)
+        ap_log_warn("avail.tz_mismatch",
+                    "scheduler=%s account=%lld zone=%s windows=%d reason=\"ServiceTitan's wall "
+                    "times are at another UTC offset than the scheduler's zone: windows are shown "
+                    "from startUtc; check the scheduler's timeZone\"",
+                    s->key, (long long)s->account_id, s->time_zone, n);
+}
+
 /* ---- life ---------------------------------------------------------------------------------- */
 
 struct ap_bsvc *ap_bsvc_new(const struct ap_bsvc_config *c)
@@ -459,6 +492,7 @@ void ap_bsvc_free(struct ap_bsvc *b)
         conn_wipe(&b->conns[i]);
     free(b->scheds);
     free(b->conns);
+    free(b->tz_warned);
     holds_free(b->holds, b->nholds_buckets);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
@@ -472,4 +506,5 @@ void ap_bsvc_stats(struct ap_bsvc *b, struct ap_bsvc_stats *out)
     out->bookings_created = atomic_load(&b->n_created);
     out->bookings_replayed = atomic_load(&b->n_replayed);
     out->windows_taken = atomic_load(&b->n_taken);
+    out->tz_mismatches = atomic_load(&b->n_tz_mismatch);
 }

@@ -136,6 +136,7 @@ void ap_bsvc_book(struct ap_bsvc *b, struct ap_bsched *s, const struct ap_bookin
 
 struct ap_bsvc_stats {
     uint64_t avail_answers, avail_stale, bookings_created, bookings_replayed, windows_taken;
+    uint64_t tz_mismatches; /* windows shown whose ServiceTitan wall time disagreed with the zone */
 };
 void ap_bsvc_stats(struct ap_bsvc *b, struct ap_bsvc_stats *out);
 

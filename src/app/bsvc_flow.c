@@ -141,8 +141,9 @@ static void windows_answer(struct ap_bsvc *b, struct ap_bsched *bs, const struct
 {
     struct held_ctx h = {b, bs, aq->service, fetched_mono ? ap_bsvc_real_of(fetched_mono) : 0};
     char from[16], z[11] = "";
-    json_t *w = ap_avail_windows(aq, slots, n,
-                                 bs->s->capacity_local ? held_count : held_seconds_as_hours, &h);
+    int mismatch = 0;
+    json_t *w = ap_avail_windows(
+        aq, slots, n, bs->s->capacity_local ? held_count : held_seconds_as_hours, &h, &mismatch);
 
     ap_sched_zip_norm(zip, z);
     ap_date_format(aq->from, from);
@@ -152,6 +153,8 @@ static void windows_answer(struct ap_bsvc *b, struct ap_bsched *bs, const struct
                         aq->service->id, "zip", z, "from", from, "days", aq->days, "windows", w);
     if (stale)
         json_object_set_new(r->body, "stale", json_true());
+    if (mismatch)
+        ap_bsvc_tz_mismatch(b, bs->s, mismatch);
     atomic_fetch_add(&b->n_answers, 1);
     if (stale)
         atomic_fetch_add(&b->n_stale, 1);

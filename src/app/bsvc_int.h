@@ -46,7 +46,11 @@ struct ap_bsvc {
     bool ledger_started;
     pthread_cond_t cv;
     bool stopping;
-    _Atomic uint64_t n_answers, n_stale, n_created, n_replayed, n_taken;
+    struct tz_warned {
+        int64_t scheduler_id, at; /* mono ns of the last warning */
+    } * tz_warned;
+    size_t ntz_warned;
+    _Atomic uint64_t n_answers, n_stale, n_created, n_replayed, n_taken, n_tz_mismatch;
 };
 
 /* bsvc.c */
@@ -59,6 +63,10 @@ int64_t ap_bsvc_count(struct ap_bsvc *b, int64_t scheduler_id, int64_t start);
 /* A booking this process just accepted, until the next ledger rebuild sees it. */
 void ap_bsvc_hold_add(struct ap_bsvc *b, int64_t tenant_id, int64_t bu, int64_t scheduler_id,
                       int64_t start, int64_t seconds);
+/* An availability answer of scheduler s had n windows whose ServiceTitan wall time is at another
+ * offset than the scheduler's zone: counts them, and logs it at most every 10 minutes per
+ * scheduler. */
+void ap_bsvc_tz_mismatch(struct ap_bsvc *b, const struct ap_sched *s, int n);
 /* Wall ns of a mono instant. */
 int64_t ap_bsvc_real_of(int64_t mono);
 
