@@ -35,6 +35,7 @@
 #include "core/datetime.h"
 #include "json/json.h"
 
+struct ap_buf;
 struct ap_catalog;
 
 /* One window of ServiceTitan's capacity for one business unit. */
@@ -101,6 +102,15 @@ enum ap_err ap_avail_local_slots(const struct ap_avail_query *q, const struct ap
  */
 json_t *ap_avail_windows(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
                          size_t n, ap_avail_held_fn held, void *ud, int *tz_mismatch);
+
+/*
+ * The same windows as JSON text ("[{\"start\":…,\"end\":…,\"available\":true},…]")
+ * appended to out: what the public API sends, built without a JSON tree.
+ * AP_ETOOBIG when out's maximum was reached (its text is then incomplete).
+ */
+enum ap_err ap_avail_windows_text(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
+                                  size_t n, ap_avail_held_fn held, void *ud, int *tz_mismatch,
+                                  struct ap_buf *out);
 
 /* Whether one slot is available under the query's rules (see above). */
 bool ap_avail_slot_open(const struct ap_avail_query *q, const struct ap_avail_slot *s, double held);

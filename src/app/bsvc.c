@@ -38,6 +38,8 @@ void ap_bres_cleanup(struct ap_bres *r)
         return;
     json_decref(r->body);
     r->body = NULL;
+    free(r->text);
+    r->text = NULL;
 }
 
 /* ---- scheduler snapshots -------------------------------------------------------------- */
@@ -68,13 +70,17 @@ static int64_t tenant_of(struct ap_bsvc *b, int64_t account_id)
     return t;
 }
 
-static struct ap_bsched *load_sched(struct ap_bsvc *b, const char *key)
+/* The scheduler of key with its catalog, read from the store: AP_ENOTFOUND when there is none, or
+ * the store's error. */
+static enum ap_err load_sched(struct ap_bsvc *b, const char *key, struct ap_bsched **out)
 {
     struct ap_sched *s = NULL;
     struct ap_bsched *bs;
+    enum ap_err err;
 
-    if (ap_sched_get(b->c.st, 0, key, &s) != AP_OK)
-        return NULL;
+    *out = NULL;
+    if ((err = ap_sched_get(b->c.st, 0, key, &s)))
+        return err;
     bs = ap_xcalloc(1, sizeof(*bs));
     bs->s = s;
     bs->cat = ap_catalog_load(b->c.st, s->account_id);
@@ -83,21 +89,57 @@ static struct ap_bsched *load_sched(struct ap_bsvc *b, const char *key)
     atomic_store(&bs->refs, 1);
     if (!bs->cat) {
         ap_bsched_put(bs);
-        return NULL;
+        return AP_EUNAVAIL;
     }
     /* the durations the catalog knows (the stored config does not keep them) */
     for (size_t i = 0; i < s->nservices; i++)
         s->services[i].duration_s = ap_catalog_job_duration_s(
             ap_catalog_find(bs->cat, AP_CAT_JOB_TYPE, s->services[i].job_type_id));
-    return bs;
+    *out = bs;
+    return AP_OK;
+}
+
+/* Where key is (or would go) in b->scheds, kept ordered by key: every public request looks its
+ * scheduler up, among thousands on a busy server. */
+static size_t sched_pos(struct ap_bsvc *b, const char *key, bool *found)
+{
+    size_t lo = 0, hi = b->nscheds;
+
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(b->scheds[mid].key, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static struct bsched_slot *sched_slot(struct ap_bsvc *b, const char *key)
 {
-    for (size_t i = 0; i < b->nscheds; i++)
-        if (strcmp(b->scheds[i].key, key) == 0)
-            return &b->scheds[i];
-    return NULL;
+    bool found;
+    size_t i = sched_pos(b, key, &found);
+    return found ? &b->scheds[i] : NULL;
+}
+
+/* A new slot for key at its place (lock held). */
+static struct bsched_slot *sched_insert(struct ap_bsvc *b, const char *key)
+{
+    bool found;
+    size_t i = sched_pos(b, key, &found);
+
+    b->scheds = ap_xrealloc(b->scheds, (b->nscheds + 1) * sizeof(*b->scheds));
+    memmove(&b->scheds[i + 1], &b->scheds[i], (b->nscheds - i) * sizeof(*b->scheds));
+    b->nscheds++;
+    snprintf(b->scheds[i].key, sizeof(b->scheds[i].key), "%s", key);
+    b->scheds[i].s = NULL;
+    return &b->scheds[i];
 }
 
 enum ap_err ap_bsvc_sched(struct ap_bsvc *b, const char *key, struct ap_bsched **out)
@@ -117,22 +159,23 @@ enum ap_err ap_bsvc_sched(struct ap_bsvc *b, const char *key, struct ap_bsched *
     }
     pthread_mutex_unlock(&b->mu);
     if (!*out) {
-        fresh = load_sched(b, key); /* a quick read, outside the lock */
+        enum ap_err err = load_sched(b, key, &fresh); /* a quick read, outside the lock */
         pthread_mutex_lock(&b->mu);
         slot = sched_slot(b, key);
-        if (fresh && !slot && b->nscheds < SCHEDS_MAX) {
-            b->scheds = ap_xrealloc(b->scheds, (b->nscheds + 1) * sizeof(*b->scheds));
-            slot = &b->scheds[b->nscheds++];
-            snprintf(slot->key, sizeof(slot->key), "%s", key);
-            slot->s = NULL;
-        }
+        if (fresh && !slot && b->nscheds < SCHEDS_MAX)
+            slot = sched_insert(b, key);
         if (fresh && slot) {
             old = slot->s;
             slot->s = fresh;
             atomic_fetch_add(&fresh->refs, 1);
-        } else if (!fresh && slot) { /* deleted meanwhile */
+        } else if (err == AP_ENOTFOUND && slot) { /* deleted meanwhile */
+            size_t i = (size_t)(slot - b->scheds);
             old = slot->s;
-            *slot = b->scheds[--b->nscheds];
+            memmove(slot, slot + 1, (b->nscheds - i - 1) * sizeof(*slot));
+            b->nscheds--;
+        } else if (err && slot) { /* the store is busy: the snapshot we have still serves */
+            fresh = slot->s;
+            atomic_fetch_add(&fresh->refs, 1);
         }
         pthread_mutex_unlock(&b->mu);
         ap_bsched_put(old);

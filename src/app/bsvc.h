@@ -95,6 +95,7 @@ struct ap_bres {
     char field[64];    /* the parameter or field at fault, "" none */
     int retry_after_s;
     json_t *body; /* owned; may be NULL */
+    char *text;   /* owned; may be NULL: the success body as JSON text already (instead of body) */
 };
 void ap_bres_cleanup(struct ap_bres *r);
 
