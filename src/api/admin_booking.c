@@ -154,8 +154,9 @@ static enum ap_http_result h_sched_get(struct ap_http_req *req, void *ud)
 
     if (!ap_api_admin_require(req, api, false, &u))
         return AP_HTTP_DONE;
-    sched_answer(req, api, 200,
-                 ap_sched_get(api->store, u.account_id, ap_http_param(req, "key"), &s), s, NULL);
+    /* s is read after the call sets it (arguments have no order of evaluation) */
+    enum ap_err err = ap_sched_get(api->store, u.account_id, ap_http_param(req, "key"), &s);
+    sched_answer(req, api, 200, err, s, NULL);
     return AP_HTTP_DONE;
 }
 

@@ -74,6 +74,19 @@ export async function connectAccount(sim, { account = 'Lone Star Comfort', creds
   return a;
 }
 
+/**
+ * A second ServiceTitan tenant in the sim, seeded like the demo one (its
+ * shifts follow stsim's clock at this moment) in timeZone, with appointd's
+ * app connected to it: the credentials connectAccount takes.
+ */
+export async function newTenant(sim, { id, timeZone = 'America/Chicago', name } = {}) {
+  let r = await sim.control('POST', '/tenants', { id, timeZone, seed: 'demo', name: name || `Tenant ${id}` });
+  assert.equal(r.status, 200, r.text);
+  r = await sim.control('POST', '/connections', { tenantId: id, appId: sim.creds.demo.appId });
+  assert.equal(r.status, 200, r.text);
+  return { ...sim.creds, ...sim.creds.demo, tenantId: id, clientId: r.body.clientId, clientSecret: r.body.clientSecret };
+}
+
 /** GET the availability of a scheduler: { status, headers, body, text }. */
 export function availability(srv, key, query = {}, init = {}) {
   const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined));
