@@ -98,16 +98,36 @@ export function availability(srv, key, query = {}, init = {}) {
  * restriction) to read and change stsim's data as ServiceTitan's own
  * screens would: api(method, path, opts) like sim.api.
  */
-export async function inspector(sim) {
-  const r = await sim.control('POST', '/connections', {
-    tenantId: sim.creds.tenantId, appId: 'stsim-inspector', noRestriction: true,
-  });
+export async function inspector(sim, tenantId = sim.creds.tenantId) {
+  const r = await sim.control('POST', '/connections', { tenantId, appId: 'stsim-inspector', noRestriction: true });
   assert.equal(r.status, 200, r.text);
   const token = await sim.token({ clientId: r.body.clientId, clientSecret: r.body.clientSecret });
   return {
     creds: r.body,
-    api: (method, p, opts = {}) => sim.api(method, p, { token, appKey: r.body.appKey, ...opts }),
+    api: (method, p, opts = {}) => sim.api(method, p, { token, appKey: r.body.appKey, tenant: tenantId, ...opts }),
   };
+}
+
+/** An instant (ISO text, any offset) as RFC 3339 wall time of zone with its offset then. */
+export function localRfc3339(iso, zone) {
+  const t = new Date(iso);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(t).map((p) => [p.type, p.value]));
+  const wall = `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+  const off = Math.round((Date.parse(`${wall}Z`) - t.getTime()) / 60000);
+  const a = Math.abs(off);
+  return `${wall}${off < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/** Sets appointd's wall clock (served with --debug-routes) to iso, as /_stsim/clock sets stsim's. */
+export async function setClock(srv, iso) {
+  const r = await getJson(`${srv.url}/debug/clock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ set: iso }),
+  });
+  assert.equal(r.status, 200, r.text);
+  return r.body.now;
 }
 
 /** stsim's capacity answer for a business unit and job type over [from, to) (RFC 3339). */
@@ -120,6 +140,32 @@ export async function stCapacity(insp, { from, to, businessUnitId, jobTypeId }) 
   });
   assert.equal(r.status, 200, r.text);
   return r.body.availabilities;
+}
+
+/**
+ * Books work into stsim directly, as the contractor's office would: a job of
+ * jobTypeId for businessUnitId with one appointment [start, end) (ISO), for
+ * the first active customer with a location. The job's answer.
+ */
+export async function bookWork(ins, { businessUnitId, jobTypeId, start, end }) {
+  const customers = (await ins.api('GET', '/crm/customers', { query: { pageSize: 20 } })).body.data;
+  let ref;
+  for (const c of customers.filter((x) => !x.doNotService && x.mergedToId === null)) {
+    const locs = (await ins.api('GET', '/crm/locations', { query: { customerId: c.id } })).body.data;
+    if (locs.length) {
+      ref = { customerId: c.id, locationId: locs[0].id };
+      break;
+    }
+  }
+  const campaignId = (await ins.api('GET', '/marketing/campaigns')).body.data[0].id;
+  const r = await ins.api('POST', '/jpm/jobs', {
+    body: {
+      ...ref, businessUnitId, jobTypeId, campaignId, priority: 'Normal', summary: 'Booked by the office (test)',
+      appointments: [{ start, end, arrivalWindowStart: start, arrivalWindowEnd: end }],
+    },
+  });
+  assert.equal(r.status, 200, r.text);
+  return r.body;
 }
 
 /** The capacity calls in stsim's request log after seq: [{seq, body, status, …}]. */
