@@ -168,11 +168,15 @@ export async function bookWork(ins, { businessUnitId, jobTypeId, start, end }) {
   return r.body;
 }
 
-/** The capacity calls in stsim's request log after seq: [{seq, body, status, …}]. */
-export async function capacityCalls(sim, since = 0) {
+/**
+ * The capacity calls appointd made (the demo app's client, or clientId) in
+ * stsim's request log after seq: [{seq, body, status, …}].
+ */
+export async function capacityCalls(sim, since = 0, clientId = sim.creds.demo.clientId) {
   const r = await sim.control('GET', `/requests?since=${since}&host=api`);
   assert.equal(r.status, 200, r.text);
-  return r.body.requests.filter((q) => q.method === 'POST' && /\/dispatch\/v2\/tenant\/\d+\/capacity$/i.test(q.path));
+  return r.body.requests.filter((q) => q.method === 'POST' && q.clientId === clientId &&
+    /\/dispatch\/v2\/tenant\/\d+\/capacity$/i.test(q.path));
 }
 
 /** The last sequence number of stsim's request log (0 when empty). */
