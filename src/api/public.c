@@ -239,11 +239,14 @@ static enum ap_http_result h_availability(struct ap_http_req *req, void *ud)
     struct ap_bsched *s;
     struct ap_bres r;
 
-    if (!ready(req, api) || !avail_query(req, &q) ||
-        limited(req, api, api->public_read_rate, ap_http_param(req, "key")) ||
+    if (!ready(req, api) || limited(req, api, api->public_read_rate, ap_http_param(req, "key")) ||
         !(s = scheduler(req, api)))
         return AP_HTTP_DONE;
-    cors(req, s->s);
+    cors(req, s->s); /* before any error, so that the widget can read it */
+    if (!avail_query(req, &q)) {
+        ap_bsched_put(s);
+        return AP_HTTP_DONE;
+    }
     if (ap_bsvc_availability_now(api->bsvc, s, &q, &r)) {
         respond(req, &r);
         ap_bsched_put(s);
