@@ -109,7 +109,7 @@ const struct ap_conf_opt ap_options[] = {
     {"push-lease", AP_CONF_INT, "600",
      "seconds a pusher holds a booking before another may take it over", 30, 86400},
     {"catalog-refresh-interval", AP_CONF_INT, "3600",
-     "seconds between reads of each account's ServiceTitan catalog", 60, 604800},
+     "seconds between reads of each account's ServiceTitan catalog", 10, 604800},
 };
 const size_t ap_noptions = sizeof(ap_options) / sizeof(ap_options[0]);
 
