@@ -6,12 +6,15 @@
 # Setup, as an operator would do it: stsim (demo seed, connected, --rate-limit
 # 0), an account connected to it with the CLI, its catalog read, one
 # scheduler (the demo's first active job type, ServiceTitan capacity, 90-day
-# horizon, no minimum notice). appointd serves with --threads 2 and rate
-# limits far above the load, so every answer is a real one.
+# horizon, no minimum notice), and the same with capacity "local" (the
+# catalog's arrival windows, 3 bookings each, counted by appointd).
+# appointd serves with --threads 2 and rate limits far above the load, so
+# every answer is a real one.
 #
 #   warm:  GET /api/v1/schedulers/KEY/availability?service=…&zip=75201&days=7
 #          after one cold request filled the cache (--availability-ttl 3600:
-#          no refresh during the run); wrk, 64 connections, $DURATION.
+#          no refresh during the run); wrk, 64 connections, $DURATION; the
+#          local-capacity scheduler's the same way.
 #          Beside it: appointd GET /healthz, nginx GET /healthz (a fixed
 #          {"status":"ok"}) and nginx serving the same availability answer as
 #          a file — nginx with 2 workers, no access log.
@@ -92,8 +95,15 @@ console.log(JSON.stringify({
   rules: { minNoticeMinutes: 0, horizonDays: 90 },
   serviceArea: { zones: "servicetitan" }, campaignId: c.campaigns.find((x) => x.active).id }));
 ' "$tmp/catalog.json" >"$tmp/scheduler.json"
-key=$("$bin" scheduler create "$account" --config "$tmp/scheduler.json" --json |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).key))')
+node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1]));
+console.log(JSON.stringify({ ...c, name: "Bench local", capacity: { mode: "local", perWindow: 3 } }))' \
+    "$tmp/scheduler.json" >"$tmp/scheduler-local.json"
+sched_key() {
+    "$bin" scheduler create "$account" --config "$1" --json |
+        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).key))'
+}
+key=$(sched_key "$tmp/scheduler.json")
+local_key=$(sched_key "$tmp/scheduler-local.json")
 
 # --- servers ------------------------------------------------------------------
 app_port=$(free_port)
@@ -119,9 +129,10 @@ wait_ok "http://127.0.0.1:$nginx_port/healthz"
 echo "warm: one scheduler, $windows windows ($(wc -c <"$tmp/avail.json") bytes), $conns connections, $duration"
 printf '\n%-22s %6s %12s %10s %10s %8s\n' target conns req/s p50_ms p99_ms errors
 declare -A rps
-for t in availability healthz nginx-healthz nginx-avail-file; do
+for t in availability availability-local healthz nginx-healthz nginx-avail-file; do
     case $t in
     availability) url=$avail ;;
+    availability-local) url=${avail/$key/$local_key} ;;
     healthz) url="http://127.0.0.1:$app_port/healthz" ;;
     nginx-healthz) url="http://127.0.0.1:$nginx_port/healthz" ;;
     nginx-avail-file) url="http://127.0.0.1:$nginx_port/avail.json" ;;

@@ -307,6 +307,11 @@ static enum ap_err fetch(void *ud, const struct ap_avail_key *k, int64_t from, i
 
 /* ---- the holds ledger ------------------------------------------------------------------ */
 
+/*
+ * A ledger table has 2 × nholds_buckets heads: the first half chains holds by window (tenant,
+ * business unit, start: ServiceTitan capacity), the second by (scheduler, start: local capacity),
+ * so that either lookup costs one chain.
+ */
 static size_t hold_bucket(const struct ap_bsvc *b, int64_t tenant, int64_t bu, int64_t start)
 {
     uint64_t h = (uint64_t)tenant * 0x9e3779b97f4a7c15ULL ^ (uint64_t)bu * 0xbf58476d1ce4e5b9ULL ^
@@ -314,22 +319,40 @@ static size_t hold_bucket(const struct ap_bsvc *b, int64_t tenant, int64_t bu, i
     return (size_t)(h ^ (h >> 31)) % b->nholds_buckets;
 }
 
+static size_t sched_bucket(const struct ap_bsvc *b, int64_t sched, int64_t start)
+{
+    uint64_t h = (uint64_t)sched * 0x94d049bb133111ebULL ^ (uint64_t)(start / AP_NS_PER_S);
+    return b->nholds_buckets + (size_t)(h ^ (h >> 31)) % b->nholds_buckets;
+}
+
 static struct hold *hold_get(struct ap_bsvc *b, struct hold **tab, int64_t tenant, int64_t bu,
                              int64_t sched, int64_t start)
 {
     struct hold **bucket = &tab[hold_bucket(b, tenant, bu, start)];
+    struct hold **sbucket = &tab[sched_bucket(b, sched, start)];
     struct hold *h;
 
     for (h = *bucket; h; h = h->next)
         if (h->start == start && h->tenant_id == tenant && h->bu == bu && h->scheduler_id == sched)
             return h;
     h = ap_xcalloc(1, sizeof(*h));
-    *h = (struct hold){
-        .tenant_id = tenant, .bu = bu, .start = start, .scheduler_id = sched, .next = *bucket};
+    *h = (struct hold){.tenant_id = tenant,
+                       .bu = bu,
+                       .start = start,
+                       .scheduler_id = sched,
+                       .next = *bucket,
+                       .snext = *sbucket};
     *bucket = h;
+    *sbucket = h;
     return h;
 }
 
+static struct hold **holds_new(struct ap_bsvc *b)
+{
+    return ap_xcalloc(2 * b->nholds_buckets, sizeof(struct hold *));
+}
+
+/* Frees a table of n buckets a side (each hold is on both sides: freed from the first). */
 static void holds_free(struct hold **tab, size_t n)
 {
     for (size_t i = 0; tab && i < n; i++)
@@ -364,10 +387,9 @@ int64_t ap_bsvc_count(struct ap_bsvc *b, int64_t scheduler_id, int64_t start)
     int64_t n = 0;
 
     pthread_mutex_lock(&b->mu);
-    for (size_t i = 0; i < b->nholds_buckets; i++) /* local capacity: small tenants, few holds */
-        for (struct hold *h = b->holds[i]; h; h = h->next)
-            if (h->start == start && h->scheduler_id == scheduler_id)
-                n += h->count;
+    for (struct hold *h = b->holds[sched_bucket(b, scheduler_id, start)]; h; h = h->snext)
+        if (h->start == start && h->scheduler_id == scheduler_id)
+            n += h->count;
     pthread_mutex_unlock(&b->mu);
     return n;
 }
@@ -393,7 +415,7 @@ static struct hold **ledger_read(struct ap_bsvc *b)
 
     if (!c)
         return NULL;
-    tab = ap_xcalloc(b->nholds_buckets, sizeof(*tab));
+    tab = holds_new(b);
     if (ap_db_query(c,
                     "SELECT tenant_id, business_unit_id, scheduler_id, window_start, hold, state, "
                     "COALESCE(pushed_at, 0) FROM bookings WHERE state IN ('accepted', 'pushing', "
@@ -508,7 +530,7 @@ struct ap_bsvc *ap_bsvc_new(const struct ap_bsvc_config *c)
     pthread_cond_init(&b->cv, NULL);
     b->holds = ledger_read(b);
     if (!b->holds)
-        b->holds = ap_xcalloc(b->nholds_buckets, sizeof(*b->holds));
+        b->holds = holds_new(b);
     if (pthread_create(&b->ledger, NULL, ledger_thread, b) != 0) {
         ap_bsvc_free(b);
         return NULL;

@@ -21,7 +21,8 @@ struct hold {
     int64_t pushed_s[8];  /* seconds of booked ones, with when each was pushed */
     int64_t pushed_at[8]; /* wall ns */
     int npushed;
-    struct hold *next;
+    struct hold *next;  /* chain by window */
+    struct hold *snext; /* chain by (scheduler, start) */
 };
 
 struct ap_bsvc {
@@ -40,7 +41,7 @@ struct ap_bsvc {
         int64_t loaded;
     } * conns;
     size_t nconns;
-    struct hold **holds; /* hash buckets */
+    struct hold **holds; /* hash buckets: 2 × nholds_buckets (bsvc.c, the holds ledger) */
     size_t nholds_buckets;
     pthread_t ledger;
     bool ledger_started;
