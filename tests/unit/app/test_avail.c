@@ -18,6 +18,7 @@
 
 #include "app/avail.h"
 #include "app/scheduler.h"
+#include "core/buf.h"
 #include "core/datetime.h"
 #include "core/defs.h"
 
@@ -149,6 +150,21 @@ static void test_windows_across_dst(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 2), "end")),
                         "2026-03-08T10:00:00-05:00");
     json_decref(w);
+
+    /* the text the public API sends is the same array */
+    struct ap_buf t;
+    ap_buf_init(&t, 1 << 16);
+    assert_int_equal(ap_avail_windows_text(&q, v, n, NULL, NULL, NULL, &t), AP_OK);
+    json_t *parsed = json_loads(t.data, 0, NULL),
+           *tree = ap_avail_windows(&q, v, n, NULL, NULL, NULL);
+    assert_non_null(parsed);
+    assert_true(json_equal(parsed, tree));
+    json_decref(parsed);
+    json_decref(tree);
+    ap_buf_cleanup(&t);
+    ap_buf_init(&t, 100); /* too small: said so, not a cut answer */
+    assert_int_not_equal(ap_avail_windows_text(&q, v, n, NULL, NULL, NULL, &t), AP_OK);
+    ap_buf_cleanup(&t);
 
     /* the span of Mar 8 alone is 23 hours long */
     int64_t from, to;
