@@ -383,8 +383,8 @@ bool ap_avail_cache_peek(struct ap_avail_cache *c, const struct ap_avail_key *k,
         }
         if (u == 0)
             ok = false;
-        else if (u == 1 && !inflight_for(c, k, d, 0))
-            stale[nstale++] = d;
+        else if (u == 1 && now >= e->fail_until && !inflight_for(c, k, d, 0))
+            stale[nstale++] = d; /* refreshed behind this answer, unless a refresh just failed */
         out->stale |= u == 1;
     }
     if (ok) {

@@ -13,7 +13,8 @@
  *     however many requests ask (single flight); the requests wait for it.
  *   - A failed fetch answers its waiters with the error (and ServiceTitan's
  *     Retry-After); for a short while after (fail_hold) new requests for
- *     those days get the same error at once instead of another call.
+ *     those days get the same error at once instead of another call — or,
+ *     when stale data is there, that data without starting another refresh.
  *   - fresh_after > 0 asks for an answer fetched after that instant,
  *     bypassing the cache but still coalesced (the re-check at booking time).
  *

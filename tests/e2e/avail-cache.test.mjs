@@ -162,6 +162,12 @@ test('ServiceTitan down: warm keys answer stale, cold keys 503 with Retry-After,
     return r.body.stale ? r : null;
   }, 'a stale answer');
   assert.deepEqual(stale.body.windows, first.body.windows);
+  // a ServiceTitan that just failed is not asked again by every request (the failure is held 2 s)
+  const seq = await lastSeq(sim);
+  for (let i = 0; i < 20; i++) assert.equal((await get(keys.st, warm)).body.stale, true);
+  const retries = await capacityCalls(sim, seq);
+  assert.ok(retries.length <= 10, `${retries.length} capacity calls for 20 stale answers`);
+  assert.ok(retries.every((c) => c.status === 503));
 
   // a cold key cannot be answered: 503 + Retry-After, and a warm request does not wait for it
   const order = [];

@@ -151,19 +151,28 @@ static void test_stale_then_expired(void **state)
     assert_true(ap_avail_cache_peek(c, &K, D0, D0 + DAY, &now)); /* no second refresh */
     ap_avail_answer_cleanup(&now);
     assert_int_equal(fk.n, 2);
-    /* the refresh fails: the stale data still answers */
+    /* the refresh fails: the stale data still answers, and for the failure's hold (2 s) no
+     * request asks a ServiceTitan that is down again */
     ap_avail_fetch_done(fk.f[1], AP_EUNAVAIL, NULL, 5);
+    for (int i = 0; i < 3; i++) {
+        assert_true(ap_avail_cache_peek(c, &K, D0, D0 + DAY, &now));
+        assert_int_equal(now.err, AP_OK);
+        assert_true(now.stale);
+        ap_avail_answer_cleanup(&now);
+    }
+    assert_int_equal(fk.n, 2);
+    ap_clock_fake_advance(3 * S); /* then one tries again */
     assert_true(ap_avail_cache_peek(c, &K, D0, D0 + DAY, &now));
-    assert_int_equal(now.err, AP_OK);
-    assert_true(now.stale);
     ap_avail_answer_cleanup(&now);
+    assert_int_equal(fk.n, 3);
+    ap_avail_fetch_done(fk.f[2], AP_EUNAVAIL, NULL, 5);
     /* past the staleness bound: a request must wait for ServiceTitan */
     ap_clock_fake_advance(900 * S);
     assert_false(ap_avail_cache_peek(c, &K, D0, D0 + DAY, &now));
     ap_avail_cache_get(c, &K, D0, D0 + DAY, 0, on_got, &g);
     assert_int_equal(g.calls, 1);
-    assert_int_equal(fk.n, 3);
-    complete(&fk, 2, 1.0);
+    assert_int_equal(fk.n, 4);
+    complete(&fk, 3, 1.0);
     assert_int_equal(g.calls, 2);
     assert_true(g.last.n == 1 && g.last.slots[0].open == 1.0 && !g.last.stale);
     done(c, &g, 1);
