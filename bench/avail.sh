@@ -38,16 +38,10 @@ conns=${CONNS:-64}
 cold=${COLD:-20}
 out=$root/build/bench
 
-for tool in wrk curl node; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "bench: $tool not found (run: scripts/deps bench)" >&2
-        exit 1
-    }
-done
-command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || {
-    echo "bench: nginx not found (run: scripts/deps bench)" >&2
-    exit 1
-}
+source "$root/bench/lib/stsim.sh"
+source "$root/bench/lib/wrk.sh"
+source "$root/bench/lib/nginx.sh"
+need_tools wrk curl node nginx
 if [[ -z ${APPOINTD_BIN:-} || -z ${STSIM_BIN:-} ]]; then
     [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized -Dtests=false >/dev/null
     ninja -C build appointd sim/stsim >/dev/null
@@ -57,16 +51,10 @@ sim_bin=${STSIM_BIN:-$root/build/sim/stsim}
 
 mkdir -p "$out"
 tmp=$(mktemp -d /tmp/avail-bench.XXXXXX)
-source "$root/bench/lib/stsim.sh"
-source "$root/bench/lib/wrk.sh"
-source "$root/bench/lib/nginx.sh"
 app_pid=
 cleanup() {
     set +e
-    if [[ -n $app_pid ]]; then
-        kill -TERM "$app_pid" 2>/dev/null
-        wait "$app_pid" 2>/dev/null
-    fi
+    proc_stop "$app_pid"
     nginx_stop
     stsim_cleanup
 }

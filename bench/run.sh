@@ -19,25 +19,17 @@ duration=${DURATION:-10s}
 conns=${CONNS:-1 16 64}
 out=$root/build/bench
 
-for tool in wrk nginx curl; do
-    command -v "$tool" >/dev/null 2>&1 || [[ $tool == nginx && -x /usr/sbin/nginx ]] || {
-        echo "bench: $tool not found (run: scripts/deps bench)" >&2
-        exit 1
-    }
-done
+source "$root/bench/lib/wrk.sh"
+source "$root/bench/lib/nginx.sh"
+need_tools wrk nginx curl
 [[ -x $bin ]] || { echo "bench: $bin not built (run: make bench)" >&2; exit 1; }
 
 mkdir -p "$out"
 tmp=$(mktemp -d /tmp/appointd-bench.XXXXXX)
-source "$root/bench/lib/wrk.sh"
-source "$root/bench/lib/nginx.sh"
 app_pid=
 cleanup() {
     set +e
-    if [[ -n $app_pid ]]; then
-        kill -TERM "$app_pid" 2>/dev/null
-        wait "$app_pid" 2>/dev/null
-    fi
+    proc_stop "$app_pid"
     nginx_stop
     rm -rf "$tmp"
 }

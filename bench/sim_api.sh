@@ -22,12 +22,8 @@ duration=${DURATION:-10s}
 conns=${CONNS:-64}
 out=$root/build/bench
 
-for tool in wrk curl node; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "bench: $tool not found (run: scripts/deps bench)" >&2
-        exit 1
-    }
-done
+source "$root/bench/lib/wrk.sh"
+need_tools wrk curl node
 
 if [[ -z ${STSIM_BIN:-} ]]; then
     [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized -Dtests=false >/dev/null # as make build
@@ -60,7 +56,6 @@ code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "$bu_url
 health_code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "$health_url" || true)
 
 # --- load --------------------------------------------------------------------
-source "$root/bench/lib/wrk.sh"
 run() { # run NAME URL [wrk args...]
     local name=$1 url=$2
     shift 2

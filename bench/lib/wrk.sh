@@ -1,6 +1,8 @@
 # bench/lib/wrk.sh — sourced by the HTTP benchmarks: ports, readiness, wrk runs.
 #
 #   source bench/lib/wrk.sh
+#   need_tools wrk curl nginx      exits with a hint when one is missing
+#   proc_stop PID                  SIGTERM, then waits for it (nothing when PID is empty)
 #   free_port                      prints a free loopback port
 #   wait_ok URL                    waits until GET URL answers 200 (10 s at most)
 #   to_ms 812.00us                 a wrk latency in milliseconds ("0.812")
@@ -8,6 +10,22 @@
 #       a 2 s warm-up, then wrk --latency with min(2, CONNS) threads; the raw
 #       output goes to OUT/NAME-cCONNS.txt; sets wrk_rps, wrk_p50, wrk_p99 (ms)
 #       and wrk_errors (non-2xx/3xx answers + socket errors).
+
+need_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || [[ $tool == nginx && -x /usr/sbin/nginx ]] || {
+            echo "bench: $tool not found (run: scripts/deps bench)" >&2
+            exit 1
+        }
+    done
+}
+
+proc_stop() {
+    [[ -n ${1:-} ]] || return 0
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
 
 free_port() {
     node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertCleanExit, cli, getJson, startServer, stsimEnv, tempDir } from './lib/appointd.mjs';
-import { connectAccount, newTenant, until } from './lib/avail.mjs';
+import { connectAccount, demoConfig as demoConfigOf, newTenant, until } from './lib/avail.mjs';
 import { login } from './lib/owner.mjs';
 import { startStsim, stopClean } from './sim/lib/stsim.mjs';
 
@@ -42,19 +42,7 @@ async function file(name, cfg) {
 }
 
 /** A scheduler for the demo catalog: the first active job type with its first business unit. */
-function demoConfig(over = {}) {
-  const jt = catalog.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
-  const campaign = catalog.campaigns.find((c) => c.active);
-  return {
-    name: 'Main website',
-    timeZone: 'America/Chicago',
-    allowedOrigins: ['https://lonestarcomfort.example'],
-    services: [{ id: 'service-1', label: jt.name, jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }],
-    serviceArea: { zones: 'servicetitan' },
-    campaignId: campaign.id,
-    ...over,
-  };
-}
+const demoConfig = (over = {}) => demoConfigOf(catalog, over);
 
 before(async () => {
   sim = await startStsim();

@@ -16,6 +16,21 @@ import { cli, getJson, startServer, stsimEnv, tempDir } from './appointd.mjs';
 /** The CLI's one-line refusal ("appointd: MESSAGE"). */
 export const message = (r) => (/^appointd: (.*)$/m.exec(r.stderr) || [])[1] || '';
 
+/** A scheduler config over a catalog: its first active job type with a business unit. */
+export function demoConfig(catalog, over = {}) {
+  const jt = catalog.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
+  const campaign = catalog.campaigns.find((x) => x.active);
+  return {
+    name: 'Main website',
+    timeZone: 'America/Chicago',
+    allowedOrigins: ['https://lonestarcomfort.example'],
+    services: [{ id: 'service-1', label: jt.name, jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }],
+    serviceArea: { zones: 'servicetitan' },
+    campaignId: campaign.id,
+    ...over,
+  };
+}
+
 /**
  * An appointd data dir with an account connected to the sim's tenant (the
  * demo app's connection, or creds given) and its catalog read. Resolves
@@ -42,20 +57,8 @@ export async function connectAccount(sim, { account = 'Lone Star Comfort', creds
     account,
     catalog,
     ok,
-    /** A scheduler config over the demo catalog's first active job type with a business unit. */
-    config(over = {}) {
-      const jt = catalog.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
-      const campaign = catalog.campaigns.find((x) => x.active);
-      return {
-        name: 'Main website',
-        timeZone: 'America/Chicago',
-        allowedOrigins: ['https://lonestarcomfort.example'],
-        services: [{ id: 'service-1', label: jt.name, jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }],
-        serviceArea: { zones: 'servicetitan' },
-        campaignId: campaign.id,
-        ...over,
-      };
-    },
+    /** demoConfig over this account's catalog. */
+    config: (over = {}) => demoConfig(catalog, over),
     /** Writes cfg to a file and runs `scheduler create`: the scheduler's JSON. */
     async scheduler(cfg) {
       const p = path.join(dir, `scheduler-${++files}.json`);
