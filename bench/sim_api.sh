@@ -22,12 +22,8 @@ duration=${DURATION:-10s}
 conns=${CONNS:-64}
 out=$root/build/bench
 
-for tool in wrk curl node; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "bench: $tool not found (run: scripts/deps bench)" >&2
-        exit 1
-    }
-done
+source "$root/bench/lib/wrk.sh"
+need_tools wrk curl node
 
 if [[ -z ${STSIM_BIN:-} ]]; then
     [[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized -Dtests=false >/dev/null # as make build
@@ -60,27 +56,11 @@ code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "$bu_url
 health_code=$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' "$health_url" || true)
 
 # --- load --------------------------------------------------------------------
-# Converts a wrk latency ("812.00us", "1.23ms", "1.01s") to milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0
-        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n *= 1; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-        printf "%.3f", n }'
-}
-
 run() { # run NAME URL [wrk args...]
     local name=$1 url=$2
     shift 2
-    local raw=$out/stsim-$name.txt
-    wrk -t2 -c16 -d2s "$@" "$url" >/dev/null # warm-up
-    wrk -t2 -c"$conns" -d"$duration" --latency "$@" "$url" >"$raw"
-    local r p50 p99 errs
-    r=$(awk '/^Requests\/sec:/ { print $2 }' "$raw")
-    p50=$(awk '$1 == "50%" { print $2 }' "$raw")
-    p99=$(awk '$1 == "99%" { print $2 }' "$raw")
-    errs=$(awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ {
-               for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i } END { print n + 0 }' "$raw")
-    printf '%-16s %6s %12s %10s %10s %8s\n' "$name" "$conns" "$r" "$(to_ms "$p50")" "$(to_ms "$p99")" "$errs"
+    wrk_run "stsim-$name" "$url" "$conns" "$duration" "$out" "$@"
+    printf '%-16s %6s %12s %10s %10s %8s\n' "$name" "$conns" "$wrk_rps" "$wrk_p50" "$wrk_p99" "$wrk_errors"
 }
 
 printf '\n%-16s %6s %12s %10s %10s %8s\n' target conns req/s p50_ms p99_ms errors

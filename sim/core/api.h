@@ -165,6 +165,8 @@ void sim_control_reply(struct ap_http_req *req, int status, json_t *body);
 /* Sends {"error": message} with status. */
 void sim_control_error(struct ap_http_req *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The path parameter name as a positive id (false when absent or not one). */
+bool sim_control_param_id(struct ap_http_req *req, const char *name, int64_t *out);
 
 /* ---- key indexes --------------------------------------------------------------- */
 

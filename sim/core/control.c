@@ -693,6 +693,13 @@ void sim_control_error(struct ap_http_req *req, int status, const char *fmt, ...
     send(req, status, json_pack("{s:s}", "error", msg));
 }
 
+bool sim_control_param_id(struct ap_http_req *req, const char *name, int64_t *out)
+{
+    const char *v = ap_http_param(req, name);
+
+    return v != NULL && sim_id_parse(v, out) && *out > 0;
+}
+
 void sim_control_routes(struct sim *s, struct ap_router *r)
 {
     for (size_t i = 0; i < AP_COUNTOF(routes); i++) {

@@ -11,19 +11,7 @@
  * /crm/v2/tenant/{t}/customers/{id} {"doNotService": true}, as in
  * ServiceTitan.)
  */
-#include <stdlib.h>
-
 #include "sim/crm/crm_int.h"
-
-static bool id_of(struct ap_http_req *req, const char *name, int64_t *out)
-{
-    const char *v = ap_http_param(req, name);
-    char *end = NULL;
-    long long n = v != NULL ? strtoll(v, &end, 10) : 0;
-
-    *out = n;
-    return v != NULL && *v != '\0' && *end == '\0' && n > 0;
-}
 
 static void c_merge(struct sim *s, struct ap_http_req *req, json_t *body)
 {
@@ -31,9 +19,9 @@ static void c_merge(struct sim *s, struct ap_http_req *req, json_t *body)
     struct sim_tenant *t;
     json_t *v = json_object_get(body, "into");
 
-    if (!id_of(req, "tenantId", &tid) || (t = sim_tenant_find(s, tid)) == NULL)
+    if (!sim_control_param_id(req, "tenantId", &tid) || (t = sim_tenant_find(s, tid)) == NULL)
         return sim_control_error(req, 404, "no such tenant");
-    if (!id_of(req, "id", &id) || sim_get(t, SIM_CUSTOMER, id) == NULL)
+    if (!sim_control_param_id(req, "id", &id) || sim_get(t, SIM_CUSTOMER, id) == NULL)
         return sim_control_error(req, 404, "no such customer");
     if (!json_is_integer(v))
         return sim_control_error(req, 400, "into: the id of the customer to merge into");

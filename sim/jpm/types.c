@@ -7,6 +7,11 @@
  * descending) instead of sort=±Field, so it pages here rather than through
  * sim_list, with the same envelope and bounds. Both reason lists return
  * active and inactive rows unless active= says otherwise.
+ *
+ * ServiceTitan's API cannot change job types; the office can, in Settings.
+ * The control API plays the office (docs/stsim.md, Control API):
+ *   PATCH  /_stsim/tenants/{t}/job-types/{id} {"active": false}  deactivate
+ *   DELETE /_stsim/tenants/{t}/job-types/{id}                    gone from the API
  */
 #include <stdio.h>
 #include <string.h>
@@ -130,8 +135,53 @@ static void hold_reasons(struct sim_call *c)
     reasons(c, SIM_JOB_HOLD_REASON);
 }
 
+/* ---- control: what the office does to job types in ServiceTitan's settings ---- */
+
+/* The job type of the control route's :tenantId and :id; answers 404 itself. */
+static json_t *jt_of(struct sim *s, struct ap_http_req *req, struct sim_tenant **t)
+{
+    int64_t tid, id;
+    json_t *row = NULL;
+
+    if (!sim_control_param_id(req, "tenantId", &tid) || !(*t = sim_tenant_find(s, tid)))
+        sim_control_error(req, 404, "no such tenant");
+    else if (!sim_control_param_id(req, "id", &id) || !(row = sim_get(*t, SIM_JOB_TYPE, id)))
+        sim_control_error(req, 404, "no such job type");
+    return row;
+}
+
+/* PATCH {"active": bool}: deactivated (or active again), as the office does in Settings. */
+static void c_jt_patch(struct sim *s, struct ap_http_req *req, json_t *body)
+{
+    struct sim_tenant *t = NULL;
+    json_t *row = jt_of(s, req, &t), *active = json_object_get(body, "active");
+
+    if (!row)
+        return;
+    if (!json_is_boolean(active) || json_object_size(body) != 1)
+        return sim_control_error(req, 400, "expected {\"active\": true|false}");
+    json_object_set(row, "active", active);
+    sim_touch(s, t, SIM_JOB_TYPE, row, true);
+    sim_control_reply(req, 200, sim_public(row));
+}
+
+/* DELETE: gone from every list and get, like an item ServiceTitan no longer returns. */
+static void c_jt_delete(struct sim *s, struct ap_http_req *req, json_t *body)
+{
+    struct sim_tenant *t = NULL;
+    json_t *row = jt_of(s, req, &t);
+
+    (void)body;
+    if (!row)
+        return;
+    sim_remove(s, t, SIM_JOB_TYPE, sim_row_id(row));
+    sim_control_reply(req, 200, json_pack("{s:b}", "ok", 1));
+}
+
 void jpm_types_routes(struct sim *s, struct ap_router *r)
 {
+    sim_control_route(s, r, "PATCH", "/_stsim/tenants/:tenantId/job-types/:id", c_jt_patch);
+    sim_control_route(s, r, "DELETE", "/_stsim/tenants/:tenantId/job-types/:id", c_jt_delete);
     sim_api_route(s, r, "GET", "jpm", "/job-types", "tn.jpm.jobtypes:r", jt_list);
     sim_api_route(s, r, "GET", "jpm", "/job-types/:id", "tn.jpm.jobtypes:r", jt_get);
     sim_api_route(s, r, "GET", "jpm", "/job-cancel-reasons", "tn.jpm.jobs:r", cancel_reasons);

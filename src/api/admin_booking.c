@@ -83,11 +83,14 @@ static int64_t bookings_this_week(struct ap_store *st, int64_t scheduler_id)
     return n;
 }
 
-static json_t *sched_json(struct ap_store *st, const struct ap_sched *s)
+/* cat: the account's catalog, for what it no longer backs (NULL: not read). */
+static json_t *sched_json(struct ap_store *st, const struct ap_sched *s,
+                          const struct ap_catalog *cat)
 {
-    return json_pack("{s:s, s:b, s:s, s:I, s:o}", "key", s->key, "paused", s->paused, "updatedAt",
-                     s->updated_at, "bookingsThisWeek", (json_int_t)bookings_this_week(st, s->id),
-                     "config", ap_sched_config_json(s));
+    return json_pack("{s:s, s:b, s:s, s:I, s:o, s:o}", "key", s->key, "paused", s->paused,
+                     "updatedAt", s->updated_at, "bookingsThisWeek",
+                     (json_int_t)bookings_this_week(st, s->id), "config", ap_sched_config_json(s),
+                     "problems", cat ? ap_sched_problems(s, cat) : json_array());
 }
 
 static bool can_manage(struct ap_http_req *req, struct ap_api *api, bool write, struct ap_user *u)
@@ -109,8 +112,10 @@ static enum ap_http_result h_sched_list(struct ap_http_req *req, void *ud)
         return AP_HTTP_DONE;
     }
     json_t *arr = json_array();
+    struct ap_catalog *cat = ap_catalog_load(api->store, u.account_id);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, sched_json(api->store, v[i]));
+        json_array_append_new(arr, sched_json(api->store, v[i], cat));
+    ap_catalog_free(cat);
     ap_sched_list_free(v, n);
     send(req, 200, json_pack("{s:o}", "schedulers", arr));
     return AP_HTTP_DONE;
@@ -119,9 +124,11 @@ static enum ap_http_result h_sched_list(struct ap_http_req *req, void *ud)
 static void sched_answer(struct ap_http_req *req, struct ap_api *api, int status, enum ap_err err,
                          struct ap_sched *s, const struct ap_json_error *e)
 {
-    if (err == AP_OK)
-        send(req, status, sched_json(api->store, s));
-    else if (err == AP_EINVAL)
+    if (err == AP_OK) {
+        struct ap_catalog *cat = ap_catalog_load(api->store, s->account_id);
+        send(req, status, sched_json(api->store, s, cat));
+        ap_catalog_free(cat);
+    } else if (err == AP_EINVAL)
         ap_http_respond_error(req, 400, e->code, e->message, e->field[0] ? e->field : NULL);
     else if (err == AP_ENOTFOUND)
         ap_http_respond_error(req, 404, "not_found", "no such scheduler in your account", NULL);
@@ -154,8 +161,9 @@ static enum ap_http_result h_sched_get(struct ap_http_req *req, void *ud)
 
     if (!ap_api_admin_require(req, api, false, &u))
         return AP_HTTP_DONE;
-    sched_answer(req, api, 200,
-                 ap_sched_get(api->store, u.account_id, ap_http_param(req, "key"), &s), s, NULL);
+    /* s is read after the call sets it (arguments have no order of evaluation) */
+    enum ap_err err = ap_sched_get(api->store, u.account_id, ap_http_param(req, "key"), &s);
+    sched_answer(req, api, 200, err, s, NULL);
     return AP_HTTP_DONE;
 }
 

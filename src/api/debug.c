@@ -7,10 +7,10 @@
  *   GET  /debug/sleep?ms=N   answers {"slept_ms":N} after N ms from a worker
  *                            thread — a deferred reply, the way ServiceTitan
  *                            calls will answer;
- *   POST /debug/clock        {"advanceSeconds": N} moves the server's wall
- *                            clock (say, to a date across a daylight-saving
- *                            change; the monotonic clock stays) and answers
- *                            {"now"}.
+ *   POST /debug/clock        {"set": "2027-03-10T15:00:00Z"} or
+ *                            {"advanceSeconds": N} shifts appointd's wall
+ *                            clock (not its monotonic one), as stsim's
+ *                            /_stsim/clock shifts stsim's: answers {"now"}.
  *
  * The sleeper is one thread with a list of due replies ordered by time.
  */
@@ -23,13 +23,16 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/datetime.h"
 #include "core/defs.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "json/json.h"
 
-#define SLEEP_MAX_MS         60000
-#define AP_CLOCK_SHIFT_MAX_S (400LL * 86400) /* about a year either way */
-#define SLEEPERS_MAX         10000
+#define SLEEP_MAX_MS 60000
+#define SLEEPERS_MAX 10000
+/* Furthest /debug/clock moves the clock at once: 10 years. */
+#define AP_DEBUG_CLOCK_MAX_S (10LL * 366 * 86400)
 
 struct sleep_job {
     struct sleep_job *next;
@@ -195,26 +198,53 @@ enum ap_http_result ap_api_debug_echo(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
+/* The offset {"set": time} or {"advanceSeconds": n} asks for; false after a 400. */
+static bool clock_offset_of(struct ap_http_req *req, json_t *doc, int64_t *offset)
+{
+    json_t *set = json_object_get(doc, "set"), *adv = json_object_get(doc, "advanceSeconds");
+    int64_t at;
+
+    if (json_is_string(set) && ap_time_parse(json_string_value(set), &at)) {
+        *offset = at - (ap_clock_real_ns() - ap_clock_offset());
+        return true;
+    }
+    if (json_is_integer(adv) && json_integer_value(adv) >= -AP_DEBUG_CLOCK_MAX_S &&
+        json_integer_value(adv) <= AP_DEBUG_CLOCK_MAX_S) {
+        *offset = ap_clock_offset() + (int64_t)json_integer_value(adv) * AP_NS_PER_S;
+        return true;
+    }
+    ap_http_respond_error(req, 400, "invalid_field",
+                          "expected {\"set\": \"2027-03-10T15:00:00Z\"} or "
+                          "{\"advanceSeconds\": N}",
+                          json_is_string(set) ? "set" : "advanceSeconds");
+    return false;
+}
+
 enum ap_http_result ap_api_debug_clock(struct ap_http_req *req, void *ud)
 {
     struct ap_str body = ap_http_body(req);
-    struct ap_json_error e = {0};
+    struct ap_json_error e;
     json_t *doc = NULL;
-    long long secs = 0;
-    char now[32], out[64];
+    int64_t offset;
+    char now[AP_TIME_BUF], *text;
 
     (void)ud;
-    if (ap_json_parse_body(body.p, body.len, AP_JSON_OBJECT, &doc, &e) != AP_OK ||
-        ap_json_get_int(doc, "advanceSeconds", true, -AP_CLOCK_SHIFT_MAX_S, AP_CLOCK_SHIFT_MAX_S,
-                        &secs, &e) != AP_OK) {
-        ap_http_respond_error(req, 400, e.code, e.message, e.field[0] ? e.field : NULL);
-        json_decref(doc);
+    if (ap_json_parse_body(body.p, body.len, AP_JSON_OBJECT, &doc, &e) != AP_OK) {
+        text = ap_json_error_body_of(&e);
+        ap_http_respond_json(req, 400, text, strlen(text));
+        free(text);
         return AP_HTTP_DONE;
     }
+    if (clock_offset_of(req, doc, &offset)) {
+        ap_clock_set_offset(offset);
+        ap_time_format(ap_clock_real_ns(), 3, now);
+        ap_log_info("debug.clock", "now=%s offset_s=%lld", now, (long long)(offset / AP_NS_PER_S));
+        json_t *ans = json_pack("{s:s}", "now", now);
+        text = ap_json_dumps(ans);
+        ap_http_respond_json(req, 200, text, strlen(text));
+        free(text);
+        json_decref(ans);
+    }
     json_decref(doc);
-    ap_clock_shift_real((int64_t)secs * AP_NS_PER_S);
-    ap_clock_format_utc(ap_clock_real_ns(), now);
-    int n = snprintf(out, sizeof(out), "{\"now\":\"%s\"}", now);
-    ap_http_respond_json(req, 200, out, (size_t)n);
     return AP_HTTP_DONE;
 }

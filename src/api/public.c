@@ -56,14 +56,20 @@ static int status_of(const struct ap_bres *r)
     return 500;
 }
 
-/* The body of an outcome: its own for success; the error shape (plus its extras) else. */
-static char *body_of(const struct ap_bres *r)
+/* The body of an outcome: its own for success (its text taken when it has one); the error shape
+ * (plus its extras) else. */
+static char *body_of(struct ap_bres *r)
 {
     json_t *j;
     char *text;
 
+    if ((r->code == AP_BRES_OK || r->code == AP_BRES_CREATED) && r->text) {
+        text = r->text;
+        r->text = NULL;
+        return text;
+    }
     if (r->code == AP_BRES_OK || r->code == AP_BRES_CREATED)
-        return ap_json_dumps(r->body ? r->body : json_object());
+        return r->body ? ap_json_dumps(r->body) : ap_xstrdup("{}");
     j = json_pack("{s:{s:s, s:s}}", "error", "code", r->error, "message", r->message);
     if (r->field[0])
         json_object_set_new(json_object_get(j, "error"), "field", json_string(r->field));
@@ -233,11 +239,14 @@ static enum ap_http_result h_availability(struct ap_http_req *req, void *ud)
     struct ap_bsched *s;
     struct ap_bres r;
 
-    if (!ready(req, api) || !avail_query(req, &q) ||
-        limited(req, api, api->public_read_rate, ap_http_param(req, "key")) ||
+    if (!ready(req, api) || limited(req, api, api->public_read_rate, ap_http_param(req, "key")) ||
         !(s = scheduler(req, api)))
         return AP_HTTP_DONE;
-    cors(req, s->s);
+    cors(req, s->s); /* before any error, so that the widget can read it */
+    if (!avail_query(req, &q)) {
+        ap_bsched_put(s);
+        return AP_HTTP_DONE;
+    }
     if (ap_bsvc_availability_now(api->bsvc, s, &q, &r)) {
         respond(req, &r);
         ap_bsched_put(s);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/catalog.h"
+#include "core/buf.h"
 #include "core/defs.h"
 #include "core/mem.h"
 #include "tz/tz.h"
@@ -31,18 +32,19 @@ static bool lists_bu(json_t *row, int64_t bu)
     return false;
 }
 
-/* Whether the tenant's offset-less local text names the same wall time as utc in tz. */
-static bool local_agrees(const char *local, int64_t utc, const char *tz)
+/* The offset of the tenant's offset-less wall time local to the instant utc; false when the
+ * text is absent or no offset (more than 18 hours, or not whole minutes). */
+static bool st_offset(const char *local, int64_t utc, int32_t *out)
 {
-    struct ap_tz_local l;
-    int64_t as_utc;
-    char want[40], got[40];
+    int64_t as_utc, d;
 
-    if (!local || !tz || !ap_time_parse(local, &as_utc) || ap_tz_utc_to_local(tz, utc, &l) != AP_OK)
-        return true; /* nothing to compare */
-    snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d", l.y, l.mon, l.d, l.h, l.mi, l.s);
-    ap_time_format(as_utc, 0, got);
-    return strncmp(want, got, 19) == 0;
+    if (!local || !ap_time_parse(local, &as_utc))
+        return false;
+    d = (as_utc - utc) / AP_NS_PER_S;
+    if (d < -18 * 3600 || d > 18 * 3600 || d % 60 != 0 || (as_utc - utc) % AP_NS_PER_S != 0)
+        return false;
+    *out = (int32_t)d;
+    return true;
 }
 
 static int slot_cmp(const void *a, const void *b)
@@ -51,8 +53,8 @@ static int slot_cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-enum ap_err ap_avail_parse_capacity(json_t *answer, int64_t bu, const char *tz,
-                                    struct ap_avail_slot **out, size_t *n, int *mismatch)
+enum ap_err ap_avail_parse_capacity(json_t *answer, int64_t bu, struct ap_avail_slot **out,
+                                    size_t *n)
 {
     json_t *rows = json_object_get(answer, "availabilities"), *row;
     struct ap_avail_slot *v = NULL;
@@ -74,9 +76,8 @@ enum ap_err ap_avail_parse_capacity(json_t *answer, int64_t bu, const char *tz,
             continue;
         s.open = json_is_number(open) ? json_number_value(open) : 0;
         s.st_available = json_is_true(json_object_get(row, "isAvailable"));
-        if (mismatch &&
-            !local_agrees(json_string_value(json_object_get(row, "start")), s.start, tz))
-            (*mismatch)++;
+        s.has_st_offset =
+            st_offset(json_string_value(json_object_get(row, "start")), s.start, &s.st_offset_s);
         v[k++] = s;
     }
     qsort(v, k, sizeof(*v), slot_cmp);
@@ -104,18 +105,22 @@ static enum ap_err midnight(const char *zone, int64_t day, int64_t *utc)
     return ap_tz_local_to_utc(zone, d.y, d.m, d.d, 0, 0, 0, utc);
 }
 
-/* The query's first and last+1 local day numbers, clipped to the horizon. */
+/* The query's first and last+1 local day numbers, clipped to today .. the horizon: past days
+ * offer nothing (and are never asked of ServiceTitan). */
 static enum ap_err day_range(const struct ap_avail_query *q, int64_t *d0, int64_t *d1)
 {
     struct ap_tz_local today;
     enum ap_err err = ap_tz_utc_to_local(q->sched->time_zone, q->now, &today);
-    int64_t last;
+    int64_t first, last;
 
     if (err)
         return err;
-    last = ap_days_from_civil(today.y, today.mon, today.d) + q->sched->horizon_days - 1;
+    first = ap_days_from_civil(today.y, today.mon, today.d);
+    last = first + q->sched->horizon_days - 1;
     *d0 = ap_days_from_civil(q->from.y, q->from.m, q->from.d);
     *d1 = *d0 + q->days;
+    if (*d0 < first)
+        *d0 = first;
     if (*d1 > last + 1)
         *d1 = last + 1;
     return AP_OK;
@@ -185,17 +190,17 @@ enum ap_err ap_avail_local_slots(const struct ap_avail_query *q, const struct ap
 
 /* ---- the rules ------------------------------------------------------------------- */
 
-bool ap_avail_slot_open(const struct ap_avail_query *q, const struct ap_avail_slot *s, double held)
+/* The rules for slot s whose start is l in the scheduler's zone (see avail.h). */
+static bool open_at(const struct ap_avail_query *q, const struct ap_avail_slot *s, double held,
+                    const struct ap_tz_local *l)
 {
     const struct ap_sched *sc = q->sched;
-    struct ap_tz_local l;
     double free_ = s->open - held;
 
     if (s->start <= q->now || s->start - sc->min_notice_min * 60 * AP_NS_PER_S < q->now ||
         s->start - sc->close_before_min * 60 * AP_NS_PER_S <= q->now)
         return false;
-    if (ap_tz_utc_to_local(sc->time_zone, s->start, &l) != AP_OK ||
-        ap_sched_blackout(sc, (struct ap_date){l.y, l.mon, l.d}))
+    if (ap_sched_blackout(sc, (struct ap_date){l->y, l->mon, l->d}))
         return false;
     if (sc->capacity_local)
         return free_ >= 1;
@@ -204,39 +209,136 @@ bool ap_avail_slot_open(const struct ap_avail_query *q, const struct ap_avail_sl
     return s->st_available && free_ > 1e-9;
 }
 
+bool ap_avail_slot_open(const struct ap_avail_query *q, const struct ap_avail_slot *s, double held)
+{
+    struct ap_tz_local l;
+
+    return ap_tz_utc_to_local(q->sched->time_zone, s->start, &l) == AP_OK &&
+           open_at(q, s, held, &l);
+}
+
+/* v (0..99) as two digits into p. */
+static char *two(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* RFC 3339 of the local time l with its offset ("2026-03-08T08:00:00-05:00") into out. This runs
+ * twice per window of every answer, hence no printf. */
+static void format_local(const struct ap_tz_local *l, char out[40])
+{
+    int off = l->offset_s < 0 ? -l->offset_s : l->offset_s;
+    char *p = out;
+
+    if (l->y < 0 || l->y > 9999) { /* not an instant of int64 nanoseconds */
+        snprintf(out, 40, "%d-%02d-%02dT%02d:%02d:%02d", l->y, l->mon, l->d, l->h, l->mi, l->s);
+        return;
+    }
+    p = two(two(p, l->y / 100), l->y % 100);
+    *p++ = '-';
+    p = two(p, l->mon);
+    *p++ = '-';
+    p = two(p, l->d);
+    *p++ = 'T';
+    p = two(p, l->h);
+    *p++ = ':';
+    p = two(p, l->mi);
+    *p++ = ':';
+    p = two(p, l->s);
+    *p++ = l->offset_s < 0 ? '-' : '+';
+    p = two(p, off / 3600 % 100);
+    *p++ = ':';
+    p = two(p, off / 60 % 60);
+    *p = '\0';
+}
+
 bool ap_avail_format_local(const char *zone, int64_t utc, char out[40])
 {
     struct ap_tz_local l;
-    int off;
 
     if (ap_tz_utc_to_local(zone, utc, &l) != AP_OK)
         return false;
-    off = l.offset_s < 0 ? -l.offset_s : l.offset_s;
-    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", l.y, l.mon, l.d, l.h, l.mi, l.s,
-             l.offset_s < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+    format_local(&l, out);
     return true;
 }
 
-json_t *ap_avail_windows(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
-                         size_t n, ap_avail_held_fn held, void *ud)
-{
-    json_t *arr = json_array();
-    int64_t from, to;
-    char a[40], b[40];
+/* One window as offered. */
+struct window {
+    char start[40], end[40];
+    bool available;
+};
 
+typedef void (*window_fn)(void *sink, const struct window *w);
+
+/* The windows of the slots that start within the query's span, in order, to sink. */
+static void each_window(const struct ap_avail_query *q, const struct ap_avail_slot *slots, size_t n,
+                        ap_avail_held_fn held, void *ud, int *tz_mismatch, window_fn fn, void *sink)
+{
+    int64_t from, to;
+
+    if (tz_mismatch)
+        *tz_mismatch = 0;
     if (ap_avail_span(q, &from, &to) != AP_OK)
-        return arr;
+        return;
     for (size_t i = 0; i < n; i++) {
         const struct ap_avail_slot *s = &slots[i];
-        double h;
+        struct ap_tz_local l;
+        struct window w;
 
         if (s->start < from || s->start >= to ||
-            !ap_avail_format_local(q->sched->time_zone, s->start, a) ||
-            !ap_avail_format_local(q->sched->time_zone, s->end, b))
+            ap_tz_utc_to_local(q->sched->time_zone, s->start, &l) != AP_OK ||
+            !ap_avail_format_local(q->sched->time_zone, s->end, w.end))
             continue;
-        h = held ? held(ud, s->start) : 0;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "start", a, "end", b, "available",
-                                             ap_avail_slot_open(q, s, h)));
+        format_local(&l, w.start);
+        if (tz_mismatch && s->has_st_offset && s->st_offset_s != l.offset_s)
+            (*tz_mismatch)++;
+        w.available = open_at(q, s, held ? held(ud, s->start) : 0, &l);
+        fn(sink, &w);
     }
+}
+
+static void window_json(void *sink, const struct window *w)
+{
+    json_array_append_new(sink, json_pack("{s:s, s:s, s:b}", "start", w->start, "end", w->end,
+                                          "available", w->available));
+}
+
+json_t *ap_avail_windows(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
+                         size_t n, ap_avail_held_fn held, void *ud, int *tz_mismatch)
+{
+    json_t *arr = json_array();
+
+    each_window(q, slots, n, held, ud, tz_mismatch, window_json, arr);
     return arr;
+}
+
+struct text_sink {
+    struct ap_buf *b;
+    bool first;
+    enum ap_err err;
+};
+
+static void window_text(void *sink, const struct window *w)
+{
+    struct text_sink *t = sink;
+    const char *parts[] = {t->first ? "{\"start\":\"" : ",{\"start\":\"", w->start, "\",\"end\":\"",
+                           w->end,
+                           w->available ? "\",\"available\":true}" : "\",\"available\":false}"};
+
+    t->first = false;
+    /* the texts are digits and punctuation: nothing to escape */
+    for (size_t i = 0; i < AP_COUNTOF(parts) && !t->err; i++)
+        t->err = ap_buf_puts(t->b, parts[i]);
+}
+
+enum ap_err ap_avail_windows_text(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
+                                  size_t n, ap_avail_held_fn held, void *ud, int *tz_mismatch,
+                                  struct ap_buf *out)
+{
+    struct text_sink t = {out, true, ap_buf_puts(out, "[")};
+
+    each_window(q, slots, n, held, ud, tz_mismatch, window_text, &t);
+    return t.err ? t.err : ap_buf_puts(out, "]");
 }

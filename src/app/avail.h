@@ -20,8 +20,9 @@
  *     in hours (ServiceTitan's isAvailable when the duration is unknown);
  *     with local capacity, open is the per-window cap, held our bookings in
  *     it, need 1.
- * Windows of days past the horizon are left out; every other window of the
- * asked days is listed, available or not, so a widget can show the day.
+ * Windows of days before today or past the horizon are left out; every
+ * other window of the asked days is listed, available or not, so a widget
+ * can show the day.
  */
 #ifndef AP_APP_AVAIL_H
 #define AP_APP_AVAIL_H
@@ -34,26 +35,29 @@
 #include "core/datetime.h"
 #include "json/json.h"
 
+struct ap_buf;
 struct ap_catalog;
 
 /* One window of ServiceTitan's capacity for one business unit. */
 struct ap_avail_slot {
-    int64_t start, end; /* UTC ns */
-    double open;        /* hours (ServiceTitan) or bookings (local) still free */
-    bool st_available;  /* ServiceTitan's isAvailable */
+    int64_t start, end;  /* UTC ns */
+    double open;         /* hours (ServiceTitan) or bookings (local) still free */
+    bool st_available;   /* ServiceTitan's isAvailable */
+    bool has_st_offset;  /* ServiceTitan gave the start in the tenant's wall time too */
+    int32_t st_offset_s; /* that wall time − startUtc: the tenant zone's offset then */
 };
 
 /*
  * Reads a capacity answer ({"availabilities": [...]}) into the slots of
  * business unit bu (rows whose businessUnitIds hold it, or list none),
- * ordered by start, duplicates (same start) merged. tz: the zone the
- * tenant's offset-less "start" texts are read in, to check them against
- * startUtc; *mismatch counts the rows where they disagree (may be NULL).
+ * ordered by start, duplicates (same start) merged. The instant is
+ * startUtc/endUtc; the tenant's offset-less "start" text gives each slot's
+ * st_offset_s (checked against the scheduler's zone by ap_avail_windows).
  * *out is malloc'd (NULL when n is 0). AP_EPARSE for an answer without the
  * availabilities array; rows without a readable startUtc/endUtc are skipped.
  */
-enum ap_err ap_avail_parse_capacity(json_t *answer, int64_t bu, const char *tz,
-                                    struct ap_avail_slot **out, size_t *n, int *mismatch);
+enum ap_err ap_avail_parse_capacity(json_t *answer, int64_t bu, struct ap_avail_slot **out,
+                                    size_t *n);
 
 /* What one request for windows asks. */
 struct ap_avail_query {
@@ -73,8 +77,9 @@ typedef double (*ap_avail_held_fn)(void *ud, int64_t start);
 
 /*
  * The UTC span [*from, *to) of the query's local days in the scheduler's
- * zone, clipped to the horizon (today + horizonDays − 1, local). *to <= *from
- * when every asked day is past the horizon. AP_EINVAL for an unknown zone.
+ * zone, clipped to today .. the horizon (today + horizonDays − 1, local).
+ * *to <= *from when every asked day is before today or past the horizon.
+ * AP_EINVAL for an unknown zone.
  */
 enum ap_err ap_avail_span(const struct ap_avail_query *q, int64_t *from, int64_t *to);
 
@@ -90,10 +95,22 @@ enum ap_err ap_avail_local_slots(const struct ap_avail_query *q, const struct ap
  * The public windows array [{"start", "end", "available"}] of the slots that
  * start within the query's span, with start/end in RFC 3339 at the
  * scheduler zone's offset of that instant ("2026-03-08T08:00:00-05:00").
- * held may be NULL (nothing held). New reference.
+ * held may be NULL (nothing held). *tz_mismatch (may be NULL) counts the
+ * listed slots whose ServiceTitan wall time is at another offset than the
+ * scheduler's zone then: the scheduler is not in the tenant's zone (the
+ * windows are still right: they come from startUtc). New reference.
  */
 json_t *ap_avail_windows(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
-                         size_t n, ap_avail_held_fn held, void *ud);
+                         size_t n, ap_avail_held_fn held, void *ud, int *tz_mismatch);
+
+/*
+ * The same windows as JSON text ("[{\"start\":…,\"end\":…,\"available\":true},…]")
+ * appended to out: what the public API sends, built without a JSON tree.
+ * AP_ETOOBIG when out's maximum was reached (its text is then incomplete).
+ */
+enum ap_err ap_avail_windows_text(const struct ap_avail_query *q, const struct ap_avail_slot *slots,
+                                  size_t n, ap_avail_held_fn held, void *ud, int *tz_mismatch,
+                                  struct ap_buf *out);
 
 /* Whether one slot is available under the query's rules (see above). */
 bool ap_avail_slot_open(const struct ap_avail_query *q, const struct ap_avail_slot *s, double held);

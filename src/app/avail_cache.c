@@ -174,8 +174,10 @@ struct ap_avail_cache *ap_avail_cache_new(const struct ap_avail_cache_opts *o)
         c->o.max_stale_ns = c->o.max_stale_ns > 0 ? c->o.ttl_ns : 15 * 60 * AP_NS_PER_S;
     if (c->o.fail_hold_ns <= 0)
         c->o.fail_hold_ns = 2 * AP_NS_PER_S;
-    if (c->o.chunk_days <= 0 || c->o.chunk_days > 14)
-        c->o.chunk_days = 14;
+    /* each call asks for one day more than its run (windows that end after it): 13 + 1 days
+     * is ServiceTitan's longest capacity range */
+    if (c->o.chunk_days <= 0 || c->o.chunk_days > AP_AVAIL_CHUNK_DAYS_MAX)
+        c->o.chunk_days = AP_AVAIL_CHUNK_DAYS_MAX;
     if (c->o.max_entries == 0)
         c->o.max_entries = 100000;
     c->nbuckets = 1024;
@@ -381,8 +383,8 @@ bool ap_avail_cache_peek(struct ap_avail_cache *c, const struct ap_avail_key *k,
         }
         if (u == 0)
             ok = false;
-        else if (u == 1 && !inflight_for(c, k, d, 0))
-            stale[nstale++] = d;
+        else if (u == 1 && now >= e->fail_until && !inflight_for(c, k, d, 0))
+            stale[nstale++] = d; /* refreshed behind this answer, unless a refresh just failed */
         out->stale |= u == 1;
     }
     if (ok) {
@@ -507,22 +509,15 @@ void ap_avail_fetch_done(struct ap_avail_fetch *f, enum ap_err err, json_t *answ
     struct ap_avail_slot *v = NULL;
     struct waiter *ready = NULL;
     size_t n = 0;
-    int mismatch = 0;
 
     if (!err)
-        err = ap_avail_parse_capacity(answer, f->key.business_unit_id, c->o.tz, &v, &n, &mismatch);
-    if (mismatch)
-        ap_log_warn("avail.tz_mismatch",
-                    "tenant=%lld business_unit=%lld rows=%d reason=\"start and startUtc disagree "
-                    "in the scheduler's zone\"",
-                    (long long)f->key.tenant_id, (long long)f->key.business_unit_id, mismatch);
+        err = ap_avail_parse_capacity(answer, f->key.business_unit_id, &v, &n);
     pthread_mutex_lock(&c->mu);
     for (struct ap_avail_fetch **pp = &c->inflight; *pp; pp = &(*pp)->next)
         if (*pp == f) {
             *pp = f->next;
             break;
         }
-    c->st.tz_mismatches += mismatch;
     if (err)
         store_failure(c, f, err, retry_after_s);
     else

@@ -7,11 +7,14 @@
  *   - Stale entries (ttl .. max_stale) answer at once too, marked stale, and
  *     a refresh starts in the background.
  *   - Missing or expired days are fetched: contiguous runs of at most
- *     chunk_days days per ServiceTitan call, one call in flight per day
+ *     chunk_days days per ServiceTitan call (each call asks for one day
+ *     more, for the windows that end after the run: at most 14 days, the
+ *     longest range ServiceTitan answers), one call in flight per day
  *     however many requests ask (single flight); the requests wait for it.
  *   - A failed fetch answers its waiters with the error (and ServiceTitan's
  *     Retry-After); for a short while after (fail_hold) new requests for
- *     those days get the same error at once instead of another call.
+ *     those days get the same error at once instead of another call — or,
+ *     when stale data is there, that data without starting another refresh.
  *   - fresh_after > 0 asks for an answer fetched after that instant,
  *     bypassing the cache but still coalesced (the re-check at booking time).
  *
@@ -58,14 +61,14 @@ typedef enum ap_err (*ap_avail_fetch_fn)(void *ud, const struct ap_avail_key *ke
 void ap_avail_fetch_done(struct ap_avail_fetch *f, enum ap_err err, json_t *answer,
                          int retry_after_s);
 
+#define AP_AVAIL_CHUNK_DAYS_MAX 13
+
 struct ap_avail_cache_opts {
     int64_t ttl_ns;       /* default 60 s */
     int64_t max_stale_ns; /* default 15 min */
     int64_t fail_hold_ns; /* default 2 s */
-    int chunk_days;       /* default 14 */
+    int chunk_days;       /* days per ServiceTitan call; default and most 13 */
     size_t max_entries;   /* default 100000 */
-    const char *tz;       /* zone of the tenant's local "start" texts, for the cross-check (may be
-                             NULL) */
     ap_avail_fetch_fn fetch;
     void *fetch_ud;
 };
@@ -120,7 +123,6 @@ int64_t ap_avail_cache_fetched_at(struct ap_avail_cache *c, const struct ap_avai
 
 struct ap_avail_cache_stats {
     uint64_t hits, stale_hits, misses, fetches, fetch_errors, coalesced, evictions;
-    int64_t tz_mismatches;
 };
 void ap_avail_cache_stats(struct ap_avail_cache *c, struct ap_avail_cache_stats *out);
 

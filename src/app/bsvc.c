@@ -38,6 +38,8 @@ void ap_bres_cleanup(struct ap_bres *r)
         return;
     json_decref(r->body);
     r->body = NULL;
+    free(r->text);
+    r->text = NULL;
 }
 
 /* ---- scheduler snapshots -------------------------------------------------------------- */
@@ -68,13 +70,17 @@ static int64_t tenant_of(struct ap_bsvc *b, int64_t account_id)
     return t;
 }
 
-static struct ap_bsched *load_sched(struct ap_bsvc *b, const char *key)
+/* The scheduler of key with its catalog, read from the store: AP_ENOTFOUND when there is none, or
+ * the store's error. */
+static enum ap_err load_sched(struct ap_bsvc *b, const char *key, struct ap_bsched **out)
 {
     struct ap_sched *s = NULL;
     struct ap_bsched *bs;
+    enum ap_err err;
 
-    if (ap_sched_get(b->c.st, 0, key, &s) != AP_OK)
-        return NULL;
+    *out = NULL;
+    if ((err = ap_sched_get(b->c.st, 0, key, &s)))
+        return err;
     bs = ap_xcalloc(1, sizeof(*bs));
     bs->s = s;
     bs->cat = ap_catalog_load(b->c.st, s->account_id);
@@ -83,21 +89,57 @@ static struct ap_bsched *load_sched(struct ap_bsvc *b, const char *key)
     atomic_store(&bs->refs, 1);
     if (!bs->cat) {
         ap_bsched_put(bs);
-        return NULL;
+        return AP_EUNAVAIL;
     }
     /* the durations the catalog knows (the stored config does not keep them) */
     for (size_t i = 0; i < s->nservices; i++)
         s->services[i].duration_s = ap_catalog_job_duration_s(
             ap_catalog_find(bs->cat, AP_CAT_JOB_TYPE, s->services[i].job_type_id));
-    return bs;
+    *out = bs;
+    return AP_OK;
+}
+
+/* Where key is (or would go) in b->scheds, kept ordered by key: every public request looks its
+ * scheduler up, among thousands on a busy server. */
+static size_t sched_pos(struct ap_bsvc *b, const char *key, bool *found)
+{
+    size_t lo = 0, hi = b->nscheds;
+
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(b->scheds[mid].key, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static struct bsched_slot *sched_slot(struct ap_bsvc *b, const char *key)
 {
-    for (size_t i = 0; i < b->nscheds; i++)
-        if (strcmp(b->scheds[i].key, key) == 0)
-            return &b->scheds[i];
-    return NULL;
+    bool found;
+    size_t i = sched_pos(b, key, &found);
+    return found ? &b->scheds[i] : NULL;
+}
+
+/* A new slot for key at its place (lock held). */
+static struct bsched_slot *sched_insert(struct ap_bsvc *b, const char *key)
+{
+    bool found;
+    size_t i = sched_pos(b, key, &found);
+
+    b->scheds = ap_xrealloc(b->scheds, (b->nscheds + 1) * sizeof(*b->scheds));
+    memmove(&b->scheds[i + 1], &b->scheds[i], (b->nscheds - i) * sizeof(*b->scheds));
+    b->nscheds++;
+    snprintf(b->scheds[i].key, sizeof(b->scheds[i].key), "%s", key);
+    b->scheds[i].s = NULL;
+    return &b->scheds[i];
 }
 
 enum ap_err ap_bsvc_sched(struct ap_bsvc *b, const char *key, struct ap_bsched **out)
@@ -117,22 +159,23 @@ enum ap_err ap_bsvc_sched(struct ap_bsvc *b, const char *key, struct ap_bsched *
     }
     pthread_mutex_unlock(&b->mu);
     if (!*out) {
-        fresh = load_sched(b, key); /* a quick read, outside the lock */
+        enum ap_err err = load_sched(b, key, &fresh); /* a quick read, outside the lock */
         pthread_mutex_lock(&b->mu);
         slot = sched_slot(b, key);
-        if (fresh && !slot && b->nscheds < SCHEDS_MAX) {
-            b->scheds = ap_xrealloc(b->scheds, (b->nscheds + 1) * sizeof(*b->scheds));
-            slot = &b->scheds[b->nscheds++];
-            snprintf(slot->key, sizeof(slot->key), "%s", key);
-            slot->s = NULL;
-        }
+        if (fresh && !slot && b->nscheds < SCHEDS_MAX)
+            slot = sched_insert(b, key);
         if (fresh && slot) {
             old = slot->s;
             slot->s = fresh;
             atomic_fetch_add(&fresh->refs, 1);
-        } else if (!fresh && slot) { /* deleted meanwhile */
+        } else if (err == AP_ENOTFOUND && slot) { /* deleted meanwhile */
+            size_t i = (size_t)(slot - b->scheds);
             old = slot->s;
-            *slot = b->scheds[--b->nscheds];
+            memmove(slot, slot + 1, (b->nscheds - i - 1) * sizeof(*slot));
+            b->nscheds--;
+        } else if (err && slot) { /* the store is busy: the snapshot we have still serves */
+            fresh = slot->s;
+            atomic_fetch_add(&fresh->refs, 1);
         }
         pthread_mutex_unlock(&b->mu);
         ap_bsched_put(old);
@@ -264,6 +307,11 @@ static enum ap_err fetch(void *ud, const struct ap_avail_key *k, int64_t from, i
 
 /* ---- the holds ledger ------------------------------------------------------------------ */
 
+/*
+ * A ledger table has 2 × nholds_buckets heads: the first half chains holds by window (tenant,
+ * business unit, start: ServiceTitan capacity), the second by (scheduler, start: local capacity),
+ * so that either lookup costs one chain.
+ */
 static size_t hold_bucket(const struct ap_bsvc *b, int64_t tenant, int64_t bu, int64_t start)
 {
     uint64_t h = (uint64_t)tenant * 0x9e3779b97f4a7c15ULL ^ (uint64_t)bu * 0xbf58476d1ce4e5b9ULL ^
@@ -271,22 +319,40 @@ static size_t hold_bucket(const struct ap_bsvc *b, int64_t tenant, int64_t bu, i
     return (size_t)(h ^ (h >> 31)) % b->nholds_buckets;
 }
 
+static size_t sched_bucket(const struct ap_bsvc *b, int64_t sched, int64_t start)
+{
+    uint64_t h = (uint64_t)sched * 0x94d049bb133111ebULL ^ (uint64_t)(start / AP_NS_PER_S);
+    return b->nholds_buckets + (size_t)(h ^ (h >> 31)) % b->nholds_buckets;
+}
+
 static struct hold *hold_get(struct ap_bsvc *b, struct hold **tab, int64_t tenant, int64_t bu,
                              int64_t sched, int64_t start)
 {
     struct hold **bucket = &tab[hold_bucket(b, tenant, bu, start)];
+    struct hold **sbucket = &tab[sched_bucket(b, sched, start)];
     struct hold *h;
 
     for (h = *bucket; h; h = h->next)
         if (h->start == start && h->tenant_id == tenant && h->bu == bu && h->scheduler_id == sched)
             return h;
     h = ap_xcalloc(1, sizeof(*h));
-    *h = (struct hold){
-        .tenant_id = tenant, .bu = bu, .start = start, .scheduler_id = sched, .next = *bucket};
+    *h = (struct hold){.tenant_id = tenant,
+                       .bu = bu,
+                       .start = start,
+                       .scheduler_id = sched,
+                       .next = *bucket,
+                       .snext = *sbucket};
     *bucket = h;
+    *sbucket = h;
     return h;
 }
 
+static struct hold **holds_new(struct ap_bsvc *b)
+{
+    return ap_xcalloc(2 * b->nholds_buckets, sizeof(struct hold *));
+}
+
+/* Frees a table of n buckets a side (each hold is on both sides: freed from the first). */
 static void holds_free(struct hold **tab, size_t n)
 {
     for (size_t i = 0; tab && i < n; i++)
@@ -321,10 +387,9 @@ int64_t ap_bsvc_count(struct ap_bsvc *b, int64_t scheduler_id, int64_t start)
     int64_t n = 0;
 
     pthread_mutex_lock(&b->mu);
-    for (size_t i = 0; i < b->nholds_buckets; i++) /* local capacity: small tenants, few holds */
-        for (struct hold *h = b->holds[i]; h; h = h->next)
-            if (h->start == start && h->scheduler_id == scheduler_id)
-                n += h->count;
+    for (struct hold *h = b->holds[sched_bucket(b, scheduler_id, start)]; h; h = h->snext)
+        if (h->start == start && h->scheduler_id == scheduler_id)
+            n += h->count;
     pthread_mutex_unlock(&b->mu);
     return n;
 }
@@ -350,7 +415,7 @@ static struct hold **ledger_read(struct ap_bsvc *b)
 
     if (!c)
         return NULL;
-    tab = ap_xcalloc(b->nholds_buckets, sizeof(*tab));
+    tab = holds_new(b);
     if (ap_db_query(c,
                     "SELECT tenant_id, business_unit_id, scheduler_id, window_start, hold, state, "
                     "COALESCE(pushed_at, 0) FROM bookings WHERE state IN ('accepted', 'pushing', "
@@ -405,6 +470,39 @@ static void *ledger_thread(void *arg)
     return NULL;
 }
 
+/* ---- zones ---------------------------------------------------------------------------------- */
+
+#define TZ_WARN_EVERY_NS (600 * AP_NS_PER_S)
+
+void ap_bsvc_tz_mismatch(struct ap_bsvc *b, const struct ap_sched *s, int n)
+{
+    int64_t now = ap_clock_mono_ns();
+    struct tz_warned *w = NULL;
+    bool say = false;
+
+    atomic_fetch_add(&b->n_tz_mismatch, (uint64_t)n);
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < b->ntz_warned && !w; i++)
+        if (b->tz_warned[i].scheduler_id == s->id)
+            w = &b->tz_warned[i];
+    if (!w && b->ntz_warned < SCHEDS_MAX) {
+        b->tz_warned = ap_xrealloc(b->tz_warned, (b->ntz_warned + 1) * sizeof(*b->tz_warned));
+        w = &b->tz_warned[b->ntz_warned++];
+        *w = (struct tz_warned){s->id, 0};
+    }
+    if (w && (w->at == 0 || now - w->at >= TZ_WARN_EVERY_NS)) {
+        w->at = now;
+        say = true;
+    }
+    pthread_mutex_unlock(&b->mu);
+    if (say)
+        ap_log_warn("avail.tz_mismatch",
+                    "scheduler=%s account=%lld zone=%s windows=%d reason=\"ServiceTitan's wall "
+                    "times are at another UTC offset than the scheduler's zone: windows are shown "
+                    "from startUtc; check the scheduler's timeZone\"",
+                    s->key, (long long)s->account_id, s->time_zone, n);
+}
+
 /* ---- life ---------------------------------------------------------------------------------- */
 
 struct ap_bsvc *ap_bsvc_new(const struct ap_bsvc_config *c)
@@ -432,7 +530,7 @@ struct ap_bsvc *ap_bsvc_new(const struct ap_bsvc_config *c)
     pthread_cond_init(&b->cv, NULL);
     b->holds = ledger_read(b);
     if (!b->holds)
-        b->holds = ap_xcalloc(b->nholds_buckets, sizeof(*b->holds));
+        b->holds = holds_new(b);
     if (pthread_create(&b->ledger, NULL, ledger_thread, b) != 0) {
         ap_bsvc_free(b);
         return NULL;
@@ -459,6 +557,7 @@ void ap_bsvc_free(struct ap_bsvc *b)
         conn_wipe(&b->conns[i]);
     free(b->scheds);
     free(b->conns);
+    free(b->tz_warned);
     holds_free(b->holds, b->nholds_buckets);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
@@ -472,4 +571,5 @@ void ap_bsvc_stats(struct ap_bsvc *b, struct ap_bsvc_stats *out)
     out->bookings_created = atomic_load(&b->n_created);
     out->bookings_replayed = atomic_load(&b->n_replayed);
     out->windows_taken = atomic_load(&b->n_taken);
+    out->tz_mismatches = atomic_load(&b->n_tz_mismatch);
 }

@@ -95,6 +95,7 @@ struct ap_bres {
     char field[64];    /* the parameter or field at fault, "" none */
     int retry_after_s;
     json_t *body; /* owned; may be NULL */
+    char *text;   /* owned; may be NULL: the success body as JSON text already (instead of body) */
 };
 void ap_bres_cleanup(struct ap_bres *r);
 
@@ -136,6 +137,7 @@ void ap_bsvc_book(struct ap_bsvc *b, struct ap_bsched *s, const struct ap_bookin
 
 struct ap_bsvc_stats {
     uint64_t avail_answers, avail_stale, bookings_created, bookings_replayed, windows_taken;
+    uint64_t tz_mismatches; /* windows shown whose ServiceTitan wall time disagreed with the zone */
 };
 void ap_bsvc_stats(struct ap_bsvc *b, struct ap_bsvc_stats *out);
 

@@ -13,6 +13,7 @@
 #include "app/booking_push.h"
 #include "app/bsvc_int.h"
 #include "app/catalog.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/defs.h"
 #include "core/log.h"
@@ -20,6 +21,9 @@
 #include "crypto/crypto.h"
 #include "db/store.h"
 #include "tz/tz.h"
+
+/* Largest availability answer (31 days of 15-minute windows fit easily). */
+#define AVAIL_TEXT_MAX (1024 * 1024)
 
 static void set(struct ap_bres *r, enum ap_bres_code code, const char *error, const char *field,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -135,24 +139,70 @@ static double held_count(void *ud, int64_t start)
     return (double)ap_bsvc_count(h->b, h->bs->s->id, start);
 }
 
-/* The windows answer of slots. */
+/* The answer's body as text (what the public API sends: no JSON tree on the warm path). */
+static bool answer_text(struct ap_bsched *bs, const struct ap_avail_query *aq, const char *zip,
+                        const char *from, const struct ap_avail_slot *slots, size_t n,
+                        struct held_ctx *h, bool stale, int *mismatch, struct ap_bres *r)
+{
+    struct ap_buf t;
+    char days[16];
+    enum ap_err err;
+
+    snprintf(days, sizeof(days), "%d", aq->days);
+    ap_buf_init(&t, AVAIL_TEXT_MAX);
+    err = ap_buf_puts(&t, "{\"timeZone\":");
+    err = err ? err : ap_json_put_string(&t, bs->s->time_zone);
+    err = err ? err : ap_buf_puts(&t, ",\"service\":");
+    err = err ? err : ap_json_put_string(&t, aq->service->id);
+    err = err ? err : ap_buf_puts(&t, ",\"zip\":");
+    err = err ? err : ap_json_put_string(&t, zip);
+    err = err ? err : ap_buf_puts(&t, ",\"from\":");
+    err = err ? err : ap_json_put_string(&t, from);
+    err = err ? err : ap_buf_puts(&t, ",\"days\":");
+    err = err ? err : ap_buf_puts(&t, days);
+    err = err ? err : ap_buf_puts(&t, ",\"windows\":");
+    err = err ? err
+              : ap_avail_windows_text(aq, slots, n,
+                                      bs->s->capacity_local ? held_count : held_seconds_as_hours, h,
+                                      mismatch, &t);
+    err = err ? err : ap_buf_puts(&t, stale ? ",\"stale\":true}" : "}");
+    if (err) {
+        ap_buf_cleanup(&t);
+        return false;
+    }
+    r->text = ap_buf_take(&t);
+    return true;
+}
+
+/* The windows answer of slots: r->text for the public API (text), else r->body. */
 static void windows_answer(struct ap_bsvc *b, struct ap_bsched *bs, const struct ap_avail_query *aq,
                            const char *zip, const struct ap_avail_slot *slots, size_t n,
-                           int64_t fetched_mono, bool stale, struct ap_bres *r)
+                           int64_t fetched_mono, bool stale, bool text, struct ap_bres *r)
 {
     struct held_ctx h = {b, bs, aq->service, fetched_mono ? ap_bsvc_real_of(fetched_mono) : 0};
     char from[16], z[11] = "";
-    json_t *w = ap_avail_windows(aq, slots, n,
-                                 bs->s->capacity_local ? held_count : held_seconds_as_hours, &h);
+    int mismatch = 0;
 
     ap_sched_zip_norm(zip, z);
     ap_date_format(aq->from, from);
     memset(r, 0, sizeof(*r));
     r->code = AP_BRES_OK;
-    r->body = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "timeZone", bs->s->time_zone, "service",
-                        aq->service->id, "zip", z, "from", from, "days", aq->days, "windows", w);
-    if (stale)
-        json_object_set_new(r->body, "stale", json_true());
+    if (text && !answer_text(bs, aq, z, from, slots, n, &h, stale, &mismatch, r)) {
+        unavailable(r, bs->s, AP_ETOOBIG, 0);
+        return;
+    }
+    if (!text) {
+        json_t *w = ap_avail_windows(aq, slots, n,
+                                     bs->s->capacity_local ? held_count : held_seconds_as_hours, &h,
+                                     &mismatch);
+        r->body =
+            json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "timeZone", bs->s->time_zone, "service",
+                      aq->service->id, "zip", z, "from", from, "days", aq->days, "windows", w);
+        if (stale)
+            json_object_set_new(r->body, "stale", json_true());
+    }
+    if (mismatch)
+        ap_bsvc_tz_mismatch(b, bs->s, mismatch);
     atomic_fetch_add(&b->n_answers, 1);
     if (stale)
         atomic_fetch_add(&b->n_stale, 1);
@@ -160,7 +210,7 @@ static void windows_answer(struct ap_bsvc *b, struct ap_bsched *bs, const struct
 
 /* Local capacity: the catalog's arrival windows, our own bookings counted. */
 static void local_answer(struct ap_bsvc *b, struct ap_bsched *bs, const struct ap_avail_query *aq,
-                         const char *zip, struct ap_bres *r)
+                         const char *zip, bool text, struct ap_bres *r)
 {
     struct ap_avail_slot *v = NULL;
     size_t n = 0;
@@ -171,7 +221,7 @@ static void local_answer(struct ap_bsvc *b, struct ap_bsched *bs, const struct a
         unavailable(r, bs->s, AP_EINTERNAL, 0);
         return;
     }
-    windows_answer(b, bs, aq, zip, v, n, 0, false, r);
+    windows_answer(b, bs, aq, zip, v, n, 0, false, text, r);
     free(v);
 }
 
@@ -203,11 +253,11 @@ bool ap_bsvc_availability_now(struct ap_bsvc *b, struct ap_bsched *bs,
     if (!avail_prepare(b, bs, q, &aq, now))
         return true;
     if (bs->s->capacity_local) {
-        local_answer(b, bs, &aq, q->zip, now);
+        local_answer(b, bs, &aq, q->zip, true, now);
         return true;
     }
     if (ap_avail_span(&aq, &from, &to) != AP_OK || to <= from) {
-        windows_answer(b, bs, &aq, q->zip, NULL, 0, 0, false, now); /* all past the horizon */
+        windows_answer(b, bs, &aq, q->zip, NULL, 0, 0, false, true, now); /* no day to offer */
         return true;
     }
     k = key_of(bs, aq.service);
@@ -216,7 +266,7 @@ bool ap_bsvc_availability_now(struct ap_bsvc *b, struct ap_bsched *bs,
     if (a.err)
         unavailable(now, bs->s, a.err, a.retry_after_s);
     else
-        windows_answer(b, bs, &aq, q->zip, a.slots, a.n, a.fetched_at, a.stale, now);
+        windows_answer(b, bs, &aq, q->zip, a.slots, a.n, a.fetched_at, a.stale, true, now);
     ap_avail_answer_cleanup(&a);
     return true;
 }
@@ -238,7 +288,8 @@ static void avail_got(void *ud, struct ap_avail_answer *a)
     if (a->err)
         unavailable(&r, w->bs->s, a->err, a->retry_after_s);
     else
-        windows_answer(w->b, w->bs, &w->aq, w->zip, a->slots, a->n, a->fetched_at, a->stale, &r);
+        windows_answer(w->b, w->bs, &w->aq, w->zip, a->slots, a->n, a->fetched_at, a->stale, true,
+                       &r);
     ap_avail_answer_cleanup(a);
     w->done(w->ud, &r);
     ap_bsched_put(w->bs);
@@ -320,10 +371,11 @@ static json_t *next_windows(struct book *k)
     aq.days = 7;
     aq.now = today.now;
     if (k->bs->s->capacity_local) {
-        local_answer(k->b, k->bs, &aq, k->req.zip, &r);
+        local_answer(k->b, k->bs, &aq, k->req.zip, false, &r);
     } else if (ap_avail_span(&aq, &from, &to) == AP_OK && to > from &&
                ap_avail_cache_peek(k->b->cache, &k->key, from, to, &a) && !a.err) {
-        windows_answer(k->b, k->bs, &aq, k->req.zip, a.slots, a.n, a.fetched_at, a.stale, &r);
+        windows_answer(k->b, k->bs, &aq, k->req.zip, a.slots, a.n, a.fetched_at, a.stale, false,
+                       &r);
     }
     ap_avail_answer_cleanup(&a);
     w = json_object_get(r.body, "windows");

@@ -21,7 +21,8 @@ struct hold {
     int64_t pushed_s[8];  /* seconds of booked ones, with when each was pushed */
     int64_t pushed_at[8]; /* wall ns */
     int npushed;
-    struct hold *next;
+    struct hold *next;  /* chain by window */
+    struct hold *snext; /* chain by (scheduler, start) */
 };
 
 struct ap_bsvc {
@@ -40,13 +41,17 @@ struct ap_bsvc {
         int64_t loaded;
     } * conns;
     size_t nconns;
-    struct hold **holds; /* hash buckets */
+    struct hold **holds; /* hash buckets: 2 × nholds_buckets (bsvc.c, the holds ledger) */
     size_t nholds_buckets;
     pthread_t ledger;
     bool ledger_started;
     pthread_cond_t cv;
     bool stopping;
-    _Atomic uint64_t n_answers, n_stale, n_created, n_replayed, n_taken;
+    struct tz_warned {
+        int64_t scheduler_id, at; /* mono ns of the last warning */
+    } * tz_warned;
+    size_t ntz_warned;
+    _Atomic uint64_t n_answers, n_stale, n_created, n_replayed, n_taken, n_tz_mismatch;
     /* bsvc_flow.c (mu): accounts whose booking re-check just failed, until when (mono ns):
      * their next bookings decide on the cached capacity at once instead of waiting again */
     struct recheck_down {
@@ -64,6 +69,10 @@ int64_t ap_bsvc_count(struct ap_bsvc *b, int64_t scheduler_id, int64_t start);
 /* A booking this process just accepted, until the next ledger rebuild sees it. */
 void ap_bsvc_hold_add(struct ap_bsvc *b, int64_t tenant_id, int64_t bu, int64_t scheduler_id,
                       int64_t start, int64_t seconds);
+/* An availability answer of scheduler s had n windows whose ServiceTitan wall time is at another
+ * offset than the scheduler's zone: counts them, and logs it at most every 10 minutes per
+ * scheduler. */
+void ap_bsvc_tz_mismatch(struct ap_bsvc *b, const struct ap_sched *s, int n);
 /* Wall ns of a mono instant. */
 int64_t ap_bsvc_real_of(int64_t mono);
 

@@ -27,7 +27,7 @@ struct ap_ratelimit {
     struct slot *slots;
     size_t nsets;
     struct slot overflow;
-    uint8_t hash_key[32];
+    uint8_t hash_key[AP_CRYPTO_SHORTHASH_KEY];
 };
 
 struct ap_ratelimit *ap_ratelimit_new(double rate, int burst, size_t entries)
@@ -100,11 +100,11 @@ static struct slot *find(struct ap_ratelimit *r, const uint8_t id[16], int64_t n
 
 bool ap_ratelimit_allow(struct ap_ratelimit *r, const char *key, int64_t now_ns, int *retry_s)
 {
-    uint8_t mac[AP_CRYPTO_HMAC_LEN];
+    uint8_t mac[AP_CRYPTO_SHORTHASH_LEN];
     struct slot *s;
     bool ok;
 
-    ap_crypto_hmac_sha256(r->hash_key, sizeof(r->hash_key), key, strnlen(key, KEYLEN), mac);
+    ap_crypto_shorthash(r->hash_key, key, strnlen(key, KEYLEN), mac);
     pthread_mutex_lock(&r->mu);
     s = find(r, mac, now_ns);
     ok = admit(r, s ? s : &r->overflow, now_ns, retry_s);

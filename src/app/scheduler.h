@@ -116,6 +116,14 @@ enum ap_err ap_sched_parse(json_t *cfg, const struct ap_catalog *cat, struct ap_
                            struct ap_json_error *e);
 void ap_sched_free(struct ap_sched *s);
 
+/*
+ * What in a saved scheduler today's catalog no longer backs: [{"field",
+ * "message"}] for each ServiceTitan id that was deactivated or deleted since
+ * ("services[0].jobTypeId: job type 123 (AC Repair) is inactive in
+ * ServiceTitan"), [] when none. New reference.
+ */
+json_t *ap_sched_problems(const struct ap_sched *s, const struct ap_catalog *cat);
+
 /* The normalised JSON (every default filled in), as stored and shown to admins. */
 json_t *ap_sched_config_json(const struct ap_sched *s);
 /* What a widget may see: key, name, timeZone, mode, services (id, label,

@@ -561,6 +561,45 @@ static enum ap_err check_catalog(struct ap_sched *s, const struct ap_catalog *ca
     return AP_OK;
 }
 
+/* ---- an old scheduler against today's catalog ---------------------------------- */
+
+/* Appends {field, message} to problems when the item named by field is not usable any more. */
+static void note(json_t *problems, const struct ap_catalog *cat, enum ap_cat_kind k, int64_t id,
+                 const char *field)
+{
+    struct ap_json_error e = {0};
+
+    if (need(cat, k, id, field, NULL, &e) != AP_OK)
+        json_array_append_new(problems,
+                              json_pack("{s:s, s:s}", "field", e.field, "message", e.message));
+}
+
+json_t *ap_sched_problems(const struct ap_sched *s, const struct ap_catalog *cat)
+{
+    json_t *problems = json_array();
+    char f[64];
+
+    for (size_t i = 0; i < s->nservices; i++) {
+        snprintf(f, sizeof(f), "services[%zu].jobTypeId", i);
+        note(problems, cat, AP_CAT_JOB_TYPE, s->services[i].job_type_id, f);
+        snprintf(f, sizeof(f), "services[%zu].businessUnitId", i);
+        note(problems, cat, AP_CAT_BUSINESS_UNIT, s->services[i].business_unit_id, f);
+    }
+    note(problems, cat, AP_CAT_CAMPAIGN, s->campaign_id, "campaignId");
+    for (size_t i = 0; i < s->nrules; i++) {
+        snprintf(f, sizeof(f), "campaignRules[%zu].campaignId", i);
+        note(problems, cat, AP_CAT_CAMPAIGN, s->rules[i].campaign_id, f);
+    }
+    for (size_t i = 0; i < s->ntags; i++) {
+        snprintf(f, sizeof(f), "tagTypeIds[%zu]", i);
+        note(problems, cat, AP_CAT_TAG_TYPE, s->tag_type_ids[i], f);
+    }
+    if (s->mode == AP_SCHED_BOOKING && s->booking_provider_tag_id)
+        note(problems, cat, AP_CAT_BOOKING_PROVIDER_TAG, s->booking_provider_tag_id,
+             "bookingProviderTagId");
+    return problems;
+}
+
 /* ---- parse / free -------------------------------------------------------- */
 
 void ap_sched_free(struct ap_sched *s)

@@ -116,7 +116,7 @@ const struct ap_conf_opt ap_options[] = {
      "longest wait in seconds between two attempts to push a booking (2 s doubling up to it)", 1,
      86400},
     {"catalog-refresh-interval", AP_CONF_INT, "3600",
-     "seconds between reads of each account's ServiceTitan catalog", 60, 604800},
+     "seconds between reads of each account's ServiceTitan catalog", 10, 604800},
 };
 const size_t ap_noptions = sizeof(ap_options) / sizeof(ap_options[0]);
 

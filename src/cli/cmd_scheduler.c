@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/catalog.h"
 #include "app/scheduler.h"
 #include "cli/cli.h"
 #include "json/json.h"
@@ -85,20 +86,26 @@ static void print_json(json_t *j)
     free(s);
 }
 
-/* The scheduler as `show` prints it: key, account, paused, updatedAt and its config. */
-static json_t *sched_json(const struct ap_sched *s)
+/* The scheduler as `show` prints it: key, account, paused, updatedAt, its config and what the
+ * account's catalog (cat, may be NULL) no longer backs. */
+static json_t *sched_json(const struct ap_sched *s, const struct ap_catalog *cat)
 {
     json_t *j =
         json_pack("{s:s, s:I, s:b, s:s}", "key", s->key, "accountId", (json_int_t)s->account_id,
                   "paused", s->paused, "updatedAt", s->updated_at);
     json_object_set_new(j, "config", ap_sched_config_json(s));
+    json_object_set_new(j, "problems", cat ? ap_sched_problems(s, cat) : json_array());
     return j;
 }
 
 static void print_sched(const struct ap_cli *cli, const struct ap_sched *s)
 {
+    struct ap_catalog *cat = ap_catalog_load(cli->store, s->account_id);
+    json_t *j = sched_json(s, cat), *p;
+    size_t i;
+
+    ap_catalog_free(cat);
     if (cli->json) {
-        json_t *j = sched_json(s);
         print_json(j);
         json_decref(j);
         return;
@@ -106,6 +113,9 @@ static void print_sched(const struct ap_cli *cli, const struct ap_sched *s)
     printf("%s  %s%s  (%s, %zu service%s, %s)\n", s->key, s->name, s->paused ? " [paused]" : "",
            s->mode == AP_SCHED_BOOKING ? "booking mode" : "job mode", s->nservices,
            s->nservices == 1 ? "" : "s", s->time_zone);
+    json_array_foreach (json_object_get(j, "problems"), i, p)
+        printf("  ! %s\n", json_string_value(json_object_get(p, "message")));
+    json_decref(j);
 }
 
 static int fail_json(const struct ap_cli *cli, const struct ap_json_error *e)
@@ -203,8 +213,10 @@ static int cmd_list(struct ap_cli *cli, const char *account)
     }
     if (cli->json) {
         json_t *arr = json_array();
+        struct ap_catalog *cat = ap_catalog_load(cli->store, a.id);
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, sched_json(v[i]));
+            json_array_append_new(arr, sched_json(v[i], cat));
+        ap_catalog_free(cat);
         json_t *j = json_pack("{s:o}", "schedulers", arr);
         print_json(j);
         json_decref(j);

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-static _Atomic int64_t real_offset; /* ap_clock_shift_real() */
 static atomic_bool fake_on;
 static _Atomic int64_t fake_real;
 static _Atomic int64_t fake_mono;
+static _Atomic int64_t real_offset;
 
 static int64_t read_clock(clockid_t id)
 {
@@ -27,11 +27,6 @@ int64_t ap_clock_real_ns(void)
     if (atomic_load_explicit(&fake_on, memory_order_acquire))
         return atomic_load(&fake_real);
     return read_clock(CLOCK_REALTIME) + atomic_load_explicit(&real_offset, memory_order_relaxed);
-}
-
-void ap_clock_shift_real(int64_t ns)
-{
-    atomic_fetch_add(&real_offset, ns);
 }
 
 int64_t ap_clock_mono_ns(void)
@@ -57,6 +52,16 @@ void ap_clock_fake_advance(int64_t ns)
 void ap_clock_fake_end(void)
 {
     atomic_store_explicit(&fake_on, false, memory_order_release);
+}
+
+void ap_clock_set_offset(int64_t offset_ns)
+{
+    atomic_store(&real_offset, offset_ns);
+}
+
+int64_t ap_clock_offset(void)
+{
+    return atomic_load(&real_offset);
 }
 
 void ap_clock_format_utc(int64_t real_ns, char out[32])

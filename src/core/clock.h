@@ -24,10 +24,13 @@ void ap_clock_fake_advance(int64_t ns);
 void ap_clock_fake_end(void);
 
 /*
- * Tests and benchmarks through the server's debug routes only: moves the wall clock (not the
- * monotonic one) by ns from now on, e.g. to a date across a daylight-saving change.
+ * Tests and demos (appointd's --debug-routes): shifts the wall clock by
+ * offset_ns from now on (0 puts it back), as stsim's /_stsim/clock shifts
+ * its own, so both can play the same day. The monotonic clock is untouched:
+ * timers, deadlines and cache ages keep real time.
  */
-void ap_clock_shift_real(int64_t ns);
+void ap_clock_set_offset(int64_t offset_ns);
+int64_t ap_clock_offset(void);
 
 /* Formats real_ns as RFC 3339 UTC with milliseconds into out (>= 25 bytes). */
 void ap_clock_format_utc(int64_t real_ns, char out[32]);

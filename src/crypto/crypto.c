@@ -295,6 +295,15 @@ void ap_crypto_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, 
     ap_crypto_hex(mac, sizeof(mac), out);
 }
 
+void ap_crypto_shorthash(const uint8_t key[AP_CRYPTO_SHORTHASH_KEY], const void *msg, size_t n,
+                         uint8_t out[AP_CRYPTO_SHORTHASH_LEN])
+{
+    _Static_assert(AP_CRYPTO_SHORTHASH_KEY == crypto_shorthash_siphashx24_KEYBYTES &&
+                       AP_CRYPTO_SHORTHASH_LEN == crypto_shorthash_siphashx24_BYTES,
+                   "SipHash-x-2-4 sizes");
+    crypto_shorthash_siphashx24(out, msg, n, key);
+}
+
 void ap_crypto_hex(const void *bin, size_t n, char *out)
 {
     sodium_bin2hex(out, 2 * n + 1, bin, n);

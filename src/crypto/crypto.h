@@ -143,6 +143,16 @@ void ap_crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size
 /* The same, written as 64 lowercase hex characters and a NUL. */
 void ap_crypto_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t n,
                                char out[2 * AP_CRYPTO_HMAC_LEN + 1]);
+/*
+ * A keyed 128-bit hash (SipHash-x-2-4) of msg under a 16-byte secret key:
+ * for tables keyed by what strangers send (client addresses), where an
+ * attacker must not be able to pick colliding keys. Fast (tens of
+ * nanoseconds for short keys); not a MAC for anything stored or sent.
+ */
+#define AP_CRYPTO_SHORTHASH_KEY 16
+#define AP_CRYPTO_SHORTHASH_LEN 16
+void ap_crypto_shorthash(const uint8_t key[AP_CRYPTO_SHORTHASH_KEY], const void *msg, size_t n,
+                         uint8_t out[AP_CRYPTO_SHORTHASH_LEN]);
 /* Writes n bytes of bin as lowercase hex into out, which holds 2n+1 bytes. */
 void ap_crypto_hex(const void *bin, size_t n, char *out);
 /* Compares n bytes in time independent of where they differ. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
 #include "json/json.h"
 #include "json/json_int.h"
@@ -141,6 +142,38 @@ char *ap_json_dumps(const json_t *j)
     if (!s)
         ap_json_oom();
     return s;
+}
+
+enum ap_err ap_json_put_string(struct ap_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    enum ap_err err;
+    const char *run;
+
+    if (!s)
+        return ap_buf_puts(b, "null");
+    if ((err = ap_buf_puts(b, "\"")))
+        return err;
+    for (run = s; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[7] = {'\\', (char)c, 0};
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (c < 0x20) {
+            esc[1] = 'u';
+            memcpy(esc + 2, "00", 2);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            esc[6] = 0;
+        }
+        if ((err = ap_buf_append(b, run, (size_t)(s - run))) || (err = ap_buf_puts(b, esc)))
+            return err;
+        run = s + 1;
+    }
+    if ((err = ap_buf_append(b, run, (size_t)(s - run))))
+        return err;
+    return ap_buf_puts(b, "\"");
 }
 
 const char *ap_json_type_name(const json_t *j)

@@ -148,6 +148,15 @@ enum ap_err ap_json_reject_unknown(json_t *obj, const char *const allowed[], con
  */
 char *ap_json_dumps(const json_t *j);
 
+/*
+ * Appends s as a JSON string (quoted; '"', '\\' and control bytes escaped)
+ * to b, for answers built as text on a hot path. s must be UTF-8 (checked
+ * elsewhere); NULL is written as null. An error of b (its maximum) is
+ * returned.
+ */
+struct ap_buf;
+enum ap_err ap_json_put_string(struct ap_buf *b, const char *s);
+
 /* "an object", "an array", "a string", "a number", "a boolean", "null"
  * (static; "nothing" for NULL). For messages that name what came. */
 const char *ap_json_type_name(const json_t *j);

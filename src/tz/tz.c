@@ -5,6 +5,11 @@
  * parsed), converting with an open one about a microsecond, so each thread
  * keeps the calendars of the last few zones it used, keyed by zone id, in a
  * pthread-key slot whose destructor closes them when the thread exits.
+ *
+ * Each cached zone also remembers the span between the two offset changes
+ * around the last instant it converted (ICU's transitions) with the offset
+ * in force then: converting another instant of that span — the next window
+ * of the same week, in practice — is plain calendar arithmetic, without ICU.
  */
 #include "tz/tz.h"
 
@@ -24,11 +29,21 @@
 struct tz_entry {
     char id[AP_TZ_MAX_ID + 1];
     UCalendar *cal;
+    /* UTC seconds [span_from, span_to) keep offset span_off (span_to <= span_from: none yet) */
+    int64_t span_from, span_to;
+    int span_off;
+    int64_t memo_day; /* the last day number converted, and its date */
+    struct ap_date memo_date;
 };
+
+/* Instants before this (1583-01-01 UTC, in seconds) are left to ICU, whose calendar is Julian
+ * before the Gregorian change; the arithmetic is Gregorian. */
+#define GREGORIAN_FROM_S (-12212553600LL)
 
 struct tz_cache {
     struct tz_entry e[TZ_CACHE];
     unsigned next; /* round-robin victim */
+    unsigned last; /* the entry used last: asked first */
 };
 
 static pthread_key_t cache_key;
@@ -105,8 +120,9 @@ static UCalendar *cal_open(const UChar *u, int32_t len)
     return cal;
 }
 
-/* The calling thread's calendar for zone, or NULL when the zone is unknown. */
-static UCalendar *cal_for(const char *zone)
+/* The calling thread's cache entry of zone (with its calendar), or NULL when the zone is
+ * unknown. */
+static struct tz_entry *entry_for(const char *zone)
 {
     struct tz_cache *c = cache_get();
     struct tz_entry *e;
@@ -114,21 +130,44 @@ static UCalendar *cal_for(const char *zone)
     int32_t len;
     UCalendar *cal;
 
-    for (int i = 0; i < TZ_CACHE; i++)
-        if (c->e[i].cal && strcmp(c->e[i].id, zone ? zone : "") == 0)
-            return c->e[i].cal;
+    if (!zone)
+        return NULL;
+    if (c->e[c->last].cal && strcmp(c->e[c->last].id, zone) == 0)
+        return &c->e[c->last];
+    for (unsigned i = 0; i < TZ_CACHE; i++)
+        if (c->e[i].cal && strcmp(c->e[i].id, zone) == 0) {
+            c->last = i;
+            return &c->e[i];
+        }
     if (!to_uchars(zone, u, AP_TZ_MAX_ID + 1, &len) || !icu_known(u, len))
         return NULL;
     cal = cal_open(u, len);
     if (!cal)
         return NULL;
+    c->last = c->next;
     e = &c->e[c->next];
     c->next = (c->next + 1) % TZ_CACHE;
     if (e->cal)
         ucal_close(e->cal);
-    e->cal = cal;
+    *e = (struct tz_entry){.cal = cal, .memo_day = INT64_MIN};
     memcpy(e->id, zone, strlen(zone) + 1);
-    return cal;
+    return e;
+}
+
+static UCalendar *cal_for(const char *zone)
+{
+    struct tz_entry *e = entry_for(zone);
+    return e ? e->cal : NULL;
+}
+
+void ap_tz_forget(void)
+{
+    struct tz_cache *c = cache_get();
+
+    for (int i = 0; i < TZ_CACHE; i++)
+        if (c->e[i].cal)
+            ucal_close(c->e[i].cal);
+    memset(c, 0, sizeof(*c));
 }
 
 bool ap_tz_valid(const char *zone)
@@ -136,19 +175,31 @@ bool ap_tz_valid(const char *zone)
     return cal_for(zone) != NULL;
 }
 
+/* Two days: farther from an offset change than any change moves the clock (Samoa's day), so a
+ * wall time this far inside a remembered span is neither skipped nor repeated. */
+#define SPAN_MARGIN_S (2 * 86400)
+
 enum ap_err ap_tz_local_to_utc(const char *zone, int y, int mon, int d, int h, int mi, int s,
                                int64_t *utc_ns)
 {
+    struct tz_entry *e;
     UCalendar *cal;
     UErrorCode st = U_ZERO_ERROR;
     UDate ms;
+    int64_t guess;
 
     if (y < AP_TZ_YEAR_MIN || y > AP_TZ_YEAR_MAX || mon < 1 || mon > 12 || d < 1 ||
         d > ap_days_in_month(y, mon) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
         return AP_EINVAL;
-    cal = cal_for(zone);
-    if (!cal)
+    if (!(e = entry_for(zone)))
         return AP_EINVAL;
+    guess = ap_days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s - e->span_off;
+    if (e->span_to > e->span_from && guess - SPAN_MARGIN_S >= e->span_from &&
+        guess + SPAN_MARGIN_S < e->span_to) {
+        *utc_ns = guess * 1000000000;
+        return AP_OK;
+    }
+    cal = e->cal;
     ucal_clear(cal);
     ucal_setDateTime(cal, y, mon - 1, d, h, mi, s, &st);
     ms = ucal_getMillis(cal, &st);
@@ -158,25 +209,72 @@ enum ap_err ap_tz_local_to_utc(const char *zone, int y, int mon, int d, int h, i
     return AP_OK;
 }
 
-/* Floor division of ns to whole milliseconds (instants before 1970 too). */
-static UDate ns_to_ms(int64_t ns)
+/* Floor division for the arithmetic below. */
+static int64_t floor_div(int64_t a, int64_t b)
 {
-    int64_t ms = ns / 1000000;
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
 
-    if (ns % 1000000 < 0)
-        ms--;
-    return (UDate)ms;
+/* The wall-clock fields of UTC second secs at offset off (proleptic Gregorian); e's memo
+ * keeps the last day's date (windows of one day come one after the other). */
+static void fields_at(struct tz_entry *e, int64_t secs, int off, struct ap_tz_local *out)
+{
+    int64_t local = secs + off, days = floor_div(local, 86400), rem = local - days * 86400;
+    struct ap_date d;
+
+    if (days != e->memo_day) {
+        e->memo_day = days;
+        e->memo_date = ap_civil_from_days(days);
+    }
+    d = e->memo_date;
+
+    *out = (struct ap_tz_local){d.y,
+                                d.m,
+                                d.d,
+                                (int)(rem / 3600),
+                                (int)(rem / 60 % 60),
+                                (int)(rem % 60),
+                                (int)(((days + 4) % 7 + 7) % 7), /* 1970-01-01 was a Thursday */
+                                off};
+}
+
+/* Remembers the span of offset changes around the calendar's instant (secs), with off. */
+static void span_learn(struct tz_entry *e, int64_t secs, int off)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UDate prev = 0, next = 0;
+    bool has_prev, has_next;
+
+    has_prev =
+        ucal_getTimeZoneTransitionDate(e->cal, UCAL_TZ_TRANSITION_PREVIOUS_INCLUSIVE, &prev, &st);
+    has_next = ucal_getTimeZoneTransitionDate(e->cal, UCAL_TZ_TRANSITION_NEXT, &next, &st);
+    e->span_to = e->span_from = 0;
+    if (U_FAILURE(st))
+        return;
+    e->span_from = has_prev ? (int64_t)ceil(prev / 1000.0) : INT64_MIN;
+    e->span_to = has_next ? (int64_t)floor(next / 1000.0) : INT64_MAX;
+    if (e->span_from < GREGORIAN_FROM_S)
+        e->span_from = GREGORIAN_FROM_S;
+    if (secs < e->span_from || secs >= e->span_to) /* not this instant's span after all */
+        e->span_to = e->span_from = 0;
+    e->span_off = off;
 }
 
 enum ap_err ap_tz_utc_to_local(const char *zone, int64_t utc_ns, struct ap_tz_local *out)
 {
-    UCalendar *cal = cal_for(zone);
+    struct tz_entry *e = entry_for(zone);
     UErrorCode st = U_ZERO_ERROR;
+    int64_t secs = floor_div(utc_ns, 1000000000); /* whole seconds: the sub-second part dropped */
+    UCalendar *cal;
 
-    if (!cal)
+    if (!e)
         return AP_EINVAL;
-    /* whole seconds: drop the sub-second part before converting */
-    ucal_setMillis(cal, floor(ns_to_ms(utc_ns) / 1000.0) * 1000.0, &st);
+    if (secs >= e->span_from && secs < e->span_to) {
+        fields_at(e, secs, e->span_off, out);
+        return AP_OK;
+    }
+    cal = e->cal;
+    ucal_setMillis(cal, (UDate)secs * 1000.0, &st);
     out->y = ucal_get(cal, UCAL_EXTENDED_YEAR, &st);
     out->mon = ucal_get(cal, UCAL_MONTH, &st) + 1;
     out->d = ucal_get(cal, UCAL_DATE, &st);
@@ -186,7 +284,11 @@ enum ap_err ap_tz_utc_to_local(const char *zone, int64_t utc_ns, struct ap_tz_lo
     out->wday = ucal_get(cal, UCAL_DAY_OF_WEEK, &st) - UCAL_SUNDAY;
     out->offset_s =
         (ucal_get(cal, UCAL_ZONE_OFFSET, &st) + ucal_get(cal, UCAL_DST_OFFSET, &st)) / 1000;
-    return U_SUCCESS(st) ? AP_OK : AP_EINVAL;
+    if (U_FAILURE(st))
+        return AP_EINVAL;
+    if (secs >= GREGORIAN_FROM_S)
+        span_learn(e, secs, out->offset_s);
+    return AP_OK;
 }
 
 int ap_tz_offset_s(const char *zone, int64_t utc_ns)

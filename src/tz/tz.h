@@ -17,7 +17,9 @@
  * UCAL_WALLTIME_FIRST for repeated ones), set explicitly.
  *
  * Thread-safe: each thread keeps its own small cache of open calendars (one
- * per zone, a handful of zones), released when the thread exits.
+ * per zone, a handful of zones), released when the thread exits. With each
+ * it keeps the span between the offset changes around the last instant it
+ * converted, so converting other instants of that span needs no ICU call.
  */
 #ifndef AP_TZ_TZ_H
 #define AP_TZ_TZ_H
@@ -63,5 +65,9 @@ enum ap_err ap_tz_utc_to_local(const char *zone, int64_t utc_ns, struct ap_tz_lo
 
 /* UTC offset in seconds in force in zone at utc_ns; 0 for an unknown zone. */
 int ap_tz_offset_s(const char *zone, int64_t utc_ns);
+
+/* Closes the calling thread's cached calendars and forgets the offset spans it learnt (tests:
+ * the next conversion asks ICU itself). */
+void ap_tz_forget(void);
 
 #endif

@@ -3,7 +3,8 @@
 // (400 naming the fields, nothing stored), booking → job conversion,
 // appointment rules (confirm twice → 409, the last appointment can't be
 // deleted, reschedule, hold), job cancel and hold, job types' orderBy, the
-// reason lists' active default, and the jobs/appointments export feeds.
+// reason lists' active default, the jobs/appointments export feeds, and job
+// types deactivated or removed through the control API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStsim, stopClean } from './lib/stsim.mjs';
@@ -349,5 +350,27 @@ describe('jpm: jobs and appointments', () => {
     assert.equal(seen.get(job.id)?.active, true);
     const ex = expect(await sim.api('GET', '/jpm/export/appointments', { query: { includeRecentChanges: true } }), 200);
     assert.ok(ex.data.some((a) => a.id === job.firstAppointmentId));
+  });
+
+  test('the control API deactivates and removes a job type, as the office does', async () => {
+    const t = sim.creds.tenantId;
+    const all = expect(await sim.api('GET', '/jpm/job-types', { query: { active: 'Any', pageSize: 500 } }), 200).data;
+    const jt = all.find((j) => j.active && j.id !== ref.jobTypeId);
+    let r = await sim.control('PATCH', `/tenants/${t}/job-types/${jt.id}`, { active: false });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.active, false);
+    assert.equal(expect(await sim.api('GET', `/jpm/job-types/${jt.id}`), 200).active, false);
+    const active = expect(await sim.api('GET', '/jpm/job-types', { query: { pageSize: 500 } }), 200).data;
+    assert.ok(!active.some((j) => j.id === jt.id), 'an inactive job type leaves the default list');
+    assert.equal((await sim.control('PATCH', `/tenants/${t}/job-types/${jt.id}`, { active: 'no' })).status, 400);
+    assert.equal((await sim.control('PATCH', `/tenants/${t}/job-types/1`, { active: false })).status, 404);
+    assert.equal((await sim.control('PATCH', `/tenants/42/job-types/${jt.id}`, { active: false })).status, 404);
+    r = await sim.control('PATCH', `/tenants/${t}/job-types/${jt.id}`, { active: true });
+    assert.equal(r.body.active, true);
+    r = await sim.control('DELETE', `/tenants/${t}/job-types/${jt.id}`);
+    assert.equal(r.status, 200, r.text);
+    expect(await sim.api('GET', `/jpm/job-types/${jt.id}`), 404);
+    const left = expect(await sim.api('GET', '/jpm/job-types', { query: { active: 'Any', pageSize: 500 } }), 200).data;
+    assert.equal(left.length, all.length - 1);
   });
 });

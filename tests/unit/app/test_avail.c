@@ -18,6 +18,7 @@
 
 #include "app/avail.h"
 #include "app/scheduler.h"
+#include "core/buf.h"
 #include "core/datetime.h"
 #include "core/defs.h"
 
@@ -69,17 +70,48 @@ static void test_parse_capacity(void **state)
         row("2026-03-09T12:00:00", "2026-03-09T18:00:00Z", "2026-03-09T20:00:00Z", 1, 1.0));
     struct ap_avail_slot *s;
     size_t n;
-    int mismatch = 0;
+    int mismatch = -1;
 
-    assert_int_equal(ap_avail_parse_capacity(ans, 1, "America/Chicago", &s, &n, &mismatch), AP_OK);
+    assert_int_equal(ap_avail_parse_capacity(ans, 1, &s, &n), AP_OK);
     assert_int_equal(n, 3); /* bu 2's row is not ours */
     assert_true(s[0].start == utc("2026-03-09T13:00:00Z") && s[0].open == 2.0);
     assert_true(s[1].start == utc("2026-03-09T15:00:00Z") && s[1].open == 4.0);
+    /* the tenant's wall time gives its offset: CDT for the first two, -6 h for the third */
+    assert_true(s[0].has_st_offset && s[0].st_offset_s == -5 * 3600);
+    assert_true(s[2].has_st_offset && s[2].st_offset_s == -6 * 3600);
+
+    /* in Chicago the third disagrees; in Phoenix (-7 h) all three do */
+    struct ap_sched *sc = sched("America/Chicago", ",\"rules\":{\"minNoticeMinutes\":0}");
+    struct ap_avail_query q = {
+        sc, &sc->services[0], 3600, utc("2026-03-08T12:00:00Z"), {2026, 3, 9}, 1};
+    json_t *w = ap_avail_windows(&q, s, n, NULL, NULL, &mismatch);
+    assert_int_equal(json_array_size(w), 3);
     assert_int_equal(mismatch, 1);
+    json_decref(w);
+    ap_sched_free(sc);
+    sc = sched("America/Phoenix", ",\"rules\":{\"minNoticeMinutes\":0}");
+    q.sched = sc;
+    q.service = &sc->services[0];
+    w = ap_avail_windows(&q, s, n, NULL, NULL, &mismatch);
+    assert_int_equal(mismatch, 3);
+    json_decref(w);
+    ap_sched_free(sc);
+    free(s);
+    json_decref(ans);
+
+    /* no wall time, or a nonsense one: nothing to compare */
+    ans = json_pack("{s:[{s:s, s:s, s:s, s:f}, {s:s, s:s, s:f}]}", "availabilities", "start",
+                    "2026-03-12T25:00:00", "startUtc", "2026-03-09T13:00:00Z", "endUtc",
+                    "2026-03-09T15:00:00Z", "openAvailability", 1.0, "startUtc",
+                    "2026-03-09T15:00:00Z", "endUtc", "2026-03-09T17:00:00Z", "openAvailability",
+                    1.0);
+    assert_int_equal(ap_avail_parse_capacity(ans, 1, &s, &n), AP_OK);
+    assert_int_equal(n, 2);
+    assert_false(s[0].has_st_offset || s[1].has_st_offset);
     free(s);
     json_decref(ans);
     ans = json_pack("{s:s}", "timeStamp", "x");
-    assert_int_equal(ap_avail_parse_capacity(ans, 1, "UTC", &s, &n, NULL), AP_EPARSE);
+    assert_int_equal(ap_avail_parse_capacity(ans, 1, &s, &n), AP_EPARSE);
     json_decref(ans);
 }
 
@@ -103,7 +135,7 @@ static void test_windows_across_dst(void **state)
     size_t n = chicago_slots(v);
     struct ap_avail_query q = {s, &s->services[0], 7200, utc("2026-03-06T12:00:00Z"), {2026, 3, 7},
                                3};
-    json_t *w = ap_avail_windows(&q, v, n, NULL, NULL);
+    json_t *w = ap_avail_windows(&q, v, n, NULL, NULL, NULL);
 
     assert_int_equal(json_array_size(w), 6);
     /* every window starts at 08:00 or 14:00 local, with the offset of its day */
@@ -118,6 +150,21 @@ static void test_windows_across_dst(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 2), "end")),
                         "2026-03-08T10:00:00-05:00");
     json_decref(w);
+
+    /* the text the public API sends is the same array */
+    struct ap_buf t;
+    ap_buf_init(&t, 1 << 16);
+    assert_int_equal(ap_avail_windows_text(&q, v, n, NULL, NULL, NULL, &t), AP_OK);
+    json_t *parsed = json_loads(t.data, 0, NULL),
+           *tree = ap_avail_windows(&q, v, n, NULL, NULL, NULL);
+    assert_non_null(parsed);
+    assert_true(json_equal(parsed, tree));
+    json_decref(parsed);
+    json_decref(tree);
+    ap_buf_cleanup(&t);
+    ap_buf_init(&t, 100); /* too small: said so, not a cut answer */
+    assert_int_not_equal(ap_avail_windows_text(&q, v, n, NULL, NULL, NULL, &t), AP_OK);
+    ap_buf_cleanup(&t);
 
     /* the span of Mar 8 alone is 23 hours long */
     int64_t from, to;
@@ -135,7 +182,7 @@ static void test_phoenix_has_no_dst(void **state)
     struct ap_avail_slot v[2] = {{a, a + 2 * H, 3, true}, {b, b + 2 * H, 3, true}};
     struct ap_avail_query q = {s, &s->services[0], 3600, utc("2026-03-06T00:00:00Z"), {2026, 3, 7},
                                3};
-    json_t *w = ap_avail_windows(&q, v, 2, NULL, NULL);
+    json_t *w = ap_avail_windows(&q, v, 2, NULL, NULL, NULL);
 
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "start")),
                         "2026-03-07T08:00:00-07:00");
@@ -160,7 +207,7 @@ static void test_rules_and_holds(void **state)
     /* now: Mar 7, 12:15 local (18:15Z): 08:00 started; 14:00 is inside the 2 h notice */
     struct ap_avail_query q = {s, &s->services[0], 7200, utc("2026-03-07T18:15:00Z"), {2026, 3, 7},
                                5};
-    json_t *w = ap_avail_windows(&q, v, n, NULL, NULL);
+    json_t *w = ap_avail_windows(&q, v, n, NULL, NULL, NULL);
     bool want[] = {false, false, true, true, false, false}; /* Mar 9 is a blackout */
 
     assert_int_equal(json_array_size(w), 6); /* Mar 10, 11 are past the 3-day horizon */
@@ -168,6 +215,21 @@ static void test_rules_and_holds(void **state)
         if (json_is_true(json_object_get(json_array_get(w, i), "available")) != want[i])
             fail_msg("window %zu", i);
     json_decref(w);
+
+    /* days before today are left out too: asked from Mar 6, the answer starts on Mar 7 */
+    q.from = (struct ap_date){2026, 3, 6};
+    q.days = 2;
+    w = ap_avail_windows(&q, v, n, NULL, NULL, NULL);
+    assert_int_equal(json_array_size(w), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "start")),
+                        "2026-03-07T08:00:00-06:00");
+    json_decref(w);
+    int64_t from, to;
+    q.days = 1; /* only Mar 6: nothing to ask ServiceTitan */
+    assert_int_equal(ap_avail_span(&q, &from, &to), AP_OK);
+    assert_true(to <= from);
+    q.from = (struct ap_date){2026, 3, 7};
+    q.days = 5;
 
     /* close before start: 13:31 local on Mar 8 closes the 14:00 window (30 min before) */
     q.now = utc("2026-03-08T18:31:00Z");
@@ -179,7 +241,7 @@ static void test_rules_and_holds(void **state)
     /* holds: 4 h open, 3 h held, a 2 h job does not fit; a 1 h job does */
     q.now = utc("2026-03-07T06:00:00Z"); /* Mar 7, midnight local */
     int64_t first = v[2].start;
-    w = ap_avail_windows(&q, v, n, held_two_hours_on_first, &first);
+    w = ap_avail_windows(&q, v, n, held_two_hours_on_first, &first, NULL);
     assert_int_equal(json_array_size(w), 6);
     assert_false(json_is_true(json_object_get(json_array_get(w, 2), "available")));
     assert_true(json_is_true(json_object_get(json_array_get(w, 3), "available")));

@@ -330,6 +330,52 @@ static void test_booking_questions(void **state)
     ap_sched_free(s);
 }
 
+/* A saved scheduler whose job type and campaign ServiceTitan later deactivated and deleted says
+ * so, naming the fields; a healthy one has no problems. */
+static void test_problems_after_the_catalog_changed(void **state)
+{
+    struct fx *f = *state;
+    struct ap_sched *s = NULL;
+    struct ap_json_error e = {0};
+    json_t *cfg = cfg_with(good, NULL, NULL);
+    struct ap_catalog *cat;
+    json_t *p;
+
+    assert_int_equal(ap_sched_create(f->st, f->a.id, cfg, &s, &e), AP_OK);
+    json_decref(cfg);
+    cat = ap_catalog_load(f->st, f->a.id);
+    p = ap_sched_problems(s, cat);
+    assert_int_equal(json_array_size(p), 0);
+    json_decref(p);
+    ap_catalog_free(cat);
+
+    struct ap_db_conn *c = ap_store_acquire(f->st, true);
+    assert_int_equal(ap_db_exec(c,
+                                "UPDATE st_catalog SET active = 0 WHERE kind = 'job_type' AND "
+                                "st_id = 10",
+                                NULL, 0),
+                     AP_OK);
+    assert_int_equal(ap_db_exec(c,
+                                "UPDATE st_catalog SET deleted = 1 WHERE kind = 'campaign' AND "
+                                "st_id = 100",
+                                NULL, 0),
+                     AP_OK);
+    ap_store_release(c);
+    cat = ap_catalog_load(f->st, f->a.id);
+    p = ap_sched_problems(s, cat);
+    assert_int_equal(json_array_size(p), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "field")),
+                        "services[0].jobTypeId");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "services[0].jobTypeId: job type 10 (AC Repair) is inactive in "
+                        "ServiceTitan");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                        "campaignId: campaign 100 (Website) was deleted in ServiceTitan");
+    json_decref(p);
+    ap_catalog_free(cat);
+    ap_sched_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zones_and_booking_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_schedulers_update_and_pause, setup, teardown),
         cmocka_unit_test_setup_teardown(test_booking_questions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_problems_after_the_catalog_changed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -404,6 +404,27 @@ static void test_equal(void **state)
     assert_false(ap_crypto_equal("Xbcdef", "abcdef", 6));
 }
 
+/* The keyed short hash: the same answer for the same key and text, another for another key or
+ * text (one byte apart), all 16 bytes used. */
+static void test_shorthash(void **state)
+{
+    uint8_t k1[AP_CRYPTO_SHORTHASH_KEY] = {1}, k2[AP_CRYPTO_SHORTHASH_KEY] = {2};
+    uint8_t a[AP_CRYPTO_SHORTHASH_LEN], b[AP_CRYPTO_SHORTHASH_LEN],
+        z[AP_CRYPTO_SHORTHASH_LEN] = {0};
+
+    (void)state;
+    ap_crypto_shorthash(k1, "a:203.0.113.9", 13, a);
+    ap_crypto_shorthash(k1, "a:203.0.113.9", 13, b);
+    assert_memory_equal(a, b, sizeof(a));
+    ap_crypto_shorthash(k1, "a:203.0.113.8", 13, b);
+    assert_memory_not_equal(a, b, sizeof(a));
+    ap_crypto_shorthash(k2, "a:203.0.113.9", 13, b);
+    assert_memory_not_equal(a, b, sizeof(a));
+    assert_memory_not_equal(a + 8, z, 8); /* the upper half is hashed too */
+    ap_crypto_shorthash(k1, "", 0, b);
+    assert_memory_not_equal(a, b, sizeof(a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hmac_rfc4231, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shorthash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_b64url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_equal, setup, teardown),
     };

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "core/buf.h"
 #include "json/json.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -410,10 +411,44 @@ static void test_dumps_compact_roundtrip(void **state)
     assert_null(ap_json_dumps(NULL));
 }
 
+/* ap_json_put_string: what jansson itself would write, read back as the same string. */
+static void test_put_string(void **state)
+{
+    static const char *texts[] = {"",
+                                  "America/Chicago",
+                                  "say \"hi\"",
+                                  "back\\slash",
+                                  "tab\tnew\nline\x01\x1f",
+                                  "caf\xc3\xa9 \xe2\x9c\x93"};
+    struct ap_buf b;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        ap_buf_init(&b, 1024);
+        assert_int_equal(ap_json_put_string(&b, texts[i]), AP_OK);
+        json_t *j = json_loads(b.data, JSON_DECODE_ANY, NULL);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(j), texts[i]);
+        json_decref(j);
+        ap_buf_cleanup(&b);
+    }
+    ap_buf_init(&b, 1024);
+    assert_int_equal(ap_json_put_string(&b, "a\"b\x02"), AP_OK);
+    assert_string_equal(b.data, "\"a\\\"b\\u0002\"");
+    ap_buf_reset(&b);
+    assert_int_equal(ap_json_put_string(&b, NULL), AP_OK);
+    assert_string_equal(b.data, "null");
+    ap_buf_cleanup(&b);
+    ap_buf_init(&b, 4); /* the buffer's maximum is reported */
+    assert_int_not_equal(ap_json_put_string(&b, "too long"), AP_OK);
+    ap_buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_body_shape),
+        cmocka_unit_test(test_put_string),
         cmocka_unit_test(test_error_body_escapes),
         cmocka_unit_test(test_error_body_bad_utf8_replaced),
         cmocka_unit_test(test_parse_ok_object),

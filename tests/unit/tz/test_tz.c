@@ -4,7 +4,8 @@
  * of 2026 compared with their known offsets (daylight time from Mar 8 to
  * Nov 1, none in Phoenix), every half hour in both directions; the wall
  * times those changes skip or repeat, and the rule tz.h promises for them;
- * UTC; whole seconds; and the zones, fields and years that are refused.
+ * UTC; whole seconds; the zones, fields and years that are refused; and the
+ * offset spans the adapter remembers, against ICU's own answers.
  * Capacity windows of the emulator land on these conversions, so the
  * anchors state the wall clock a dispatcher would read.
  */
@@ -422,6 +423,120 @@ static void test_cache_and_threads(void **state)
     assert_int_equal(ok_main, 1);
 }
 
+/* ---- remembered spans against ICU itself ----------------------------------------- */
+
+static void assert_same_local(const struct ap_tz_local *a, const struct ap_tz_local *b,
+                              const char *zone, int64_t secs)
+{
+    if (a->y != b->y || a->mon != b->mon || a->d != b->d || a->h != b->h || a->mi != b->mi ||
+        a->s != b->s || a->wday != b->wday || a->offset_s != b->offset_s)
+        fail_msg("%s at %lld: %04d-%02d-%02d %02d:%02d:%02d w%d %+d, ICU says "
+                 "%04d-%02d-%02d %02d:%02d:%02d w%d %+d",
+                 zone, (long long)secs, a->y, a->mon, a->d, a->h, a->mi, a->s, a->wday, a->offset_s,
+                 b->y, b->mon, b->d, b->h, b->mi, b->s, b->wday, b->offset_s);
+}
+
+/* Wall time l read back to UTC right after learning the span at t equals ICU's own reading
+ * (skipped and repeated wall times included). */
+static void assert_back_like_icu(const char *zone, int64_t t, const struct ap_tz_local *l)
+{
+    struct ap_tz_local scratch;
+    int64_t want = 0, got = 0;
+    enum ap_err e1, e2;
+
+    ap_tz_forget();
+    e1 = ap_tz_local_to_utc(zone, l->y, l->mon, l->d, l->h, l->mi, l->s, &want);
+    ap_tz_forget();
+    assert_int_equal(ap_tz_utc_to_local(zone, t * S, &scratch), AP_OK);
+    e2 = ap_tz_local_to_utc(zone, l->y, l->mon, l->d, l->h, l->mi, l->s, &got);
+    assert_int_equal(e1, e2);
+    if (want != got)
+        fail_msg("%s: %04d-%02d-%02d %02d:%02d:%02d is %lld, ICU says %lld", zone, l->y, l->mon,
+                 l->d, l->h, l->mi, l->s, (long long)(got / S), (long long)(want / S));
+}
+
+/*
+ * An instant converted right after another one (the span learnt from the
+ * first answers the second when it can) equals ICU's own answer for it
+ * alone: in zones with odd offsets and changes, for instants next to offset
+ * changes and at random, a second to a week apart, in
+ * both directions (1680–2100: instants of int64 nanoseconds).
+ */
+static void test_spans_match_icu(void **state)
+{
+    static const char *zones[] = {CHI,
+                                  PHX,
+                                  "Australia/Lord_Howe",
+                                  "Asia/Kathmandu",
+                                  "Pacific/Apia",
+                                  "Europe/Dublin",
+                                  "America/St_Johns",
+                                  "UTC",
+                                  "Africa/Casablanca",
+                                  "Antarctica/Troll"};
+    static const int64_t steps[] = {1, 59, H, 86400, 7 * 86400, -1, -H, -86400};
+    /* instants at offset changes: Chicago spring and fall 2026, Apia's skipped 2011-12-30 */
+    static const int64_t near[] = {1772956800, 1793516400, 1325239200, 1774800000};
+    uint64_t rng = 42;
+    struct ap_tz_local ref, got;
+
+    (void)state;
+    for (size_t z = 0; z < AP_COUNTOF(zones); z++)
+        for (int i = 0; i < 400; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            int64_t t = i < 40 ? near[i % AP_COUNTOF(near)] + (int64_t)(rng >> 40) % 7200 - 3600
+                               : -9151200000LL + (int64_t)((rng >> 20) % 13253600000ULL);
+            int64_t u = t + steps[i % AP_COUNTOF(steps)];
+
+            ap_tz_forget();
+            assert_int_equal(ap_tz_utc_to_local(zones[z], u * S, &ref), AP_OK);
+            ap_tz_forget();
+            assert_int_equal(ap_tz_utc_to_local(zones[z], t * S, &got), AP_OK);
+            assert_int_equal(ap_tz_utc_to_local(zones[z], u * S + 999999999, &got), AP_OK);
+            assert_same_local(&got, &ref, zones[z], u);
+            assert_back_like_icu(zones[z], t, &ref);
+        }
+}
+
+/* Right at offset changes: a span learnt on one side never answers for the other. */
+static void test_spans_end_at_changes(void **state)
+{
+    static const struct {
+        const char *zone;
+        int64_t at; /* the first second of the new offset */
+    } changes[] = {{CHI, 1772956800},
+                   {CHI, 1793516400},
+                   {"Australia/Lord_Howe", 1775314800},
+                   {"Pacific/Apia", 1325239200},
+                   {"Europe/Dublin", 1774746000}};
+    struct ap_tz_local ref, got;
+
+    (void)state;
+    for (size_t i = 0; i < AP_COUNTOF(changes); i++)
+        for (int from = -3; from <= 3; from++)
+            for (int to = -3; to <= 3; to++) {
+                int64_t a = changes[i].at + from, b = changes[i].at + to;
+                ap_tz_forget();
+                assert_int_equal(ap_tz_utc_to_local(changes[i].zone, b * S, &ref), AP_OK);
+                ap_tz_forget();
+                assert_int_equal(ap_tz_utc_to_local(changes[i].zone, a * S, &got), AP_OK);
+                assert_int_equal(ap_tz_utc_to_local(changes[i].zone, b * S, &got), AP_OK);
+                assert_same_local(&got, &ref, changes[i].zone, b);
+            }
+    /* wall times around each change, read back after a span on either side was learnt: the
+     * skipped hour, the repeated one, and the days next to them */
+    for (size_t i = 0; i < AP_COUNTOF(changes); i++)
+        for (int64_t side = -86400 * 3; side <= 86400 * 3; side += 86400 * 6)
+            for (int64_t w = -3 * 86400; w <= 3 * 86400; w += 1800) {
+                ap_tz_forget();
+                assert_int_equal(ap_tz_utc_to_local(changes[i].zone, (changes[i].at + w) * S, &ref),
+                                 AP_OK);
+                assert_back_like_icu(changes[i].zone, changes[i].at + side, &ref);
+                ref.h = (ref.h + 1) % 24; /* an hour later on the wall: maybe skipped */
+                assert_back_like_icu(changes[i].zone, changes[i].at + side, &ref);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_invalid_fields),
         cmocka_unit_test(test_year_range),
         cmocka_unit_test(test_cache_and_threads),
+        cmocka_unit_test(test_spans_match_icu),
+        cmocka_unit_test(test_spans_end_at_changes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
