@@ -435,6 +435,7 @@ json_t *ap_fms_status(struct ap_fms *f, int64_t account_id)
     scope_lists(&row, j);
     json_object_set_new(j, "attentionReason", str_or_null(row.attention_reason));
     json_object_set_new(j, "appAccessUrl", str_or_null(f->app_access_url));
+    json_object_set_new(j, "webUrl", str_or_null(f->web_url));
     ap_fms_row_cleanup(&row);
     return j;
 }

@@ -54,6 +54,20 @@ const char *ap_titan_app_access_url(enum ap_titan_env env)
     }
 }
 
+const char *ap_titan_web_url(enum ap_titan_env env)
+{
+    /* [inferred] the same hosts as above; records open under #/Job/Index/{id},
+     * #/Customer/{id} and #/Location/{id} there. */
+    switch (env) {
+    case AP_TITAN_PRODUCTION:
+        return "https://go.servicetitan.com";
+    case AP_TITAN_INTEGRATION:
+        return "https://integration.servicetitan.com";
+    default:
+        return NULL;
+    }
+}
+
 /* ---- lifecycle ------------------------------------------------------------- */
 
 static char *base_url(const char *u)

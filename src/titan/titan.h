@@ -85,6 +85,9 @@ const char *ap_titan_env_name(enum ap_titan_env env);
 /* ServiceTitan's own API Application Access page for the environment (the
  * link "Add to ServiceTitan" opens); custom: NULL (the caller knows better). */
 const char *ap_titan_app_access_url(enum ap_titan_env env);
+/* ServiceTitan's web app for the environment, no trailing slash (the dashboard links a
+ * booking's job, customer and location there); custom: NULL (set st-web-url). */
+const char *ap_titan_web_url(enum ap_titan_env env);
 
 struct ap_titan;
 
