@@ -140,7 +140,8 @@ static void send_status(struct ap_api *api, struct ap_http_req *req, int64_t acc
  * bookings waiting behind the connection and those needing someone. */
 static void send_health(struct ap_api *api, struct ap_http_req *req, int64_t account_id)
 {
-    static const char *const keep[] = {"state", "environmentLabel", "attentionReason", "webUrl"};
+    static const char *const keep[] = {"state", "environmentLabel", "attentionReason", "webUrl",
+                                       "webLinks"};
     int64_t counts[AP_BK_NSTATES];
     json_t *st = ap_fms_status(api->fms, account_id);
 

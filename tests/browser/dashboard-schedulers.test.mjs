@@ -197,7 +197,10 @@ describe('dashboard: schedulers, the snippet, and a booking made through it', ()
     await row.getByRole('link', { name: 'Pat Example' }).click();
     await page.locator('section#booking h1').waitFor();
     assert.equal(await page.locator('#booking-state').getAttribute('data-state'), 'booked');
-    assert.equal(await page.locator('#booking-st-records a[data-st="job"]').getAttribute('href'), `${st.web}/#/Job/Index/${jobId}`);
+    // linked to the job's page in ServiceTitan's web app: stsim's pages here
+    assert.equal(await page.locator('#booking-st-records a[data-st="job"]').getAttribute('href'), `${st.web}/jobs/${jobId}`);
+    assert.equal(await page.locator('#booking-st-records a[data-st="customer"]').getAttribute('href'), `${st.web}/customers/${d.servicetitan.customerId}`);
+    assert.equal(await page.locator('#booking-st-records a[data-st="location"]').count(), 0, 'stsim has no location page');
     assert.match(await textOf(page, '#booking-phone'), /\(214\) 555-0142/);
     assert.match(await textOf(page, '#booking-window'), /America\/Chicago/);
     assert.ok((await page.locator('#booking-calls tbody tr').count()) >= 3, 'the call log');

@@ -16,7 +16,7 @@ const OWNER = { email: 'owner@acme.test', password: 'owner-password-1' };
 const STAFF = { email: 'staff@acme.test', password: 'staff-password-1' };
 const OTHER = { email: 'owner@other.test', password: 'other-password-1' };
 
-let sim, data, env, srv, key, catalog;
+let sim, data, env, srv, key, catalog, startRead;
 const refs = [];
 
 async function ok(args, input = '') {
@@ -69,7 +69,12 @@ before(async () => {
   }));
   key = JSON.parse((await ok(['scheduler', 'create', 'Acme', '--config', file, '--json'])).stdout).key;
   const { APPOINTD_LOG_LEVEL: _quiet, ...srvEnv } = env;
+  // the server reads every catalog soon after it starts: its job-types read is held a while
+  const log = await sim.control('GET', '/requests');
+  const since = log.body.requests.at(-1)?.seq ?? 0;
+  await sim.control('POST', '/faults', { match: '/jpm/v2/tenant/*/job-types', kind: 'latency', latencyMs: 3000, count: 1 });
   srv = await startServer({ dataDir: data.dir, env: srvEnv });
+  startRead = { since };
   refs.push(await book('First Homeowner'));
   await new Promise((r) => setTimeout(r, 5)); // two different creation times
   refs.push(await book('Second Homeowner'));
@@ -81,14 +86,33 @@ after(async () => {
   await data?.cleanup();
 });
 
+test('"Refresh from ServiceTitan" while the server\'s own catalog round runs waits its turn and answers', async () => {
+  // the round has read the business units and waits on the held job-types read
+  for (let i = 0; ; i++) {
+    const r = await sim.control('GET', `/requests?since=${startRead.since}`);
+    if (r.body.requests.some((x) => x.path.includes('/business-units'))) break;
+    assert.ok(i < 300, 'the server\'s catalog round never started');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const owner = await session(srv.url, OWNER);
+  const r = await getJson(`${srv.url}/api/v1/catalog/refresh`, {
+    method: 'POST', headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'content-type': 'application/json' }, body: '{}',
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.body.jobTypes.length > 0);
+  assert.equal((await getJson(`${srv.url}/healthz`)).status, 200, 'the server is still up');
+});
+
 test('GET /fms/health: any role, the connection and the bookings behind it, nothing more', async () => {
   const staff = await session(srv.url, STAFF);
   assert.equal((await get(staff, '/fms')).status, 403, 'the full status stays with manage_integrations');
   const h = await get(staff, '/fms/health');
   assert.equal(h.status, 200, h.text);
-  assert.deepEqual(Object.keys(h.body).sort(), ['attentionReason', 'environmentLabel', 'needsAttentionBookings', 'parkedBookings', 'state', 'webUrl']);
+  assert.deepEqual(Object.keys(h.body).sort(), ['attentionReason', 'environmentLabel', 'needsAttentionBookings', 'parkedBookings', 'state', 'webLinks', 'webUrl']);
   assert.equal(h.body.state, 'connected');
   assert.equal(h.body.webUrl, sim.creds.webUrl, 'st-web-url');
+  // custom hosts: stsim's record pages
+  assert.deepEqual(h.body.webLinks, { job: `${sim.creds.webUrl}/jobs/{id}`, customer: `${sim.creds.webUrl}/customers/{id}` });
   assert.equal(h.body.parkedBookings, 0);
   assert.equal(h.body.needsAttentionBookings, 0);
   assert.equal(h.headers.get('cache-control'), 'no-store');
@@ -97,8 +121,10 @@ test('GET /fms/health: any role, the connection and the bookings behind it, noth
   assert.equal((await get(owner, '/fms')).body.webUrl, sim.creds.webUrl, 'the full status has it too');
 });
 
-test('webUrl: the environment\'s own web host unless st-web-url says otherwise', async () => {
-  for (const [stEnv, want] of [['production', 'https://go.servicetitan.com'], ['integration', 'https://integration.servicetitan.com'], ['custom', null]]) {
+test('webUrl and webLinks: the environment\'s own web app unless st-web-url says otherwise', async () => {
+  const st = (host) => ({ job: `${host}/#/Job/Index/{id}`, customer: `${host}/#/Customer/{id}`, location: `${host}/#/Location/{id}` });
+  for (const [stEnv, want, links] of [['production', 'https://go.servicetitan.com', st('https://go.servicetitan.com')],
+    ['integration', 'https://integration.servicetitan.com', st('https://integration.servicetitan.com')], ['custom', null, null]]) {
     const d = await tempDir();
     const e = { APPOINTD_DATA_DIR: d.dir, APPOINTD_ST_ENV: stEnv, APPOINTD_ST_APP_KEY: 'ak1.test-app-key',
       ...(stEnv === 'custom' ? { APPOINTD_ST_AUTH_URL: 'http://127.0.0.1:9', APPOINTD_ST_API_URL: 'http://127.0.0.1:9' } : {}) };
@@ -112,6 +138,7 @@ test('webUrl: the environment\'s own web host unless st-web-url says otherwise',
       const r = await getJson(`${s.url}/api/v1/fms/health`, { headers: { cookie: me.cookie } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.webUrl, want, stEnv);
+      assert.deepEqual(r.body.webLinks, links, stEnv);
       assert.equal(r.body.state, 'none');
     } finally {
       assertCleanExit(assert, await s.stop());

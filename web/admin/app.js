@@ -244,7 +244,9 @@ function signedIn(user, csrfToken) {
   setMe(user);
   const after = sessionStorage.getItem('appointd.after');
   sessionStorage.removeItem('appointd.after');
+  const at = location.hash;
   refreshHealth(user).then(() => {
+    if (location.hash !== at) return; // the user went somewhere meanwhile: stay there
     navigate(after && match(after.slice(1).split('?')[0]) && after !== '#/login' ? after : home());
   });
 }

@@ -158,8 +158,8 @@ class BookingPage {
     const tz = d.timeZone || (cfg && cfg.timeZone);
     this.title.textContent = `Booking for ${d.name || (d.contact && d.contact.name) || d.reference}`;
     document.title = `${this.title.textContent} · Bookings · appointd`;
-    const webUrl = this.ctx.health && this.ctx.health.webUrl;
-    const records = stRecords(d.servicetitan, webUrl);
+    const links = this.ctx.health && this.ctx.health.webLinks;
+    const records = stRecords(d.servicetitan, links);
     this.body.replaceChildren(
       h('div', { class: 'card' },
         h('p', { class: 'state-row' }, 'State: ', stateBadge(d.state, 'booking-state'), ' ', h('span', { class: 'muted', id: 'booking-state-help' }, stateHelp(d.state))),
@@ -183,7 +183,7 @@ class BookingPage {
         records.length
           ? h('ul', { id: 'booking-st-records', class: 'plain st-records' }, records.map((r) => h('li', {}, r)))
           : h('p', { id: 'booking-st-records', class: 'muted' }, 'Nothing in ServiceTitan yet.'),
-        records.length && !webUrl ? h('p', { class: 'muted' }, 'Links appear once the ServiceTitan web address is known (the operator’s st-web-url setting).') : null,
+        records.length && !links ? h('p', { class: 'muted' }, 'Links to ServiceTitan appear once its web address is known (the operator’s st-web-url setting).') : null,
         h('h3', { id: 'booking-calls-title' }, 'Calls to ServiceTitan'),
         callLog(d.calls)));
     this.poll();

@@ -44,7 +44,7 @@ function countLinks(counts, current) {
     }));
 }
 
-function row(b, scheds, webUrl) {
+function row(b, scheds, links) {
   const s = scheds.get(b.scheduler);
   const service = s ? (s.config.services || []).find((x) => x.id === b.service) : null;
   const st = b.servicetitan || {};
@@ -56,8 +56,8 @@ function row(b, scheds, webUrl) {
     h('td', { 'data-label': 'Service' }, service ? service.label : b.service,
       s ? h('span', { class: 'muted ref-sub' }, s.config.name) : null),
     h('td', { 'data-label': 'Appointment' }, windowEl(b.window, s ? s.config.timeZone : b.timeZone)),
-    h('td', { 'data-label': 'ServiceTitan', class: 'st-cell' }, st.jobId != null ? stRecord('job', st.jobId, webUrl)
-      : st.bookingId != null ? stRecord('booking', st.bookingId, webUrl) : '—'),
+    h('td', { 'data-label': 'ServiceTitan', class: 'st-cell' }, st.jobId != null ? stRecord('job', st.jobId, links)
+      : st.bookingId != null ? stRecord('booking', st.bookingId, links) : '—'),
     h('td', { 'data-label': 'Received' }, when(b.createdAt)));
 }
 
@@ -157,8 +157,8 @@ export async function render(root, ctx) {
     countsBox.replaceChildren(countLinks(r.counts, f.state));
     const list = r.bookings || [];
     const pages = Math.max(1, Math.ceil((r.total || 0) / PAGE));
-    const webUrl = ctx.health && ctx.health.webUrl;
-    tbody.replaceChildren(...(list.length ? list.map((b) => row(b, scheds, webUrl))
+    const links = ctx.health && ctx.health.webLinks;
+    tbody.replaceChildren(...(list.length ? list.map((b) => row(b, scheds, links))
       : [h('tr', {}, h('td', { colspan: '6', class: 'muted' }, FILTERS.some((k) => f[k]) ? 'No bookings match these filters.' : 'No bookings yet. They appear here as soon as a homeowner books through one of your schedulers.'))]));
     const first = list.length ? (page - 1) * PAGE + 1 : 0;
     const text = `${r.total || 0} ${r.total === 1 ? 'booking' : 'bookings'}${r.total ? `, showing ${first}–${first + list.length - 1}` : ''}.`;

@@ -2,8 +2,8 @@
 // what the API says: a booking's state as a badge with words and a sign
 // (never colour alone), an appointment window in the scheduler's time zone
 // with the zone named, a phone number as people write it, and links to
-// ServiceTitan's records on the connection's web host (GET /fms/health's
-// webUrl: ServiceTitan production, integration, or the custom hosts' own,
+// ServiceTitan's records in its web app (GET /fms/health's webLinks: the
+// pages of ServiceTitan production or integration, or of the custom hosts,
 // e.g. stsim's in the demo).
 
 import { h } from './dom.js';
@@ -66,33 +66,31 @@ export function phoneText(p) {
   return m ? `(${m[1]}) ${m[2]}-${m[3]}` : p || '—';
 }
 
-// ServiceTitan's web app shows a record at these fragments ([inferred]: the
-// paths its own screens use; not documented publicly).
-const ST_PATHS = { job: '#/Job/Index/', customer: '#/Customer/', location: '#/Location/' };
 const ST_WORDS = { job: 'Job', customer: 'Customer', location: 'Location', appointment: 'Appointment', booking: 'Booking' };
 
-// webUrl when it is a plain http(s) URL (no trailing slash), else null.
-export function webBase(webUrl) {
-  if (typeof webUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(webUrl)) return null;
-  return webUrl.replace(/\/+$/, '');
+// The link of a record: links (GET /fms/health's webLinks: {"job": "https://…/#/Job/Index/{id}"})
+// filled in, when it is a plain http(s) URL; null otherwise.
+function recordUrl(links, kind, id) {
+  const t = links && typeof links[kind] === 'string' ? links[kind] : '';
+  return /^https?:\/\/[^\s]+$/i.test(t) && t.includes('{id}') ? t.replace('{id}', encodeURIComponent(String(id))) : null;
 }
 
-// "Job 7001" — a link into ServiceTitan (new tab) when the host and the
-// record's page are known, else the words alone.
-export function stRecord(kind, id, webUrl) {
+// "Job 7001" — a link into ServiceTitan (new tab) when its web app has a page
+// for that kind of record, else the words alone.
+export function stRecord(kind, id, links) {
   if (id === null || id === undefined) return null;
   const text = `${ST_WORDS[kind] || kind} ${id}`;
-  const base = webBase(webUrl);
-  if (!base || !ST_PATHS[kind]) return h('span', { 'data-st': kind }, text);
-  return h('a', { href: `${base}/${ST_PATHS[kind]}${encodeURIComponent(String(id))}`, target: '_blank', rel: 'noopener noreferrer', 'data-st': kind },
+  const href = recordUrl(links, kind, id);
+  if (!href) return h('span', { 'data-st': kind }, text);
+  return h('a', { href, target: '_blank', rel: 'noopener noreferrer', 'data-st': kind },
     text, h('span', { class: 'sr-only' }, ' (opens ServiceTitan in a new tab)'));
 }
 
 // The ServiceTitan records of a booking ({customerId, …}) as links, in the order they were made.
-export function stRecords(ids, webUrl) {
+export function stRecords(ids, links) {
   const out = [];
   const add = (kind, id) => {
-    const el = stRecord(kind, id, webUrl);
+    const el = stRecord(kind, id, links);
     if (el) out.push(el);
   };
   if (ids) {

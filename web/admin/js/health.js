@@ -8,7 +8,7 @@
 // REFRESH_MS while the tab is visible.
 //
 // lastHealth() is the last answer ({state, attentionReason, environmentLabel,
-// webUrl, parkedBookings, needsAttentionBookings}) or null; views read webUrl
+// webUrl, webLinks, parkedBookings, needsAttentionBookings}) or null; views read webLinks
 // from it to link ServiceTitan records.
 
 import { api } from './api.js';

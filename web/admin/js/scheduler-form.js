@@ -32,7 +32,7 @@ export async function render(root, ctx) {
   const key = ctx.params.key || null;
   document.title = `${key ? 'Scheduler' : 'New scheduler'} · appointd`;
   const section = h('section', { id: 'scheduler', class: 'stack', 'aria-labelledby': 'scheduler-title' },
-    h('p', { class: 'crumbs' }, h('a', { href: '#/schedulers' }, 'Schedulers'), ' › ', key ? 'Scheduler' : 'New scheduler'));
+    h('p', { class: 'crumbs' }, h('a', { href: '#/schedulers' }, 'Schedulers'), ' › ', h('span', { id: 'scheduler-crumb' }, key ? 'Scheduler' : 'New scheduler')));
   root.append(section);
   let cat, sched;
   try {
@@ -102,6 +102,8 @@ class SchedulerPage {
   showSaved() {
     const s = this.sched;
     this.title.textContent = s ? s.config.name : 'New scheduler';
+    const crumb = document.getElementById('scheduler-crumb');
+    if (crumb) crumb.textContent = this.title.textContent;
     document.title = `${this.title.textContent} · Schedulers · appointd`;
     this.stateLine.replaceChildren(...(s ? [pausedBadge(s.paused, 'scheduler-paused'), ' ',
       h('span', { class: 'muted' }, `${MODE_WORDS[s.config.mode] || s.config.mode} · ${s.bookingsThisWeek || 0} bookings this week · key `),
