@@ -144,6 +144,28 @@ describe('dashboard: bookings and their ServiceTitan story', () => {
     await page.waitForFunction(() => document.querySelector('#nav-count-attention')?.hidden === true, null, { timeout: 30000 });
   });
 
+  test('Mark handled (booked by hand in ServiceTitan) asks first, takes a note, and stops the push', async () => {
+    await st.control('POST', '/faults', { match: '/jpm/v2/tenant/*/jobs', method: 'POST', kind: 'status', status: 400 });
+    const ref = await homeownerBooks(st, key, { origin: SITE, name: 'Handled Homeowner' });
+    await waitState(context, st, ref, 'needs_attention');
+    await st.control('DELETE', '/faults');
+    await open(`#/bookings/${ref}`);
+    await page.locator('#booking-resolve').click();
+    await page.locator('#booking-confirm-note').waitFor();
+    assert.match(await textOf(page, '#booking-confirm-question'), /Mark this booking handled/);
+    assert.equal(await page.locator('#booking-resolve').getAttribute('aria-expanded'), 'true');
+    await check('resolve-confirm');
+    await page.locator('#booking-confirm-note').fill('Booked by phone as job 4242');
+    await page.locator('#booking-confirm-yes').click();
+    await page.waitForFunction(() => document.querySelector('#booking-state')?.dataset.state === 'booked');
+    assert.equal(await textOf(page, '#booking-notice'), 'Marked handled.');
+    assert.equal(await page.locator('#booking-retry').count(), 0, 'no actions left for a booked booking');
+    const d = await detail(context, st, ref);
+    assert.equal(d.state, 'booked');
+    assert.equal(d.servicetitan.jobId, null, 'appointd made no job for it');
+    assert.equal((await stJobs(st, { customerId: String(d.servicetitan.customerId) })).length, 0, 'and stsim holds none');
+  });
+
   test('the connection disabled in ServiceTitan: a banner on every page, bookings parked; enabled again they drain', async () => {
     const { tenantId, appId } = st.sim.creds;
     await st.control('PUT', `/connections/${tenantId}/${appId}/state`, { state: 'disabled' });
@@ -195,7 +217,7 @@ describe('dashboard: bookings and their ServiceTitan story', () => {
     const made = [];
     for (let i = 0; i < 26; i++) made.push(await homeownerBooks(st, i % 2 ? second : key, { origin: SITE }));
     for (const ref of made) await waitState(context, st, ref, 'booked');
-    const total = 26 + 3;
+    const total = 26 + 4; // and the refused, handled and two parked ones
     await open('#/bookings');
     assert.equal(await waitText(page, '#bookings-summary'), `${total} bookings, showing 1–25.`);
     const firstPage = await page.locator('#bookings-table tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.reference));
@@ -252,7 +274,7 @@ describe('dashboard: bookings and their ServiceTitan story', () => {
     await rows(2);
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(w <= PHONE.width, `no sideways scroll at 390 px (${w})`);
-    await docShot(page, 'dashboard-bookings-phone.png', { viewport: PHONE });
+    await docShot(page, 'dashboard-bookings-phone.png', { viewport: PHONE, scrollTo: '#bookings-table' });
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
