@@ -29,6 +29,7 @@
 #include "app/scheduler.h"
 #include "app/stqueue.h"
 #include "core/clock.h"
+#include "core/datetime.h"
 #include "core/defs.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -329,13 +330,17 @@ static enum ap_http_result h_bookings(struct ap_http_req *req, void *ud)
     }
     f.scheduler = ap_http_query(req, "scheduler");
     f.since = ap_http_query(req, "since");
+    f.until = ap_http_query(req, "until");
     f.search = ap_http_query(req, "q");
     f.limit = lim ? (int)strtol(lim, NULL, 10) : 50;
     f.offset = off ? (int)strtol(off, NULL, 10) : 0;
     err = ap_booking_list_json(api->store, u.account_id, &f, &j);
     if (err == AP_EINVAL) {
+        bool until_bad = f.until && *f.until && !ap_time_parse(f.until, &(int64_t){0});
         ap_http_respond_error(req, 400, "invalid_parameter",
-                              "since: expected a date like 2026-03-08", "since");
+                              until_bad ? "until: expected a date like 2026-03-08"
+                                        : "since: expected a date like 2026-03-08",
+                              until_bad ? "until" : "since");
         return AP_HTTP_DONE;
     }
     if (err || ap_booking_counts(api->store, u.account_id, counts) != AP_OK) {

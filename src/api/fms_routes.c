@@ -9,9 +9,13 @@
  *   POST /api/v1/fms/rotate-secret         {clientSecret} → the status
  *   POST /api/v1/fms/disconnect            → the status
  *   POST /api/v1/fms/check                 → the status after a health check
+ *   GET  /api/v1/fms/health                → what every dashboard page shows (any role)
  *
- * Every route needs a signed-in user whose role holds manage_integrations
- * (403 otherwise), and CSRF for the writes; the account is the session's.
+ * Every route but /health needs a signed-in user whose role holds
+ * manage_integrations (403 otherwise), and CSRF for the writes; the account
+ * is the session's. /health is any role's: the connection's state and why it
+ * needs attention, ServiceTitan's web host and the bookings that need
+ * someone — no ids, no credentials.
  * Errors are {"error":{"code","message","field"?,"step","tokenTenantId"?}},
  * the same message the CLI prints; which HTTP status goes with a domain
  * error code is decided here, in one table (ap_api_fms_status).
@@ -130,6 +134,31 @@ static void send_status(struct ap_api *api, struct ap_http_req *req, int64_t acc
     if (ap_booking_counts(api->store, account_id, counts) == AP_OK) /* waiting behind it */
         json_object_set_new(st, "parkedBookings", json_integer(counts[AP_BK_PARKED]));
     send_json(req, NULL, 200, st);
+}
+
+/* GET /api/v1/fms/health: the few facts of the status every role may see, with the
+ * bookings waiting behind the connection and those needing someone. */
+static void send_health(struct ap_api *api, struct ap_http_req *req, int64_t account_id)
+{
+    static const char *const keep[] = {"state", "environmentLabel", "attentionReason", "webUrl",
+                                       "webLinks"};
+    int64_t counts[AP_BK_NSTATES];
+    json_t *st = ap_fms_status(api->fms, account_id);
+
+    if (!st || ap_booking_counts(api->store, account_id, counts) != AP_OK) {
+        json_decref(st);
+        ap_http_respond_error(req, 503, "unavailable",
+                              "The database is not available right now: try again in a minute.",
+                              NULL);
+        return;
+    }
+    json_t *h = json_object();
+    for (size_t i = 0; i < AP_COUNTOF(keep); i++)
+        json_object_set(h, keep[i], json_object_get(st, keep[i]));
+    json_decref(st);
+    json_object_set_new(h, "parkedBookings", json_integer(counts[AP_BK_PARKED]));
+    json_object_set_new(h, "needsAttentionBookings", json_integer(counts[AP_BK_NEEDS_ATTENTION]));
+    send_json(req, NULL, 200, h);
 }
 
 /* A queue's answer: {"error":{code, message, step: 0}} with Retry-After when retry_s > 0. */
@@ -401,6 +430,21 @@ static enum ap_http_result handle_status(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
+static enum ap_http_result handle_health(struct ap_http_req *req, void *ud)
+{
+    struct ap_api *api = ud;
+    struct ap_user u;
+    if (!ap_api_admin_require(req, api, false, &u))
+        return AP_HTTP_DONE;
+    if (!api->fms) {
+        ap_http_respond_error(req, 503, "servicetitan_not_configured",
+                              "ServiceTitan is not set up on this server.", NULL);
+        return AP_HTTP_DONE;
+    }
+    send_health(api, req, u.account_id);
+    return AP_HTTP_DONE;
+}
+
 static enum ap_http_result handle_tenant(struct ap_http_req *req, void *ud)
 {
     static const char *const allowed[] = {"tenantId", NULL};
@@ -526,6 +570,7 @@ enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r)
         ap_http_handler_fn fn;
     } routes[] = {
         {"GET", "/api/v1/fms", handle_status},
+        {"GET", "/api/v1/fms/health", handle_health},
         {"PUT", "/api/v1/fms/tenant", handle_tenant},
         {"POST", "/api/v1/fms/add-to-servicetitan", handle_add},
         {"POST", "/api/v1/fms/connect", handle_connect},

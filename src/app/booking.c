@@ -332,7 +332,7 @@ struct where {
     char sql[512];
     struct ap_db_val v[8];
     size_t n;
-    char buf[3][128];
+    char buf[4][128];
 };
 
 static void add(struct where *w, const char *cond, struct ap_db_val v)
@@ -358,6 +358,13 @@ static enum ap_err build_where(const struct ap_booking_filter *f, int64_t accoun
             return AP_EINVAL;
         ap_clock_format_utc(ns, w->buf[0]);
         add(w, "b.created_at >= ?", ap_db_text(w->buf[0]));
+    }
+    if (f->until && *f->until) {
+        int64_t ns;
+        if (!ap_time_parse(f->until, &ns))
+            return AP_EINVAL;
+        ap_clock_format_utc(ns, w->buf[3]);
+        add(w, "b.created_at < ?", ap_db_text(w->buf[3]));
     }
     if (f->search && *f->search) {
         const char *q = f->search;

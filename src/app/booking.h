@@ -109,6 +109,7 @@ struct ap_booking_filter {
     int state;             /* -1 any */
     const char *scheduler; /* key */
     const char *since;     /* created at or after, RFC 3339 or YYYY-MM-DD */
+    const char *until;     /* created before (exclusive), RFC 3339 or YYYY-MM-DD */
     const char *search;    /* reference, name or phone digits */
     int limit, offset;     /* limit 1..500, default 50 */
 };

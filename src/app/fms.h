@@ -127,6 +127,7 @@ struct ap_fms {
     const char *environment;    /* "production" | "integration" | "custom" */
     const char *env_label;      /* custom: how the status names it (setting st-env-label) */
     const char *app_access_url; /* link to ServiceTitan's API Application Access page */
+    const char *web_url;        /* ServiceTitan's web app (links to jobs); NULL: unknown */
     enum ap_fms_hook_kind hook_kind;
     const char *hook;         /* command (TENANT_ID in env) or URL (POST {"tenantId"}) */
     struct ap_fms_memo *memo; /* when each account's secret was last tested; NULL until used */

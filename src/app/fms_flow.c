@@ -412,6 +412,29 @@ static const char *env_label(const struct ap_fms *f)
     return f->env_label && *f->env_label ? f->env_label : AP_FMS_CUSTOM_LABEL;
 }
 
+/* {"job": "<webUrl>/#/Job/Index/{id}", …}: where each kind of record opens in ServiceTitan's
+ * web app ({id} is the record's), for the kinds the environment has a page for; null when the
+ * web app is not known. */
+static json_t *web_links(const struct ap_fms *f)
+{
+    static const char *const kinds[] = {"job", "customer", "location"};
+    enum ap_titan_env env = AP_TITAN_CUSTOM;
+    size_t n;
+
+    if (!f->web_url || !*f->web_url)
+        return json_null();
+    ap_titan_env_parse(f->environment, &env);
+    for (n = strlen(f->web_url); n > 0 && f->web_url[n - 1] == '/'; n--)
+        ;
+    json_t *o = json_object();
+    for (size_t i = 0; i < AP_COUNTOF(kinds); i++) {
+        const char *path = ap_titan_web_path(env, kinds[i]);
+        if (path)
+            json_object_set_new(o, kinds[i], json_sprintf("%.*s%s", (int)n, f->web_url, path));
+    }
+    return o;
+}
+
 json_t *ap_fms_status(struct ap_fms *f, int64_t account_id)
 {
     struct fms_row row;
@@ -435,6 +458,8 @@ json_t *ap_fms_status(struct ap_fms *f, int64_t account_id)
     scope_lists(&row, j);
     json_object_set_new(j, "attentionReason", str_or_null(row.attention_reason));
     json_object_set_new(j, "appAccessUrl", str_or_null(f->app_access_url));
+    json_object_set_new(j, "webUrl", str_or_null(f->web_url));
+    json_object_set_new(j, "webLinks", web_links(f));
     ap_fms_row_cleanup(&row);
     return j;
 }

@@ -10,8 +10,11 @@
  *            threads
  *
  *   catalog  reading the ServiceTitan catalog (hourly, and "Refresh from
- *            ServiceTitan"): one per account, a second one joins it
- *            (AP_ST_CATALOG_COALESCE); at most half the threads
+ *            ServiceTitan"): one per account, a second click joins the first
+ *            (AP_ST_CATALOG_COALESCE) and the timer's rounds join each other
+ *            (AP_ST_CATALOG_TIMER_COALESCE) — never each other: a joiner is
+ *            told with the job's own arg, and theirs differ; at most half the
+ *            threads
  *
  * Availability fetches and the booking push make no blocking calls: they run
  * on the titan engine itself (bounded per key and per account there), not on
@@ -29,7 +32,8 @@ struct ap_metrics;
 enum ap_st_work { AP_ST_WORK_CONNECT, AP_ST_WORK_CHECK, AP_ST_WORK_CATALOG, AP_ST_NWORK };
 extern const struct ap_jobq_kind ap_st_work_kinds[AP_ST_NWORK];
 
-#define AP_ST_CATALOG_COALESCE "catalog"
+#define AP_ST_CATALOG_COALESCE       "catalog"
+#define AP_ST_CATALOG_TIMER_COALESCE "catalog-timer"
 
 /* Jobs waiting in the whole queue. */
 #define AP_ST_QUEUE_MAX_WAITING 4096

@@ -64,6 +64,9 @@ const struct ap_conf_opt ap_options[] = {
      "command (gets TENANT_ID in its environment) or URL (POST {\"tenantId\"}) of that hook"},
     {"fms-app-access-url", AP_CONF_STR, NULL,
      "link to ServiceTitan's API Application Access page (default: the environment's)"},
+    {"st-web-url", AP_CONF_STR, NULL,
+     "ServiceTitan's web app, where the dashboard links bookings' jobs and customers (default: "
+     "the environment's)"},
     {"health-interval", AP_CONF_INT, "900", "seconds between ServiceTitan connection checks", 5,
      86400},
     {"login-rate-limit", AP_CONF_INT, "10",
@@ -228,6 +231,9 @@ void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store
     f->app_access_url = ap_conf_str(c, "fms-app-access-url");
     if (!f->app_access_url)
         f->app_access_url = ap_titan_app_access_url(env);
+    f->web_url = ap_conf_str(c, "st-web-url");
+    if (!f->web_url)
+        f->web_url = ap_titan_web_url(env);
     f->hook_kind = !strcmp(kind, "command") ? AP_FMS_HOOK_COMMAND
                    : !strcmp(kind, "url")   ? AP_FMS_HOOK_URL
                                             : AP_FMS_HOOK_NONE;

@@ -93,11 +93,13 @@ static struct ap_metrics *make_metrics(void)
 /*
  * The dashboard's pages (web/admin) are plain files with no inline script or
  * style, so static answers can carry a strict policy: only this origin's
- * scripts, styles and images, never framed, no <base>, forms post here only.
+ * scripts, styles and images, framed only by this origin (the scheduler
+ * editor frames /admin/preview.html to show the live widget), no <base>,
+ * forms post here only.
  */
 static const char static_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
 
 /* True when the data dir lies inside web-root: the database and the master
  * key would be served as static files (and opening the database from the

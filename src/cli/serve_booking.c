@@ -73,7 +73,7 @@ static void submit_all(struct ap_catalog_timer *ct)
         *j = (struct cat_job){ct, ids[i]};
         struct ap_jobq_spec s = {.key = ids[i],
                                  .kind = AP_ST_WORK_CATALOG,
-                                 .coalesce = AP_ST_CATALOG_COALESCE,
+                                 .coalesce = AP_ST_CATALOG_TIMER_COALESCE,
                                  .deadline_ns =
                                      ap_clock_mono_ns() + (int64_t)ct->interval_s * AP_NS_PER_S,
                                  .run = cat_run,

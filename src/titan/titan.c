@@ -54,6 +54,39 @@ const char *ap_titan_app_access_url(enum ap_titan_env env)
     }
 }
 
+const char *ap_titan_web_url(enum ap_titan_env env)
+{
+    /* [inferred] the same hosts as above; records open under #/Job/Index/{id},
+     * #/Customer/{id} and #/Location/{id} there. */
+    switch (env) {
+    case AP_TITAN_PRODUCTION:
+        return "https://go.servicetitan.com";
+    case AP_TITAN_INTEGRATION:
+        return "https://integration.servicetitan.com";
+    default:
+        return NULL;
+    }
+}
+
+const char *ap_titan_web_path(enum ap_titan_env env, const char *kind)
+{
+    /* [inferred] ServiceTitan's screens open records under these fragments; not
+     * documented publicly. */
+    static const char *const st[][2] = {{"job", "/#/Job/Index/{id}"},
+                                        {"customer", "/#/Customer/{id}"},
+                                        {"location", "/#/Location/{id}"}};
+    static const char *const sim[][2] = {{"job", "/jobs/{id}"}, {"customer", "/customers/{id}"}};
+    bool custom = env != AP_TITAN_PRODUCTION && env != AP_TITAN_INTEGRATION;
+    size_t n = custom ? AP_COUNTOF(sim) : AP_COUNTOF(st);
+
+    for (size_t i = 0; kind && i < n; i++) {
+        const char *const *row = custom ? sim[i] : st[i];
+        if (strcmp(row[0], kind) == 0)
+            return row[1];
+    }
+    return NULL;
+}
+
 /* ---- lifecycle ------------------------------------------------------------- */
 
 static char *base_url(const char *u)

@@ -85,6 +85,14 @@ const char *ap_titan_env_name(enum ap_titan_env env);
 /* ServiceTitan's own API Application Access page for the environment (the
  * link "Add to ServiceTitan" opens); custom: NULL (the caller knows better). */
 const char *ap_titan_app_access_url(enum ap_titan_env env);
+/* ServiceTitan's web app for the environment, no trailing slash (the dashboard links a
+ * booking's job, customer and location there); custom: NULL (set st-web-url). */
+const char *ap_titan_web_url(enum ap_titan_env env);
+/* Where a record opens in that web app, after its URL, "{id}" standing for the record's id:
+ * kind "job", "customer" or "location". ServiceTitan's own pages in production and
+ * integration (#/Job/Index/{id} …); custom hosts: stsim's (/jobs/{id}, /customers/{id}; no
+ * location page). NULL when the app has no page for it. */
+const char *ap_titan_web_path(enum ap_titan_env env, const char *kind);
 
 struct ap_titan;
 

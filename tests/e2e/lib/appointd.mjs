@@ -94,6 +94,7 @@ export function stsimEnv(creds, appId) {
     APPOINTD_ST_API_URL: creds.apiUrl,
     APPOINTD_ST_APP_KEY: creds.appKey,
     APPOINTD_FMS_APP_ACCESS_URL: `${creds.webUrl}/settings/integrations/api-application-access`,
+    APPOINTD_ST_WEB_URL: creds.webUrl,
   };
   if (appId) {
     env.APPOINTD_FMS_HOOK_KIND = 'url';

@@ -27,5 +27,5 @@ export async function render(root, ctx) {
     heading('Settings'),
     h('ul', { class: 'tiles' },
       tile('#/settings/integrations', 'Integrations', 'Your field management software (FMS): ServiceTitan.', 'tile-integrations'),
-      tile('#/settings/users', 'Users & permissions', 'Who can sign in, and who may manage integrations.', 'tile-users'))));
+      tile('#/settings/users', 'Users & permissions', 'Who can sign in, and who may manage integrations and schedulers.', 'tile-users'))));
 }

@@ -1,55 +1,66 @@
 // users.js — Settings → Users & permissions (#/settings/users): the account's
-// users with their role and whether they may manage integrations, and — for
-// an owner or admin — the one role permission an account can change today:
-// "Staff may manage integrations" (ServiceTitan's Role Permissions idea).
-// Staff see the same table read-only, with the reason.
+// users with their role and whether they may manage integrations and
+// schedulers, and — for an owner or admin — the role permissions an account
+// can change: "Staff may manage integrations" and "Staff may manage
+// schedulers" (ServiceTitan's Role Permissions idea). Owners and admins
+// always may. Staff see the same table read-only, with the reason.
 //
-// API: GET /users, GET /roles, PUT /roles/staff/permissions {manageIntegrations}.
+// API: GET /users, GET /roles, PUT /roles/staff/permissions
+// {manageIntegrations, manageSchedulers}.
 
 import { h, heading, showError } from './dom.js';
 
 const ROLE_LABELS = { owner: 'Owner', admin: 'Admin', staff: 'Staff' };
 const READONLY_REASON =
-  'Only an owner or admin can change permissions; you can see who may manage integrations.';
+  'Only an owner or admin can change permissions; you can see who may manage integrations and schedulers.';
+const yesNo = (b) => (b ? 'Yes' : 'No');
 
-function userRow(u, canManage) {
+function userRow(u, perms) {
   return h('tr', { 'data-role': u.role },
     h('th', { scope: 'row', 'data-label': 'User' }, u.email),
     h('td', { 'data-label': 'Role' }, ROLE_LABELS[u.role] || u.role),
-    h('td', { class: 'perm-cell', 'data-label': 'Can manage integrations' }, canManage ? 'Yes' : 'No'));
+    h('td', { class: 'perm-cell', 'data-label': 'Can manage integrations', 'data-perm': 'integrations' }, yesNo(perms.manageIntegrations)),
+    h('td', { class: 'perm-cell', 'data-label': 'Can manage schedulers', 'data-perm': 'schedulers' }, yesNo(perms.manageSchedulers)));
 }
 
-// roles: {owner: bool, admin: bool, staff: bool} from GET /roles.
+// roles: {owner: {manageIntegrations, manageSchedulers}, admin: …, staff: …} from GET /roles.
 function fillRows(tbody, users, roles) {
   tbody.replaceChildren(...users.map((u) =>
-    userRow(u, u.role in roles ? roles[u.role] : u.manageIntegrations)));
+    userRow(u, roles[u.role] || { manageIntegrations: u.manageIntegrations, manageSchedulers: false })));
 }
 
-function permForm(ctx, staffGranted, onSaved, errorEl) {
-  const box = h('input', { id: 'perm-staff', type: 'checkbox', checked: staffGranted });
+function checkRow(id, label, hint, checked) {
+  const box = h('input', { id, type: 'checkbox', checked, 'aria-describedby': `${id}-hint` });
+  return [box, h('div', { class: 'actions check' }, box, h('label', { for: id }, label)),
+    h('p', { class: 'hint', id: `${id}-hint` }, hint)];
+}
+
+function saidWhat(r) {
+  const words = (b, what) => `staff ${b ? 'may' : 'may not'} manage ${what}`;
+  return `Saved: ${words(r.manageIntegrations, 'integrations')}, and ${words(r.manageSchedulers, 'schedulers')}.`;
+}
+
+function permForm(ctx, staff, onSaved, errorEl) {
+  const [box, row1, hint1] = checkRow('perm-staff', 'Staff may manage integrations',
+    'Owners and admins always may. "Manage integrations" lets a user open FMS Configuration and connect, rotate or disconnect ServiceTitan.',
+    !!staff.manageIntegrations);
+  const [sched, row2, hint2] = checkRow('perm-staff-schedulers', 'Staff may manage schedulers',
+    'Owners and admins always may. "Manage schedulers" lets a user create, change and pause schedulers and refresh the ServiceTitan catalog. Everyone may see schedulers and bookings.',
+    !!staff.manageSchedulers);
   const save = h('button', { id: 'perm-save', type: 'submit', class: 'btn' }, 'Save permissions');
   const status = h('p', { id: 'perm-status', class: 'muted', role: 'status', 'aria-live': 'polite' });
   const form = h('form', { id: 'perm-form', novalidate: true },
-    h('fieldset', {},
-      h('legend', {}, 'Role permissions'),
-      h('div', { class: 'actions check' },
-        box,
-        h('label', { for: 'perm-staff' }, 'Staff may manage integrations')),
-      h('p', { class: 'hint', id: 'perm-staff-hint' },
-        'Owners and admins always may. "Manage integrations" lets a user open FMS Configuration and connect, rotate or disconnect ServiceTitan.')),
+    h('fieldset', {}, h('legend', {}, 'Role permissions'), row1, hint1, row2, hint2),
     save, status);
-  box.setAttribute('aria-describedby', 'perm-staff-hint');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     save.disabled = true;
     status.textContent = '';
     showError(errorEl, '');
     try {
-      const r = await ctx.api.put('/roles/staff/permissions', { manageIntegrations: box.checked });
-      onSaved(r.manageIntegrations);
-      status.textContent = r.manageIntegrations
-        ? 'Saved: staff may now manage integrations.'
-        : 'Saved: staff may no longer manage integrations.';
+      const r = await ctx.api.put('/roles/staff/permissions', { manageIntegrations: box.checked, manageSchedulers: sched.checked });
+      onSaved(r);
+      status.textContent = saidWhat(r);
     } catch (e) {
       showError(errorEl, e.message);
     } finally {
@@ -68,12 +79,13 @@ export async function render(root, ctx) {
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, 'Email'),
       h('th', { scope: 'col' }, 'Role'),
-      h('th', { scope: 'col' }, 'Can manage integrations'))),
+      h('th', { scope: 'col' }, 'Can manage integrations'),
+      h('th', { scope: 'col' }, 'Can manage schedulers'))),
     tbody);
   const section = h('section', { id: 'users', class: 'card', 'aria-labelledby': 'users-title' },
     heading('Users & permissions', 'users-title'),
     h('p', { class: 'muted' },
-      'Like Role Permissions in ServiceTitan: a role either may or may not manage integrations.'),
+      'Like Role Permissions in ServiceTitan: a role either may or may not manage integrations, and may or may not manage schedulers.'),
     errorEl,
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Users' }, table));
   root.append(section);
@@ -86,13 +98,13 @@ export async function render(root, ctx) {
     return;
   }
   const roles = {};
-  for (const r of roleList) roles[r.role] = r.manageIntegrations;
+  for (const r of roleList) roles[r.role] = { manageIntegrations: !!r.manageIntegrations, manageSchedulers: !!r.manageSchedulers };
   fillRows(tbody, users, roles);
 
   const role = ctx.me && ctx.me.role;
   if (role === 'owner' || role === 'admin') {
-    section.append(permForm(ctx, !!roles.staff, (granted) => {
-      roles.staff = granted;
+    section.append(permForm(ctx, roles.staff || {}, (r) => {
+      roles.staff = { manageIntegrations: !!r.manageIntegrations, manageSchedulers: !!r.manageSchedulers };
       fillRows(tbody, users, roles);
     }, errorEl));
   } else {
