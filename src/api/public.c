@@ -147,6 +147,9 @@ static struct ap_bsched *scheduler(struct ap_http_req *req, struct ap_api *api)
 
     if (err == AP_OK)
         return s;
+    /* readable from any page: the widget then says booking is unavailable (nothing to hide: an
+     * unknown key gets the same answer) */
+    ap_http_add_header(req, "Access-Control-Allow-Origin", "*");
     ap_http_respond_error(req, 404, "scheduler_not_found",
                           "This booking page is not available (unknown or paused scheduler).",
                           NULL);
