@@ -57,18 +57,27 @@
     return out;
   }
 
-  let config = null; // the scheduler (GET /api/v1/schedulers/KEY), once read
-  const configReady = fetch(`${base}/api/v1/schedulers/${encodeURIComponent(key)}`, { credentials: 'omit' })
-    .then(async (r) => {
-      const body = await r.json().catch(() => null);
-      if (!r.ok) throw Object.assign(new Error((body && body.error && body.error.message) || `HTTP ${r.status}`), { status: r.status });
-      config = body;
-      return body;
-    });
-  configReady.catch((e) => {
-    console.warn(`appointd: scheduler ${key} could not be read from ${base} (${e.message}). ` +
-      'If this page\'s origin is not among the scheduler\'s allowed websites, the browser hides the answer.');
-  });
+  // The scheduler (GET /api/v1/schedulers/KEY): read at load for the button's label and
+  // colour; a failed read is tried again at the next open.
+  let configReady = null;
+  function loadConfig() {
+    if (!configReady) {
+      configReady = fetch(`${base}/api/v1/schedulers/${encodeURIComponent(key)}`, { credentials: 'omit' })
+        .then(async (r) => {
+          const body = await r.json().catch(() => null);
+          if (!r.ok) throw Object.assign(new Error((body && body.error && body.error.message) || `HTTP ${r.status}`), { status: r.status });
+          brandSheet.replaceSync(brandCss(body.branding && body.branding.primaryColor));
+          if (body.branding && body.branding.buttonLabel) launcher.textContent = body.branding.buttonLabel;
+          return body;
+        });
+      configReady.catch((e) => {
+        if (e.status !== 404) configReady = null; // a paused scheduler stays unavailable until reload
+        console.warn(`appointd: scheduler ${key} could not be read from ${base} (${e.message}). ` +
+          'If this page\'s origin is not among the scheduler\'s allowed websites, the browser hides the answer.');
+      });
+    }
+    return configReady;
+  }
 
   let app = null; // the loaded module's promise
   function load() {
@@ -121,20 +130,14 @@
     return `:host { --ap-brand: ${color}; --ap-on-brand: ${on}; --ap-brand-text: ${text}; }`;
   }
 
-  configReady.then((c) => {
-    brandSheet.replaceSync(brandCss(c.branding && c.branding.primaryColor));
-    if (c.branding && c.branding.buttonLabel) launcher.textContent = c.branding.buttonLabel;
-  }, () => {});
-
   let opening = null;
   async function open(opts = {}) {
     if (opening) return opening;
     const returnTo = deepActive();
     opening = (async () => {
       const mod = await load();
-      await mod.open({ base, key, root, host, brandSheet, configReady, getConfig: () => config,
-        service: opts.service ? String(opts.service) : '', attribution: { ...(store.get(ATTR_STORE) || {}), ...pick(opts) },
-        returnTo, reopen: !!opts.reopen });
+      await mod.open({ base, key, root, loadConfig, returnTo,
+        service: opts.service ? String(opts.service) : '', attribution: { ...(store.get(ATTR_STORE) || {}), ...pick(opts) } });
     })();
     try {
       await opening;
@@ -184,6 +187,7 @@
   document.addEventListener('touchstart', warm, { passive: true });
 
   captureAttribution();
+  loadConfig().catch(() => {});
   window.AppointWidget = Object.freeze({ open: (opts) => open(opts), close, version: 1 });
 
   const attach = () => {

@@ -29,7 +29,7 @@ export async function open(ctx) {
     creating = creating || create(ctx);
     shell = await creating;
   }
-  shell.show(ctx);
+  await shell.show(ctx);
 }
 
 export function close() {
@@ -56,18 +56,12 @@ async function create(ctx) {
   ctx.root.append(dialog);
 
   let cfg = null;
-  let cfgError = null;
-  try {
-    cfg = await ctx.configReady;
-  } catch (e) {
-    cfgError = e;
-  }
 
   const s = {
     api,
     get d() { return draft.d; },
-    cfg,
-    cfgError,
+    cfg: null,
+    cfgError: null,
     base: ctx.base,
     save: () => draft.save(),
     step: null,
@@ -162,11 +156,24 @@ async function create(ctx) {
     if (to && to.isConnected && typeof to.focus === 'function') to.focus();
   });
 
-  s.show = (c) => {
+  // The scheduler, read when widget.js loaded (or again now, when that failed).
+  async function config() {
+    if (cfg) return;
+    try {
+      s.cfg = cfg = await ctx.loadConfig();
+      s.cfgError = null;
+    } catch (e) {
+      s.cfgError = e;
+    }
+  }
+
+  s.show = async (c) => {
     if (dialog.open) {
       (ctx.root.activeElement || dialog).focus();
       return;
     }
+    await config();
+    if (dialog.open) return;
     const d = draft.d;
     d.attribution = { ...c.attribution }; // the visit's, as of this open (open()'s values included)
     if (cfg && c.service && cfg.services.some((x) => x.id === c.service) && (d.step === 'service' || !d.service)) {

@@ -169,6 +169,7 @@ export function when(s) {
   }
 
   function show(r) {
+    if (!slot.isConnected) return; // the visitor has moved on meanwhile
     slot.setAttribute('aria-busy', 'false');
     const groups = byDay(r);
     const openDays = groups.filter((g) => g.open > 0);
@@ -206,6 +207,7 @@ export function when(s) {
   }
 
   function failed(e) {
+    if (!slot.isConnected) return;
     slot.setAttribute('aria-busy', 'false');
     if (e.code === 'outside_service_area') {
       s.outside = d.zip;
