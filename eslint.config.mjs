@@ -42,7 +42,7 @@ export default [
   {
     // Playwright runs the functions these files pass to page.evaluate() and
     // page.waitForFunction() inside the page: browser globals are real there.
-    files: ['tests/browser/**/*.mjs', 'bench/dashboard*.mjs'],
+    files: ['tests/browser/**/*.mjs', 'bench/dashboard*.mjs', 'bench/widget*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 ];

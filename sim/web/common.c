@@ -401,6 +401,11 @@ void web_page_open(struct web_ctx *w, const char *title, const char *crumbs)
             dev ? "ServiceTitan Developer Portal" : "ServiceTitan");
     web_topbar_right(w);
     web_fmt(b, "</header>");
+    if (w->sess.kind == WEB_TENANT)
+        web_fmt(b,
+                "<nav class=\"tenant-nav\" aria-label=\"ServiceTitan\"><a href=\"/jobs\">Jobs</a>"
+                "<a href=\"/customers\">Customers</a><a href=\"" WEB_BASE "\">Settings › "
+                "Integrations › API Application Access</a></nav>");
     if (crumbs)
         web_fmt(b, "<nav aria-label=\"Breadcrumb\" class=\"crumbs\">%r</nav>", crumbs);
     web_fmt(b, "<main><h1>%s</h1>", title);

@@ -1,8 +1,9 @@
 /*
  * login.c — stsim's web host: its route table, the stylesheet, the tenant
  * login and logout. The pages behind the login are tenant.c's (API
- * Application Access) and dev.c's (the developer portal); what they share
- * is common.c's.
+ * Application Access), records.c's (the tenant's jobs and customers, read
+ * only) and dev.c's (the developer portal); what they share is common.c's.
+ * A sign-in reached with ?next=/path (a page that needed it) goes back there.
  */
 #include <pthread.h>
 #include <string.h>
@@ -41,7 +42,11 @@ static const char web_css[] =
     "fieldset{border:1px solid #dde3ea;border-radius:4px}fieldset label{font-weight:400;"
     "display:flex;gap:.5rem;align-items:center}.hint{color:#475467;font-size:.9rem}"
     "footer{text-align:center;color:#667085;font-size:.8rem}.visually-hidden{position:absolute;"
-    "width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}";
+    "width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+    ".tenant-nav{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;padding:.45rem 1.2rem;"
+    "background:#13315c}.tenant-nav a{color:#fff;padding:.3rem 0}main:has(.table-wrap){"
+    "max-width:80rem}.table-wrap{overflow-x:auto}code{font-family:ui-monospace,monospace;"
+    "font-size:.9em;overflow-wrap:anywhere}";
 
 static enum ap_http_result web_css_get(struct ap_http_req *req, void *ud)
 {
@@ -52,10 +57,21 @@ static enum ap_http_result web_css_get(struct ap_http_req *req, void *ud)
 
 /* ---- tenant login --------------------------------------------------------- */
 
+/* Where to go after signing in: the page that sent the user here (?next=/jobs on the form's
+ * page, its hidden field on the POST) when it is a path of this host; NULL otherwise. */
+static const char *web_next(struct web_ctx *w)
+{
+    const char *n = w->form.n ? web_form_get(w, "next") : ap_http_query(w->req, "next");
+    if (!n || n[0] != '/' || n[1] == '/' || strpbrk(n, "\\\r\n\"<>") || strlen(n) > 200)
+        return NULL;
+    return n;
+}
+
 static enum ap_http_result web_login_form(struct web_ctx *w, int status, const char *error,
                                           const char *tenant, const char *user)
 {
     struct ap_buf *b = &w->b;
+    const char *next = web_next(w);
 
     if (w->sess.kind != WEB_TENANT_ANON)
         web_sess_start(w, WEB_TENANT_ANON, 0, NULL);
@@ -65,6 +81,8 @@ static enum ap_http_result web_login_form(struct web_ctx *w, int status, const c
         web_fmt(b, "<p class=\"notice error\" role=\"alert\" id=\"login-error\">%s</p>", error);
     web_fmt(b, "<form method=\"post\" action=\"/login\">");
     web_csrf_input(w);
+    if (next)
+        web_fmt(b, "<input type=\"hidden\" name=\"next\" value=\"%s\">", next);
     web_fmt(b,
             "<label for=\"tenantId\">Tenant ID</label><input id=\"tenantId\" name=\"tenantId\" "
             "inputmode=\"numeric\" autocomplete=\"organization\" required value=\"%s\">"
@@ -85,7 +103,7 @@ static enum ap_http_result web_login_get(struct ap_http_req *req, void *ud)
     struct web_ctx w;
     web_ctx_init(&w, req, ud);
     if (web_sess_load(&w, WEB_TENANT, true) && w.sess.kind == WEB_TENANT)
-        return web_redirect(&w, WEB_BASE);
+        return web_redirect(&w, web_next(&w) ? web_next(&w) : WEB_BASE);
     return web_login_form(&w, 200, NULL, "", "");
 }
 
@@ -123,7 +141,7 @@ static enum ap_http_result web_login_post(struct ap_http_req *req, void *ud)
     web_sess_start(&w, WEB_TENANT, tenant, u);
     ap_log_info("stsim.web.login", "result=ok tenant=%lld user=%s", (long long)tenant,
                 ap_log_quote(u, q, sizeof(q)));
-    return web_redirect(&w, WEB_BASE);
+    return web_redirect(&w, web_next(&w) ? web_next(&w) : WEB_BASE);
 }
 
 static enum ap_http_result web_logout_post(struct ap_http_req *req, void *ud)
@@ -150,5 +168,6 @@ void sim_web_routes(struct sim *s, struct ap_router *r)
     ap_router_add(r, "POST", "/login", web_login_post, s);
     ap_router_add(r, "POST", "/logout", web_logout_post, s);
     web_tenant_routes(s, r);
+    web_records_routes(s, r);
     web_dev_routes(s, r);
 }

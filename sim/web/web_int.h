@@ -123,6 +123,7 @@ void web_scope_table(struct ap_buf *b, const char *caption, char *const *scopes,
 /* ---- page groups --------------------------------------------------------- */
 
 void web_tenant_routes(struct sim *s, struct ap_router *r);
+void web_records_routes(struct sim *s, struct ap_router *r);
 void web_dev_routes(struct sim *s, struct ap_router *r);
 
 #endif

@@ -52,6 +52,19 @@ enum ap_err ap_api_public_routes(struct ap_api *api, struct ap_router *r);   /* 
 enum ap_err ap_api_booking_admin_routes(struct ap_api *api,
                                         struct ap_router *r); /* admin_booking.c */
 
+/* ---- "add to calendar" (ics.c) --------------------------------------------------------- */
+
+/* One booking as a calendar event. Strings may be NULL (left out). */
+struct ap_api_ics_event {
+    const char *uid; /* unique and stable: "bk_…@host" */
+    int64_t start_ns, end_ns, stamp_ns;
+    const char *summary, *location, *description, *url;
+    bool canceled;
+};
+
+/* The iCalendar (RFC 5545) text of one event: CRLF lines folded at 75 octets. malloc'd. */
+char *ap_api_ics_calendar(const struct ap_api_ics_event *ev);
+
 /* ---- ServiceTitan work from a route (fms_routes.c) ------------------------------- */
 
 #include "core/jobq.h"

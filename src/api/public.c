@@ -6,6 +6,7 @@
  *   GET  /api/v1/schedulers/:key/availability    windows of a service
  *   POST /api/v1/schedulers/:key/bookings        a booking (Idempotency-Key)
  *   GET  /api/v1/bookings/:reference             the confirmation page's status
+ *   GET  /api/v1/bookings/:reference/calendar.ics  "add to calendar" (ics.c)
  *   OPTIONS on each                              CORS preflight
  *
  * CORS per scheduler (its allowedOrigins, and appointd's own origin); a POST
@@ -25,6 +26,7 @@
 #include "app/bsvc.h"
 #include "app/ratelimit.h"
 #include "core/clock.h"
+#include "core/datetime.h"
 #include "core/defs.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -151,6 +153,9 @@ static struct ap_bsched *scheduler(struct ap_http_req *req, struct ap_api *api)
 
     if (err == AP_OK)
         return s;
+    /* readable from any page: the widget then says booking is unavailable (nothing to hide: an
+     * unknown key gets the same answer) */
+    ap_http_add_header(req, "Access-Control-Allow-Origin", "*");
     ap_http_respond_error(req, 404, "scheduler_not_found",
                           "This booking page is not available (unknown or paused scheduler).",
                           NULL);
@@ -363,6 +368,92 @@ static enum ap_http_result h_status(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
+/* ---- GET /api/v1/bookings/:reference/calendar.ics --------------------------------------- */
+
+/* "(214) 555-0100" for a US/Canadian number, else the E.164 text as stored; "" for none. */
+static const char *phone_words(struct ap_arena *a, const char *e164)
+{
+    if (!e164)
+        return "";
+    if (strlen(e164) == 12 && strncmp(e164, "+1", 2) == 0)
+        return ap_arena_printf(a, "(%.3s) %.3s-%.4s", e164 + 2, e164 + 5, e164 + 8);
+    return e164;
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+/* "1 Main St, Apt 2, Dallas, TX 75001" */
+static const char *address_words(struct ap_arena *a, json_t *addr)
+{
+    const char *unit = str_at(addr, "unit");
+    return ap_arena_printf(a, "%s%s%s, %s, %s %s", str_at(addr, "street"), *unit ? ", " : "", unit,
+                           str_at(addr, "city"), str_at(addr, "state"), str_at(addr, "zip"));
+}
+
+/* The calendar file of a booking's public status j, or NULL when its window does not parse. */
+static char *calendar_of(struct ap_http_req *req, json_t *j)
+{
+    struct ap_arena *a = ap_http_arena(req);
+    const char *ref = str_at(j, "reference"), *status = str_at(j, "status");
+    const char *phone = phone_words(a, json_string_value(json_object_get(j, "phone")));
+    json_t *win = json_object_get(j, "window");
+    struct ap_api_ics_event ev = {.stamp_ns = ap_clock_real_ns()};
+
+    if (!ap_time_parse(str_at(win, "start"), &ev.start_ns) ||
+        !ap_time_parse(str_at(win, "end"), &ev.end_ns))
+        return NULL;
+    ev.uid = ap_arena_printf(a, "%s@appointd", ref);
+    ev.summary = ap_arena_printf(a, "%s — %s", str_at(json_object_get(j, "service"), "label"),
+                                 str_at(j, "scheduler"));
+    ev.location = address_words(a, json_object_get(j, "address"));
+    ev.url = ap_arena_printf(a, "%s://%s/b/%s", ap_http_scheme(req), ap_http_host(req), ref);
+    ev.description = ap_arena_printf(
+        a,
+        "Arrival window: the technician arrives between the start and the end of this event.\n"
+        "Booking reference: %s\n%s%s%sStatus and details: %s",
+        ref,
+        strcmp(status, "needs_attention") == 0 ? "We will call you to confirm this visit.\n" : "",
+        *phone ? ap_arena_printf(a, "Questions or changes: call %s", phone) : "",
+        *phone ? "\n" : "", ev.url);
+    ev.canceled = strcmp(status, "canceled") == 0;
+    return ap_api_ics_calendar(&ev);
+}
+
+static enum ap_http_result h_calendar(struct ap_http_req *req, void *ud)
+{
+    struct ap_api *api = ud;
+    const char *ref = ap_http_param(req, "reference");
+    json_t *j = NULL;
+    enum ap_err err;
+    char *text = NULL;
+
+    if (limited(req, api, api->public_read_rate, NULL))
+        return AP_HTTP_DONE;
+    ap_http_add_header(req, "Access-Control-Allow-Origin", "*");
+    err = ap_booking_public_json(api->store, ref, &j);
+    if (err == AP_ENOTFOUND) {
+        ap_http_respond_error(req, 404, "not_found", "there is no booking with that reference",
+                              NULL);
+        return AP_HTTP_DONE;
+    }
+    if (err || !(text = calendar_of(req, j))) {
+        json_decref(j);
+        ap_http_respond_error(req, 503, "unavailable", "please try again in a moment", NULL);
+        return AP_HTTP_DONE;
+    }
+    ap_http_add_header(
+        req, "Content-Disposition",
+        ap_arena_printf(ap_http_arena(req), "attachment; filename=\"appointment-%s.ics\"", ref));
+    ap_http_respond(req, 200, "text/calendar; charset=utf-8", text, strlen(text));
+    free(text);
+    json_decref(j);
+    return AP_HTTP_DONE;
+}
+
 /* ---- OPTIONS: the CORS preflight ------------------------------------------------------- */
 
 static enum ap_http_result h_preflight(struct ap_http_req *req, void *ud)
@@ -399,6 +490,7 @@ enum ap_err ap_api_public_routes(struct ap_api *api, struct ap_router *r)
         {"GET", "/api/v1/schedulers/:key/availability", h_availability},
         {"POST", "/api/v1/schedulers/:key/bookings", h_book},
         {"GET", "/api/v1/bookings/:reference", h_status},
+        {"GET", "/api/v1/bookings/:reference/calendar.ics", h_calendar},
         {"OPTIONS", "/api/v1/schedulers/:key", h_preflight},
         {"OPTIONS", "/api/v1/schedulers/:key/availability", h_preflight},
         {"OPTIONS", "/api/v1/schedulers/:key/bookings", h_preflight},

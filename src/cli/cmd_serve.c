@@ -101,6 +101,20 @@ static const char static_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
 
+/*
+ * The booking widget runs on contractors' websites: its loader (/widget.js)
+ * and the modules it loads on first open (/widget/) are fetched from other
+ * origins, so they carry CORS headers (module scripts are fetched in CORS
+ * mode). Every booking's confirmation page (/b/{reference}) is one static
+ * page that reads the reference from its URL.
+ */
+static const struct ap_http_static_rule static_rules[] = {
+    {"/widget.js", NULL, true},
+    {"/widget/", NULL, true},
+    {"/b/", "/b/index.html", false},
+    {NULL, NULL, false},
+};
+
 /* True when the data dir lies inside web-root: the database and the master
  * key would be served as static files (and opening the database from the
  * HTTP side would drop SQLite's locks in this process). */
@@ -139,6 +153,7 @@ static struct ap_http_server *make_server(const struct ap_conf *c, struct ap_rou
         .static_root = ap_conf_str(c, "web-root"),
         .static_prefix = "/",
         .static_csp = static_csp,
+        .static_rules = static_rules,
         .grace_ms = (int)ap_conf_int(c, "shutdown-grace"),
         .access_log = ap_conf_bool(c, "access-log"),
         .metrics = m,

@@ -95,14 +95,31 @@ char *ap_http_decode(struct ap_arena *a, struct ap_str s, bool plus_is_space);
 
 /* ---- server ---------------------------------------------------------- */
 
+/*
+ * A rule for static files below prefix (a path below static_prefix, e.g.
+ * "/b/"). fallback: a GET under prefix that names no file is answered with
+ * this file instead (a path below static_prefix: "/b/index.html" — one page
+ * for many URLs). cors: answers under prefix carry
+ * Access-Control-Allow-Origin: * and Cross-Origin-Resource-Policy:
+ * cross-origin, for files other websites load (the booking widget's scripts).
+ */
+struct ap_http_static_rule {
+    const char *prefix;
+    const char *fallback; /* or NULL */
+    bool cors;
+};
+
 struct ap_http_config {
-    const char *host;           /* numeric or "localhost" */
-    int port;                   /* 0 picks a free one: see ap_http_server_port() */
-    int threads;                /* event loops; <= 0 means one per core */
-    size_t max_body;            /* larger bodies get 413; 0 means 1 MiB */
-    const char *static_root;    /* directory served for unmatched GETs, or NULL */
-    const char *static_prefix;  /* URL prefix mapped onto static_root, e.g. "/" */
-    const char *static_csp;     /* Content-Security-Policy of static responses, or NULL */
+    const char *host;          /* numeric or "localhost" */
+    int port;                  /* 0 picks a free one: see ap_http_server_port() */
+    int threads;               /* event loops; <= 0 means one per core */
+    size_t max_body;           /* larger bodies get 413; 0 means 1 MiB */
+    const char *static_root;   /* directory served for unmatched GETs, or NULL */
+    const char *static_prefix; /* URL prefix mapped onto static_root, e.g. "/" */
+    const char *static_csp;    /* Content-Security-Policy of static responses, or NULL */
+    /* Rules for some static paths, ended by one with a NULL prefix (copied), or NULL: the first
+     * rule whose prefix starts the path applies. */
+    const struct ap_http_static_rule *static_rules;
     int grace_ms;               /* how long shutdown waits for in-flight work */
     bool access_log;            /* one http.request line per response */
     bool gzip_json;             /* gzip JSON answers of 1 KiB or more when the client accepts it */

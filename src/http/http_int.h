@@ -170,9 +170,11 @@ bool http_check_host(struct ap_http_req *r);
 /* in[0..len) gzipped at level (1 fastest .. 9 smallest): a malloc'd buffer of *outlen
  * bytes, or NULL when zlib fails. */
 char *http_gzip(const char *in, size_t len, int level, size_t *outlen);
-/* csp: the Content-Security-Policy header every static response carries (copied), or NULL. */
+/* csp: the Content-Security-Policy header every static response carries (copied), or NULL.
+ * rules: ap_http_config's static_rules (copied), or NULL. */
 struct http_static *http_static_new(const char *root, const char *prefix, const char *csp,
-                                    char *err, size_t errlen);
+                                    const struct ap_http_static_rule *rules, char *err,
+                                    size_t errlen);
 void http_static_free(struct http_static *st);
 /* Serves r if its path falls under the static prefix; false means "not mine". */
 bool http_static_serve(struct http_static *st, struct ap_http_req *r);

@@ -223,8 +223,8 @@ struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
     if (!edge_init(srv, cfg, err, errlen))
         goto fail;
     if (cfg->static_root) {
-        srv->statics =
-            http_static_new(cfg->static_root, cfg->static_prefix, cfg->static_csp, err, errlen);
+        srv->statics = http_static_new(cfg->static_root, cfg->static_prefix, cfg->static_csp,
+                                       cfg->static_rules, err, errlen);
         if (!srv->statics)
             goto fail;
     }

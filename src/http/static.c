@@ -15,6 +15,11 @@
  * sender instead, without gzip. When configured, every file response (304s
  * included) carries the Content-Security-Policy given at creation — the
  * dashboard's pages rely on it to forbid inline and foreign scripts.
+ *
+ * Rules (ap_http_static_rule) name path prefixes whose files other websites
+ * load (CORS headers: the booking widget's scripts) or whose URLs that name
+ * no file are answered with one page (the booking confirmation page,
+ * /b/{reference}).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,12 +47,23 @@ struct gz_entry {
     uint64_t used;
 };
 
+struct static_rule {
+    char *prefix;
+    size_t len;
+    char *fallback; /* or NULL */
+    bool cors;
+};
+
+#define MAX_RULES 16
+
 struct http_static {
     char *root; /* realpath of static_root */
     size_t rootlen;
     char *prefix; /* without trailing '/', "" for "/" */
     size_t prefixlen;
     char *csp; /* Content-Security-Policy header value, or NULL */
+    struct static_rule rules[MAX_RULES];
+    size_t nrules;
     pthread_mutex_t mu;
     struct gz_entry ents[GZ_ENTRIES];
     size_t bytes;
@@ -86,7 +102,8 @@ static const struct file_type *type_of(const char *path)
 }
 
 struct http_static *http_static_new(const char *root, const char *prefix, const char *csp,
-                                    char *err, size_t errlen)
+                                    const struct ap_http_static_rule *rules, char *err,
+                                    size_t errlen)
 {
     char real[PATH_MAX];
     struct stat st;
@@ -104,6 +121,13 @@ struct http_static *http_static_new(const char *root, const char *prefix, const 
         s->prefixlen--;
     s->prefix = ap_xstrndup(prefix, s->prefixlen);
     s->csp = csp && csp[0] ? ap_xstrdup(csp) : NULL;
+    for (size_t i = 0; rules && rules[i].prefix && s->nrules < MAX_RULES; i++) {
+        struct static_rule *r = &s->rules[s->nrules++];
+        r->prefix = ap_xstrdup(rules[i].prefix);
+        r->len = strlen(r->prefix);
+        r->fallback = rules[i].fallback ? ap_xstrdup(rules[i].fallback) : NULL;
+        r->cors = rules[i].cors;
+    }
     pthread_mutex_init(&s->mu, NULL);
     return s;
 }
@@ -115,6 +139,10 @@ void http_static_free(struct http_static *s)
     for (size_t i = 0; i < GZ_ENTRIES; i++) {
         free(s->ents[i].key);
         free(s->ents[i].data);
+    }
+    for (size_t i = 0; i < s->nrules; i++) {
+        free(s->rules[i].prefix);
+        free(s->rules[i].fallback);
     }
     pthread_mutex_destroy(&s->mu);
     free(s->root);
@@ -296,6 +324,7 @@ static void redirect_dir(struct ap_http_req *r)
 
 struct file_req {
     const char *real;
+    bool cors; /* a rule says other websites load it */
     const struct file_type *type;
     struct stat st;
     char etag[64], etag_gz[72];
@@ -335,6 +364,10 @@ static void serve_open(struct http_static *s, struct ap_http_req *r, struct file
     if (f->type->compressible)
         ap_http_add_header(r, "Vary", "Accept-Encoding");
     ap_http_add_header(r, "X-Content-Type-Options", "nosniff");
+    if (f->cors) {
+        ap_http_add_header(r, "Access-Control-Allow-Origin", "*");
+        ap_http_add_header(r, "Cross-Origin-Resource-Policy", "cross-origin");
+    }
     if (s->csp)
         ap_http_add_header(r, "Content-Security-Policy", s->csp);
     if (etag_matches(ap_http_header(r, "if-none-match"), f->etag, f->etag_gz)) {
@@ -353,6 +386,23 @@ static void serve_open(struct http_static *s, struct ap_http_req *r, struct file
     send_file(s, r, f, fd);
 }
 
+/* The first rule whose prefix starts rel (a decoded path below the static prefix), or NULL. */
+static const struct static_rule *rule_of(const struct http_static *s, const char *rel)
+{
+    for (size_t i = 0; i < s->nrules; i++)
+        if (strncmp(rel, s->rules[i].prefix, s->rules[i].len) == 0)
+            return &s->rules[i];
+    return NULL;
+}
+
+/* The real path of rel's file (or its directory's index.html) inside the root, into real. */
+static bool resolve(struct http_static *s, struct ap_http_req *r, const char *rel, bool dir_url,
+                    char real[PATH_MAX])
+{
+    char *want = ap_arena_printf(&r->arena, "%s%s%s", s->root, rel, dir_url ? "/index.html" : "");
+    return strlen(want) < PATH_MAX && realpath(want, real) && inside_root(s, real);
+}
+
 bool http_static_serve(struct http_static *s, struct ap_http_req *r)
 {
     const char *rel = relative_path(s, r);
@@ -360,10 +410,13 @@ bool http_static_serve(struct http_static *s, struct ap_http_req *r)
         return false;
     size_t rl = strlen(rel);
     bool dir_url = rl == 0 || rel[rl - 1] == '/';
-    char *want = ap_arena_printf(&r->arena, "%s%s%s", s->root, rel, dir_url ? "/index.html" : "");
+    const struct static_rule *rule = rule_of(s, rel);
     char real[PATH_MAX];
-    struct file_req f = {.real = real};
-    if (strlen(want) >= PATH_MAX || !realpath(want, real) || !inside_root(s, real))
+    struct file_req f = {.real = real, .cors = rule && rule->cors};
+    bool found = resolve(s, r, rel, dir_url, real);
+    if (!found && rule && rule->fallback) /* one page for every URL under the prefix */
+        found = resolve(s, r, rule->fallback, false, real);
+    if (!found)
         return false;
     int fd = open(real, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -12,85 +12,14 @@
 // from a probe (port 0), none is fixed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { BIN, SANITIZER_RE, childEnv, tempDir } from '../e2e/lib/appointd.mjs';
-import { launchBrowser, repoRoot } from './lib/browser.mjs';
+import { BIN, SANITIZER_RE, tempDir } from '../e2e/lib/appointd.mjs';
+import { launchBrowser } from './lib/browser.mjs';
 import { textOf, waitText } from './lib/dashboard.mjs';
+import { freePort, holdPort, startDemo, stopDemo } from './lib/demo.mjs';
 
-const DEMO = path.join(repoRoot, 'scripts/demo');
 const BUILD = path.dirname(BIN);
-const READY_MS = 90000;
-
-/** Holds a loopback port (0: any free one) until close(); resolves { port, close }. */
-function holdPort(port = 0) {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
-      resolve({ port: s.address().port, close: () => new Promise((r) => s.close(r)) }),
-    );
-  });
-}
-
-/** A port that was free a moment ago. */
-async function freePort() {
-  const h = await holdPort();
-  await h.close();
-  return h.port;
-}
-
-/**
- * Runs scripts/demo with env; resolves { proc, out(), err(), exited } once it
- * printed its guide ("Press Ctrl-C") or exited.
- */
-async function startDemo(env) {
-  const proc = spawn('bash', [DEMO, BUILD], {
-    cwd: repoRoot,
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so a failed test can stop it whole
-  });
-  let out = '';
-  let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  proc.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
-  await Promise.race([
-    exited,
-    new Promise((resolve, reject) => {
-      const t0 = Date.now();
-      const tick = setInterval(() => {
-        if (out.includes('Press Ctrl-C')) {
-          clearInterval(tick);
-          resolve();
-        } else if (Date.now() - t0 > READY_MS) {
-          clearInterval(tick);
-          reject(new Error(`the demo printed no guide in ${READY_MS} ms\nstdout:\n${out}\nstderr:\n${err}`));
-        }
-      }, 100);
-      exited.then(() => clearInterval(tick));
-    }),
-  ]);
-  return { proc, out: () => out, err: () => err, exited };
-}
-
-/** SIGTERM to the demo (as Ctrl-C would); resolves its exit, SIGKILLs the group after 20 s. */
-async function stopDemo(d) {
-  if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-d.proc.pid, 'SIGKILL');
-    } catch {
-      /* gone already */
-    }
-  }, 20000);
-  const r = await d.exited;
-  clearTimeout(timer);
-  return r;
-}
 
 describe('make run (scripts/demo) when its ports are taken', () => {
   let data, held, demo;

@@ -259,26 +259,27 @@ const AXE = path.join(repoRoot, 'node_modules/axe-core/axe.min.js');
 let axeSource = null;
 
 /**
- * Runs axe-core on the page; resolves the serious and critical violations as
- * readable lines ([] when none). axe is injected once per document by
+ * Runs axe-core on the page (or on context, an axe context such as
+ * { include: [['appointd-widget']] }); resolves the serious and critical
+ * violations as readable lines ([] when none). axe is injected once per document by
  * evaluating node_modules/axe-core/axe.min.js through the DevTools protocol:
  * page.addScriptTag would add an inline <script>, which the dashboard's CSP
  * (script-src 'self') rightly refuses — and reports as a violation.
  */
-export async function axeSerious(page) {
+export async function axeSerious(page, context = null) {
   if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
     axeSource ??= await readFile(AXE, 'utf8');
     await page.evaluate(axeSource);
   }
-  const res = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+  const res = await page.evaluate(async (ctx) => {
+    const r = await window.axe.run(ctx || document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
       help: v.help,
       nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1, 3).join(' ')}`),
     }));
-  });
+  }, context);
   return res
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 4).join(' | ')}`);
