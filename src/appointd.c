@@ -27,6 +27,8 @@ static const struct command {
     {"import-v1", ap_cmd_import_v1,
      "import V1-era accounts from a CSV or JSON-lines FILE (exit 3: some rows skipped)"},
     {"migration-status", ap_cmd_migration_status, "accounts by ServiceTitan connection state"},
+    {"db", ap_cmd_db,
+     "db copy --from sqlite:DATA_DIR --to postgres://... (move a deployment's database)"},
 };
 
 static int usage(FILE *to, int code)

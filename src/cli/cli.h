@@ -49,7 +49,11 @@ int ap_cli_open(struct ap_cli *cli, int argc, char **argv, unsigned needs);
 void ap_cli_close(struct ap_cli *cli);
 
 /* Shared with `serve`: builds pieces from settings. NULL with err set. */
+/* The store named by the settings (database, else data-dir, with db-pool
+ * read connections), migrated; *applied counts the migrations applied now. */
 struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen);
+/* What ap_open_store() opens: the database URL when set, else the data dir. */
+const char *ap_store_where(const struct ap_conf *c);
 /* The master key at master-key-file, or DATA_DIR/master.key, which is
  * created when missing only if store (may be NULL: never) holds no sealed
  * secret; otherwise the error says which file is missing and how to restore
@@ -61,6 +65,13 @@ struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen
 void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store *store,
                       struct ap_titan *titan, const struct ap_crypto_key *key);
 
+/*
+ * Value of a command's own flag "--name VALUE" or "--name=VALUE" at argv[*i]
+ * (moving *i past VALUE); NULL when argv[*i] is not that flag, or when VALUE
+ * is missing (then *missing is set).
+ */
+const char *ap_cli_flag_value(int argc, char **argv, int *i, const char *name, bool *missing);
+
 /* Commands. */
 int ap_cmd_serve(int argc, char **argv);
 int ap_cmd_migrate(int argc, char **argv);
@@ -70,5 +81,6 @@ int ap_cmd_user(int argc, char **argv);             /* user add | reset-password
 int ap_cmd_fms(int argc, char **argv);              /* fms tenant | connect | status | ... */
 int ap_cmd_import_v1(int argc, char **argv);        /* import-v1 FILE */
 int ap_cmd_migration_status(int argc, char **argv); /* migration-status */
+int ap_cmd_db(int argc, char **argv);               /* db copy --from WHERE --to WHERE */
 
 #endif
