@@ -2,11 +2,11 @@
  * stsim.c — the emulator's main(): options, the three HTTP servers and the
  * credentials file.
  *
- *   auth host  POST /connect/token                      (auth.c)
- *   API host   /{module}/v2/tenant/{tenant}/...          (gate.c + modules)
- *              /_stsim/...  the control API             (control.c)
+ *   auth host  POST /connect/token                      (core/auth.c)
+ *   API host   /{module}/v2/tenant/{tenant}/...          (core/gate.c + modules)
+ *              /_stsim/...  the control API             (core/control.c)
  *              /healthz
- *   web host   tenant-side and developer-portal pages    (web.c)
+ *   web host   tenant-side and developer-portal pages    (web/)
  *
  * Every setting is in the options table (flags --name, env STSIM_NAME, or a
  * config file). The servers run in parallel threads; SIGTERM/SIGINT stop
@@ -26,7 +26,14 @@
 #include "core/log.h"
 #include "core/proc.h"
 #include "crypto/crypto.h"
-#include "sim/sim_int.h"
+#include "sim/core/backbone.h"
+#include "sim/core/core_int.h"
+#include "sim/core/seed.h"
+#include "sim/crm/crm.h"
+#include "sim/dispatch/dispatch.h"
+#include "sim/jpm/jpm.h"
+#include "sim/settings/settings.h"
+#include "sim/web/web.h"
 
 #define EXIT_USAGE 2
 #define NSERVERS   3
@@ -36,6 +43,9 @@ extern char **environ;
 static const struct ap_conf_opt options[] = {
     {"config", AP_CONF_STR, NULL, "read settings from this file (key = value lines)"},
     {"seed", AP_CONF_ENUM, "demo", "initial data", 0, 0, "demo|none"},
+    {"scale", AP_CONF_INT, "200",
+     "customers of the demo tenant (with locations, contacts, jobs and bookings in proportion)", 1,
+     1000000},
     {"auth-listen", AP_CONF_ADDR, "127.0.0.1:8801", "auth host (POST /connect/token); port 0: any"},
     {"api-listen", AP_CONF_ADDR, "127.0.0.1:8802", "API host and control API; port 0: any"},
     {"web-listen", AP_CONF_ADDR, "127.0.0.1:8803", "tenant-side web pages; port 0: any"},
@@ -57,7 +67,7 @@ static const struct ap_conf_opt options[] = {
      "debug|info|warn|error"},
     {"access-log", AP_CONF_BOOL, "false", "log one line per HTTP response"},
 };
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+#define NOPTIONS (AP_COUNTOF(options))
 
 static struct ap_http_server *servers[NSERVERS];
 static volatile sig_atomic_t stop_asked; /* a signal came before the servers existed */
@@ -98,7 +108,8 @@ static struct ap_http_server *bind_server(struct ap_conf *c, const char *opt,
                                 .port = port,
                                 .threads = threads,
                                 .grace_ms = 5000,
-                                .access_log = ap_conf_bool(c, "access-log")};
+                                .access_log = ap_conf_bool(c, "access-log"),
+                                .gzip_json = true};
     struct ap_http_server *srv = ap_http_server_new(&hc, r, err, sizeof(err));
     if (!srv)
         fprintf(stderr, "stsim: %s (--%s)\n", err, opt);
@@ -177,6 +188,7 @@ static struct sim *make_sim(struct ap_conf *c)
         .token_rate_limit = (int)ap_conf_int(c, "token-rate-limit"),
         .capacity_max_days = (int)ap_conf_int(c, "capacity-max-days"),
         .export_delay_s = (int)ap_conf_int(c, "export-delay"),
+        .seed_scale = (int)ap_conf_int(c, "scale"),
     };
     snprintf(cfg.environment, sizeof(cfg.environment), "%s", ap_conf_str(c, "environment"));
     return sim_new(&cfg);
@@ -193,7 +205,7 @@ static bool fill_sim(struct sim *s, struct ap_conf *c, char secret[64], bool *ha
     }
     pthread_mutex_lock(&s->lock);
     if (s->ntenants == 0 && strcmp(ap_conf_str(c, "seed"), "demo") == 0)
-        sim_seed_demo(s);
+        sim_seed_demo(s, (size_t)s->cfg.seed_scale);
     enum ap_err rc = AP_OK;
     if (ap_conf_bool(c, "connect") && sim_app_find(s, SIM_DEMO_APP)) {
         rc = sim_seed_connect(s, secret);

@@ -27,6 +27,13 @@ static const struct command {
     {"import-v1", ap_cmd_import_v1,
      "import V1-era accounts from a CSV or JSON-lines FILE (exit 3: some rows skipped)"},
     {"migration-status", ap_cmd_migration_status, "accounts by ServiceTitan connection state"},
+    {"booking", ap_cmd_booking,
+     "booking list ACCOUNT [--state S] | show REF | retry REF | resolve REF | cancel REF"},
+    {"catalog", ap_cmd_catalog,
+     "catalog refresh ACCOUNT | show ACCOUNT: the ServiceTitan items schedulers are set up from"},
+    {"scheduler", ap_cmd_scheduler,
+     "scheduler create ACCOUNT --config FILE.json | update KEY --config FILE.json | show KEY | "
+     "list ACCOUNT | pause KEY | resume KEY"},
     {"db", ap_cmd_db,
      "db copy --from sqlite:DATA_DIR --to postgres://... (move a deployment's database)"},
 };

@@ -61,6 +61,8 @@ static json_t *user_json(const struct ap_user *u, const char *account_name)
     json_t *perms = json_array();
     if (u->manage_integrations)
         json_array_append_new(perms, json_string(AP_PERM_MANAGE_INTEGRATIONS));
+    if (u->manage_schedulers)
+        json_array_append_new(perms, json_string(AP_PERM_MANAGE_SCHEDULERS));
     json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:b}", "id", (json_int_t)u->id, "email", u->email,
                           "role", ap_role_name(u->role), "accountId", (json_int_t)u->account_id,
                           "operator", u->operator);
@@ -165,6 +167,8 @@ bool ap_api_admin_require_perm(struct ap_http_req *req, struct ap_api *api, bool
     enum ap_err err = AP_OK;
     if (strcmp(perm, AP_PERM_MANAGE_INTEGRATIONS) == 0)
         granted = out->manage_integrations;
+    else if (strcmp(perm, AP_PERM_MANAGE_SCHEDULERS) == 0)
+        granted = out->manage_schedulers;
     else
         err = ap_role_permission_get(api->store, out->account_id, out->role, perm, &granted);
     if (err) {
@@ -435,10 +439,12 @@ static enum ap_http_result handle_user(struct ap_http_req *req, void *ud)
 
 static json_t *role_json(struct ap_store *st, int64_t account_id, enum ap_role r)
 {
-    bool granted = false;
-    if (ap_role_permission_get(st, account_id, r, AP_PERM_MANAGE_INTEGRATIONS, &granted))
+    bool integrations = false, schedulers = false;
+    if (ap_role_permission_get(st, account_id, r, AP_PERM_MANAGE_INTEGRATIONS, &integrations) ||
+        ap_role_permission_get(st, account_id, r, AP_PERM_MANAGE_SCHEDULERS, &schedulers))
         return NULL;
-    return json_pack("{s:s, s:b}", "role", ap_role_name(r), "manageIntegrations", granted);
+    return json_pack("{s:s, s:b, s:b}", "role", ap_role_name(r), "manageIntegrations", integrations,
+                     "manageSchedulers", schedulers);
 }
 
 static enum ap_http_result handle_roles(struct ap_http_req *req, void *ud)
@@ -462,18 +468,32 @@ static enum ap_http_result handle_roles(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
-/* Reads {manageIntegrations: bool}; answers 400 itself when bad. */
-static bool role_body(struct ap_http_req *req, bool *grant)
+/* The permissions a role body may set: its JSON name and the stored one. */
+static const struct {
+    const char *field, *perm;
+} role_perms[] = {{"manageIntegrations", AP_PERM_MANAGE_INTEGRATIONS},
+                  {"manageSchedulers", AP_PERM_MANAGE_SCHEDULERS}};
+
+/* Reads {manageIntegrations?: bool, manageSchedulers?: bool} (at least one); answers 400
+ * itself when bad. set[i]: given; grant[i]: its value. */
+static bool role_body(struct ap_http_req *req, bool set[2], bool grant[2])
 {
-    static const char *const allowed[] = {"manageIntegrations", NULL};
-    struct ap_json_error e;
+    static const char *const allowed[] = {"manageIntegrations", "manageSchedulers", NULL};
+    struct ap_json_error e = {0};
     json_t *body = NULL;
     struct ap_str b = ap_http_body(req);
     enum ap_err err = ap_json_parse_body(b.p, b.len, AP_JSON_OBJECT, &body, &e);
     if (!err)
         err = ap_json_reject_unknown(body, allowed, NULL, &e);
-    if (!err)
-        err = ap_json_get_bool(body, "manageIntegrations", true, grant, &e);
+    for (int i = 0; i < 2 && !err; i++) {
+        set[i] = json_object_get(body, role_perms[i].field) != NULL;
+        err = ap_json_get_bool(body, role_perms[i].field, false, &grant[i], &e);
+    }
+    if (!err && !set[0] && !set[1]) {
+        ap_json_error_set(&e, "missing_field", "manageIntegrations",
+                          "give manageIntegrations or manageSchedulers (true or false)");
+        err = AP_EINVAL;
+    }
     json_decref(body);
     if (err)
         ap_http_respond_error(req, 400, e.code, e.message, e.field[0] ? e.field : NULL);
@@ -485,7 +505,7 @@ static enum ap_http_result handle_role_perms(struct ap_http_req *req, void *ud)
     struct ap_api *api = ud;
     struct ap_user me;
     enum ap_role role;
-    bool grant = false;
+    bool set[2] = {false, false}, grant[2] = {false, false};
     char msg[200];
     if (!ap_api_admin_require(req, api, true, &me))
         return AP_HTTP_DONE;
@@ -500,21 +520,29 @@ static enum ap_http_result handle_role_perms(struct ap_http_req *req, void *ud)
         ap_http_respond_error(req, 404, "not_found", "no such role (owner, admin or staff)", NULL);
         return AP_HTTP_DONE;
     }
-    if (!role_body(req, &grant))
+    if (!role_body(req, set, grant))
         return AP_HTTP_DONE;
-    enum ap_err err = ap_role_permission_set(api->store, me.account_id, role,
-                                             AP_PERM_MANAGE_INTEGRATIONS, grant, msg, sizeof(msg));
-    if (err == AP_EPERM)
-        ap_http_respond_error(req, 409, "conflict", msg, "manageIntegrations");
-    else if (err)
-        ap_http_respond_error(req, 503, "unavailable", msg, NULL);
-    if (err)
-        return AP_HTTP_DONE;
-    ap_log_info("auth.role_permission", "account=%lld by=%lld role=%s manage_integrations=%d",
-                (long long)me.account_id, (long long)me.id, ap_role_name(role), grant);
-    respond_json(req, 200,
-                 json_pack("{s:s, s:b}", "role", ap_role_name(role), "manageIntegrations",
-                           grant || role == AP_ROLE_OWNER));
+    for (int i = 0; i < 2; i++) {
+        if (!set[i])
+            continue;
+        enum ap_err err = ap_role_permission_set(api->store, me.account_id, role,
+                                                 role_perms[i].perm, grant[i], msg, sizeof(msg));
+        if (err == AP_EPERM)
+            ap_http_respond_error(req, 409, "conflict", msg, role_perms[i].field);
+        else if (err)
+            ap_http_respond_error(req, 503, "unavailable", msg, NULL);
+        if (err)
+            return AP_HTTP_DONE;
+        ap_log_info("auth.role_permission", "account=%lld by=%lld role=%s permission=%s granted=%d",
+                    (long long)me.account_id, (long long)me.id, ap_role_name(role),
+                    role_perms[i].perm, grant[i]);
+    }
+    json_t *j = role_json(api->store, me.account_id, role);
+    if (!j)
+        ap_http_respond_error(req, 503, "unavailable",
+                              "the database cannot be used right now; try again shortly", NULL);
+    else
+        respond_json(req, 200, j);
     return AP_HTTP_DONE;
 }
 

@@ -24,6 +24,8 @@ struct ap_api;
 struct ap_fms;
 struct ap_workers;
 struct ap_jobq;
+struct ap_bsvc;
+struct ap_titan;
 
 /* What the handlers share; every pointer is borrowed and must outlive the api. */
 struct ap_api_config {
@@ -34,6 +36,12 @@ struct ap_api_config {
     struct ap_workers *hash_workers; /* password hashing (logins), a pool of its own */
     struct ap_jobq *st_queue;        /* ServiceTitan work per account (app/stqueue.h) */
     int st_deadline_s;               /* every ServiceTitan route answers within this */
+    /* the booking half (NULL: its routes answer 503) */
+    struct ap_bsvc *bsvc;
+    struct ap_titan *titan;
+    double public_rate;    /* reads per second per client address (scheduler, availability) */
+    double booking_rate;   /* bookings per second per client address */
+    double scheduler_rate; /* public requests per second per scheduler */
 };
 
 /* Handler state shared by every loop thread. NULL only when a thread cannot be started. */

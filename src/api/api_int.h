@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "app/app.h"
 #include "app/fms.h"
 #include "http/http.h"
 
@@ -34,6 +35,11 @@ struct ap_api {
     struct ap_jobq *st_queue;        /* ServiceTitan work, fair between accounts */
     int st_deadline_s;               /* per-call deadline of the ServiceTitan routes */
 
+    /* the booking half (NULL when ServiceTitan is not set up) */
+    struct ap_bsvc *bsvc;
+    struct ap_ratelimit *public_read_rate, *public_write_rate, *public_sched_rate;
+    struct ap_titan *titan; /* catalog refresh */
+
     const char *metrics_token; /* bearer token /metrics needs, or NULL (health.c) */
     bool metrics_own_listener; /* /metrics lives on its own listener */
 };
@@ -42,6 +48,39 @@ struct ap_api {
 enum ap_err ap_api_admin_routes(struct ap_api *api, struct ap_router *r);    /* admin.c */
 enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r);      /* fms_routes.c */
 enum ap_err ap_api_operator_routes(struct ap_api *api, struct ap_router *r); /* operator.c */
+enum ap_err ap_api_public_routes(struct ap_api *api, struct ap_router *r);   /* public.c */
+enum ap_err ap_api_booking_admin_routes(struct ap_api *api,
+                                        struct ap_router *r); /* admin_booking.c */
+
+/* ---- ServiceTitan work from a route (fms_routes.c) ------------------------------- */
+
+#include "core/jobq.h"
+
+/* A caller waiting for its job on the ServiceTitan queue: its deferred reply. */
+struct ap_api_waiter {
+    struct ap_api *api;
+    struct ap_http_deferred *d;
+    int64_t account_id, user_id;
+    const char *op;
+};
+
+/* What a route puts on the queue; tell gets a struct ap_api_waiter (freed by tell). */
+struct ap_api_st_job {
+    const char *op;
+    int kind; /* enum ap_st_work */
+    const char *coalesce;
+    ap_jobq_run_fn run;
+    void (*free)(void *arg);
+    void *arg;
+    ap_jobq_tell_fn tell;
+};
+
+/* Defers req and queues the job for the user's account, binding, within st_deadline_s; a
+ * refused submit is answered at once (429 past the account's line, 503 shutting down). */
+enum ap_http_result ap_api_st_submit(struct ap_http_req *req, struct ap_api *api,
+                                     const struct ap_user *u, const struct ap_api_st_job *rj);
+/* Answers a waiter whose job ended other than done (late: 503, timeout: 504, canceled: 503). */
+void ap_api_st_not_done(struct ap_api_waiter *w, enum ap_jobq_end end);
 
 /* The HTTP status of an FMS domain error code (fms_routes.c); 500 for an unknown one. */
 int ap_api_fms_status(enum ap_fms_code code);

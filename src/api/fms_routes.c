@@ -33,6 +33,7 @@
 
 #include "api/admin.h"
 #include "api/api_int.h"
+#include "app/booking.h"
 #include "app/fms.h"
 #include "app/stqueue.h"
 #include "core/clock.h"
@@ -125,6 +126,9 @@ static void send_status(struct ap_api *api, struct ap_http_req *req, int64_t acc
                               NULL);
         return;
     }
+    int64_t counts[AP_BK_NSTATES];
+    if (ap_booking_counts(api->store, account_id, counts) == AP_OK) /* waiting behind it */
+        json_object_set_new(st, "parkedBookings", json_integer(counts[AP_BK_PARKED]));
     send_json(req, NULL, 200, st);
 }
 
@@ -209,15 +213,8 @@ static const char *tenant_text(json_t *v, char num[32])
 
 /* ---- the callers waiting on the work queue --------------------------------------------- */
 
-struct waiter {
-    struct ap_api *api;
-    struct ap_http_deferred *d;
-    int64_t account_id, user_id;
-    const char *op;
-};
-
 /* Answers a caller whose job ended other than done (late, timed out, canceled). */
-static void reply_not_done(struct waiter *w, enum ap_jobq_end end)
+void ap_api_st_not_done(struct ap_api_waiter *w, enum ap_jobq_end end)
 {
     char msg[300];
     int s = w->api->st_deadline_s;
@@ -242,7 +239,7 @@ static void reply_not_done(struct waiter *w, enum ap_jobq_end end)
     }
 }
 
-static void log_end(const struct waiter *w, enum ap_jobq_end end, const char *result)
+static void log_end(const struct ap_api_waiter *w, enum ap_jobq_end end, const char *result)
 {
     ap_log_info("fms.api", "op=%s account=%lld user=%lld end=%s result=%s", w->op,
                 (long long)w->account_id, (long long)w->user_id, ap_jobq_end_name(end), result);
@@ -251,10 +248,10 @@ static void log_end(const struct waiter *w, enum ap_jobq_end end, const char *re
 /* A check's waiter (the job may be the health thread's, joined). */
 static void tell_check(void *ctx, enum ap_jobq_end end, void *arg)
 {
-    struct waiter *w = ctx;
+    struct ap_api_waiter *w = ctx;
     const struct ap_fms_check_job *j = arg;
     if (end != AP_JOBQ_DONE)
-        reply_not_done(w, end);
+        ap_api_st_not_done(w, end);
     else if (j->err)
         send_error(NULL, w->d, &j->e);
     else
@@ -322,10 +319,10 @@ static enum ap_jobq_ran job_run(struct ap_jobq_job *job, void *arg)
 
 static void tell_op(void *ctx, enum ap_jobq_end end, void *arg)
 {
-    struct waiter *w = ctx;
+    struct ap_api_waiter *w = ctx;
     const struct fms_job *j = arg;
     if (end != AP_JOBQ_DONE)
-        reply_not_done(w, end);
+        ap_api_st_not_done(w, end);
     else if (j->answer)
         ap_http_reply(w->d, 200, "application/json", j->answer, strlen(j->answer));
     else if (j->e.code)
@@ -339,22 +336,11 @@ static void tell_op(void *ctx, enum ap_jobq_end end, void *arg)
 
 /* ---- submitting ------------------------------------------------------------------------ */
 
-/* What a route puts on the queue. */
-struct route_job {
-    const char *op;
-    int kind;
-    const char *coalesce;
-    ap_jobq_run_fn run;
-    void (*free)(void *arg);
-    void *arg;
-    ap_jobq_tell_fn tell;
-};
-
-static enum ap_http_result submit(struct ap_http_req *req, struct ap_api *api,
-                                  const struct ap_user *u, const struct route_job *rj)
+enum ap_http_result ap_api_st_submit(struct ap_http_req *req, struct ap_api *api,
+                                     const struct ap_user *u, const struct ap_api_st_job *rj)
 {
-    struct waiter *w = ap_xcalloc(1, sizeof(*w));
-    *w = (struct waiter){api, NULL, u->account_id, u->id, rj->op};
+    struct ap_api_waiter *w = ap_xcalloc(1, sizeof(*w));
+    *w = (struct ap_api_waiter){api, NULL, u->account_id, u->id, rj->op};
     w->d = ap_http_defer(req);
     struct ap_jobq_spec s = {
         .key = u->account_id,
@@ -379,7 +365,7 @@ static enum ap_http_result submit(struct ap_http_req *req, struct ap_api *api,
         if (err == AP_EBUSY)
             reply_queue_error(w->d, 429, "too_many_requests", t.retry_after_s, msg);
         else
-            reply_not_done(w, AP_JOBQ_CANCELED);
+            ap_api_st_not_done(w, AP_JOBQ_CANCELED);
         ap_log_info("fms.refused", "op=%s account=%lld user=%lld reason=%s", rj->op,
                     (long long)u->account_id, (long long)u->id,
                     err == AP_EBUSY ? "too_many_requests" : "shutting_down");
@@ -399,8 +385,9 @@ static enum ap_http_result submit_op(struct ap_http_req *req, struct ap_api *api
         [OP_ADD] = "add", [OP_CONNECT] = "connect", [OP_ROTATE] = "rotate"};
     j->f = api->fms;
     j->account_id = u->account_id;
-    struct route_job rj = {names[j->op], AP_ST_WORK_CONNECT, NULL, job_run, job_free, j, tell_op};
-    return submit(req, api, u, &rj);
+    struct ap_api_st_job rj = {names[j->op], AP_ST_WORK_CONNECT, NULL, job_run, job_free, j,
+                               tell_op};
+    return ap_api_st_submit(req, api, u, &rj);
 }
 
 /* ---- handlers ------------------------------------------------------------------------- */
@@ -520,7 +507,7 @@ static enum ap_http_result handle_check(struct ap_http_req *req, void *ud)
     struct ap_user u;
     if (!guard(req, api, true, &u))
         return AP_HTTP_DONE;
-    struct route_job rj = {
+    struct ap_api_st_job rj = {
         "check",
         AP_ST_WORK_CHECK,
         AP_FMS_CHECK_COALESCE,
@@ -529,7 +516,7 @@ static enum ap_http_result handle_check(struct ap_http_req *req, void *ud)
         ap_fms_check_job_new(api->fms, u.account_id, AP_FMS_CHECK_SECRET),
         tell_check,
     };
-    return submit(req, api, &u, &rj);
+    return ap_api_st_submit(req, api, &u, &rj);
 }
 
 enum ap_err ap_api_fms_routes(struct ap_api *api, struct ap_router *r)

@@ -79,11 +79,12 @@ static enum ap_err insert_account(struct ap_db_conn *c, const char *name, struct
         c, "INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING id", v, 2, &id);
     if (err)
         return err;
-    /* owner and admin manage integrations from the start (the seed's default) */
+    /* owner and admin manage integrations and schedulers from the start (the seed's default) */
     static const char *const seeded[] = {"owner", "admin"};
-    for (int i = 0; i < 2 && !err; i++) {
-        struct ap_db_val p[3] = {ap_db_int(id), ap_db_text(seeded[i]),
-                                 ap_db_text(AP_PERM_MANAGE_INTEGRATIONS)};
+    static const char *const perms[] = {AP_PERM_MANAGE_INTEGRATIONS, AP_PERM_MANAGE_SCHEDULERS};
+    for (int i = 0; i < 4 && !err; i++) {
+        struct ap_db_val p[3] = {ap_db_int(id), ap_db_text(seeded[i % 2]),
+                                 ap_db_text(perms[i / 2])};
         err = ap_db_exec(c,
                          "INSERT INTO role_permissions (account_id, role, permission) "
                          "VALUES (?, ?, ?)",
@@ -336,6 +337,7 @@ void ap_app_user_from_row(struct ap_db_rows *r, int col, struct ap_user *u)
         u->role = AP_ROLE_STAFF; /* the schema's CHECK makes this unreachable */
     u->manage_integrations = ap_db_row_int(r, col + 4) != 0;
     u->operator= ap_db_row_int(r, col + 5) != 0;
+    u->manage_schedulers = ap_db_row_int(r, col + 6) != 0;
 }
 
 enum ap_err ap_user_get(struct ap_store *st, int64_t account_id, int64_t user_id,
@@ -399,7 +401,8 @@ enum ap_err ap_user_list(struct ap_store *st, int64_t account_id, bool with_oper
 
 static bool permission_known(const char *p)
 {
-    return p && strcmp(p, AP_PERM_MANAGE_INTEGRATIONS) == 0;
+    return p && (strcmp(p, AP_PERM_MANAGE_INTEGRATIONS) == 0 ||
+                 strcmp(p, AP_PERM_MANAGE_SCHEDULERS) == 0);
 }
 
 enum ap_err ap_role_permission_set(struct ap_store *st, int64_t account_id, enum ap_role role,

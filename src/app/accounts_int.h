@@ -18,8 +18,10 @@ struct ap_db_rows;
 #define AP_APP_USER_COLS                                                                           \
     "u.id, u.account_id, u.email, u.role, (u.role = 'owner' OR EXISTS (SELECT 1 FROM "             \
     "role_permissions rp WHERE rp.account_id = u.account_id AND rp.role = u.role AND "             \
-    "rp.permission = '" AP_PERM_MANAGE_INTEGRATIONS "')), u.is_operator"
-#define AP_APP_USER_NCOLS 6
+    "rp.permission = '" AP_PERM_MANAGE_INTEGRATIONS "')), u.is_operator, (u.role = 'owner' OR "    \
+    "EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.account_id = u.account_id AND rp.role = "  \
+    "u.role AND rp.permission = '" AP_PERM_MANAGE_SCHEDULERS "'))"
+#define AP_APP_USER_NCOLS 7
 
 /* Now as RFC 3339 UTC with milliseconds (fixed width, so text order is time order). */
 void ap_app_now(char out[32]);

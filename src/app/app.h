@@ -31,6 +31,8 @@
 struct ap_store;
 
 #define AP_PERM_MANAGE_INTEGRATIONS "manage_integrations"
+/* Creating, editing and pausing schedulers; refreshing the catalog. */
+#define AP_PERM_MANAGE_SCHEDULERS "manage_schedulers"
 
 enum ap_role { AP_ROLE_OWNER, AP_ROLE_ADMIN, AP_ROLE_STAFF };
 enum ap_err ap_role_parse(const char *s, enum ap_role *out);
@@ -48,7 +50,8 @@ struct ap_user {
     char email[256];
     enum ap_role role;
     bool manage_integrations; /* resolved from role_permissions */
-    bool operator;            /* appointd's own staff: sees every account's state */
+    bool manage_schedulers;
+    bool operator; /* appointd's own staff: sees every account's state */
 };
 
 /* Accounts. Names are 1..100 printable characters, unique. */

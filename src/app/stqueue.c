@@ -6,6 +6,7 @@
 const struct ap_jobq_kind ap_st_work_kinds[AP_ST_NWORK] = {
     [AP_ST_WORK_CONNECT] = {"connect", 1, 2, 75},
     [AP_ST_WORK_CHECK] = {"check", 1, 1, 50},
+    [AP_ST_WORK_CATALOG] = {"catalog", 1, 1, 50},
 };
 
 struct ap_jobq *ap_st_queue_new(int threads, int per_account, struct ap_metrics *m, char *err,

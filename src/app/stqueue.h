@@ -9,8 +9,13 @@
  *            a second one joins it (AP_FMS_CHECK_COALESCE); at most half the
  *            threads
  *
- * The catalog refresh, availability fetches and the booking push (issues
- * 10 and 11) add their kind here; jobq.h needs no change for them.
+ *   catalog  reading the ServiceTitan catalog (hourly, and "Refresh from
+ *            ServiceTitan"): one per account, a second one joins it
+ *            (AP_ST_CATALOG_COALESCE); at most half the threads
+ *
+ * Availability fetches and the booking push make no blocking calls: they run
+ * on the titan engine itself (bounded per key and per account there), not on
+ * this queue.
  */
 #ifndef AP_APP_STQUEUE_H
 #define AP_APP_STQUEUE_H
@@ -21,8 +26,10 @@
 
 struct ap_metrics;
 
-enum ap_st_work { AP_ST_WORK_CONNECT, AP_ST_WORK_CHECK, AP_ST_NWORK };
+enum ap_st_work { AP_ST_WORK_CONNECT, AP_ST_WORK_CHECK, AP_ST_WORK_CATALOG, AP_ST_NWORK };
 extern const struct ap_jobq_kind ap_st_work_kinds[AP_ST_NWORK];
+
+#define AP_ST_CATALOG_COALESCE "catalog"
 
 /* Jobs waiting in the whole queue. */
 #define AP_ST_QUEUE_MAX_WAITING 4096

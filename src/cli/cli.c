@@ -92,6 +92,30 @@ const struct ap_conf_opt ap_options[] = {
     {"metrics-token", AP_CONF_STR, NULL,
      "bearer token a /metrics scrape must send (default: /metrics answers this machine only)", 0, 0,
      NULL, AP_CONF_SECRET},
+    /* the booking half */
+    {"st-app-guid", AP_CONF_STR, NULL,
+     "your ServiceTitan application's GUID, under which bookings' references are kept in "
+     "external data (default: one derived from st-app-key)"},
+    {"availability-ttl", AP_CONF_INT, "60",
+     "seconds ServiceTitan's capacity answers are served from the cache before a refresh", 1, 3600},
+    {"availability-max-stale", AP_CONF_INT, "900",
+     "seconds an older capacity answer may still be served while ServiceTitan is slow or down", 1,
+     86400},
+    {"booking-recheck-max-age", AP_CONF_INT, "5",
+     "a booking is accepted against capacity at most this many seconds old (0: always asks "
+     "ServiceTitan first)",
+     0, 600},
+    {"public-rate", AP_CONF_INT, "20",
+     "public API reads per second per client address (scheduler, availability)", 1, 1000000},
+    {"booking-rate", AP_CONF_INT, "12", "bookings per minute per client address", 1, 1000000},
+    {"scheduler-rate", AP_CONF_INT, "500", "public API requests per second per scheduler", 1,
+     10000000},
+    {"push-per-account", AP_CONF_INT, "32",
+     "bookings of one account pushed into ServiceTitan at once", 1, 1000},
+    {"push-lease", AP_CONF_INT, "600",
+     "seconds a pusher holds a booking before another may take it over", 30, 86400},
+    {"catalog-refresh-interval", AP_CONF_INT, "3600",
+     "seconds between reads of each account's ServiceTitan catalog", 60, 604800},
 };
 const size_t ap_noptions = sizeof(ap_options) / sizeof(ap_options[0]);
 

@@ -81,6 +81,9 @@ int ap_cmd_user(int argc, char **argv);             /* user add | reset-password
 int ap_cmd_fms(int argc, char **argv);              /* fms tenant | connect | status | ... */
 int ap_cmd_import_v1(int argc, char **argv);        /* import-v1 FILE */
 int ap_cmd_migration_status(int argc, char **argv); /* migration-status */
+int ap_cmd_booking(int argc, char **argv);          /* booking list | show | retry | ... */
+int ap_cmd_catalog(int argc, char **argv);          /* catalog refresh | show */
+int ap_cmd_scheduler(int argc, char **argv);        /* scheduler create | update | show | ... */
 int ap_cmd_db(int argc, char **argv);               /* db copy --from WHERE --to WHERE */
 
 #endif

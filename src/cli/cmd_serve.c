@@ -43,6 +43,7 @@
 #include "http/http.h"
 #include "titan/titan.h"
 #include "cli/cli.h"
+#include "cli/serve_booking.h"
 
 /* How long jobs get to end once their ServiceTitan calls were ended, after the grace. */
 #define AFTER_TITAN_SHUTDOWN_MS 2000
@@ -191,6 +192,7 @@ static int serve(const struct ap_conf *c)
     struct ap_jobq *stq = NULL;
     struct ap_fms fms = {0};
     struct ap_fms_health *health = NULL;
+    struct ap_serve_booking booking = {0};
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
 
@@ -222,6 +224,9 @@ static int serve(const struct ap_conf *c)
         !(stq = ap_st_queue_new((int)ap_conf_int(c, "st-workers"),
                                 (int)ap_conf_int(c, "st-account-jobs"), metrics, err, sizeof(err))))
         goto out;
+    if (ap_serve_booking_start(&booking, c, store, titan, titan ? &fms : NULL, stq, metrics, err,
+                               sizeof(err)) != 0)
+        goto out;
     router = ap_router_new();
     ap_login_configure(&(struct ap_login_limits){(int)ap_conf_int(c, "login-rate-limit"),
                                                  (int)ap_conf_int(c, "login-address-limit"),
@@ -234,6 +239,11 @@ static int serve(const struct ap_conf *c)
         .hash_workers = hash_workers,
         .st_queue = stq,
         .st_deadline_s = (int)ap_conf_int(c, "st-deadline"),
+        .bsvc = booking.bsvc,
+        .titan = titan,
+        .public_rate = (double)ap_conf_int(c, "public-rate"),
+        .booking_rate = (double)ap_conf_int(c, "booking-rate") / 60.0,
+        .scheduler_rate = (double)ap_conf_int(c, "scheduler-rate"),
     };
     api = ap_api_new(&ac);
     if (!api || ap_api_routes(api, router) != AP_OK) {
@@ -273,6 +283,7 @@ out:
     if (code != EXIT_SUCCESS && err[0])
         fprintf(stderr, "appointd: %s\n", err);
     ap_fms_health_stop(health); /* it submits to the queue */
+    ap_serve_booking_stop(&booking, (int)ap_conf_int(c, "shutdown-grace"));
     stop_queue(stq, titan, (int)ap_conf_int(c, "shutdown-grace"), code);
     atomic_store(&running_queue, NULL);
     ap_titan_shutdown(titan);      /* ends what else may wait on ServiceTitan */
@@ -281,7 +292,8 @@ out:
     ap_http_server_join(metrics_server);
     ap_http_server_free(metrics_server);
     ap_router_free(metrics_router);
-    ap_api_free(api); /* answers leftover deferred requests before the server goes */
+    ap_serve_booking_free(&booking); /* the writer drains: accepted bookings are kept */
+    ap_api_free(api);                /* answers leftover deferred requests before the server goes */
     ap_http_server_free(server);
     ap_router_free(router);
     ap_metrics_free(metrics);

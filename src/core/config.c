@@ -100,7 +100,7 @@ static void show_value(const char *text, char *out, size_t n)
         out[o++] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
     out[o] = '\0';
     if (len > max && o + 4 < n)
-        strcpy(out + o, "...");
+        memcpy(out + o, "...", 4);
 }
 
 /* ---- parsing one value ---- */
@@ -269,13 +269,14 @@ static enum addr_result parse_addr(const char *addr, char *host, size_t hostlen,
     size_t ndigits = strspn(p, "0123456789");
     if (ndigits == 0 || p[ndigits] != '\0')
         return ADDR_MALFORMED;
-    if (ndigits > 5 || atoi(p) > 65535)
+    long port_n = ndigits > 5 ? 99999 : strtol(p, NULL, 10);
+    if (port_n > 65535)
         return ADDR_BAD_PORT;
     if (hlen >= hostlen)
         return ADDR_HOST_TOO_LONG;
     memcpy(host, h, hlen);
     host[hlen] = '\0';
-    *port = atoi(p);
+    *port = (int)port_n;
     return ADDR_OK;
 }
 

@@ -52,11 +52,6 @@ void ap_log_set_request_id(const char *id)
     snprintf(request_id, sizeof(request_id), "%s", id);
 }
 
-const char *ap_log_request_id(void)
-{
-    return request_id[0] ? request_id : NULL;
-}
-
 void ap_log_write(enum ap_log_level lvl, const char *event, const char *fmt, ...)
 {
     char line[LINE_MAX_BYTES];

@@ -32,7 +32,6 @@ void ap_log_set_fd(int fd);
 
 /* Request id of this thread for later lines; NULL clears. Copied. */
 void ap_log_set_request_id(const char *id);
-const char *ap_log_request_id(void);
 
 void ap_log_write(enum ap_log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

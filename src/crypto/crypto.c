@@ -167,12 +167,6 @@ enum ap_err ap_crypto_password_set_limits(uint64_t opslimit, size_t memlimit)
     return AP_OK;
 }
 
-void ap_crypto_password_default_limits(void)
-{
-    atomic_store(&pw_ops, (uint64_t)crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE);
-    atomic_store(&pw_mem, (size_t)crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE);
-}
-
 static bool password_ok(const char *pw)
 {
     return pw != NULL && strnlen(pw, AP_CRYPTO_PASSWORD_MAX + 1) <= AP_CRYPTO_PASSWORD_MAX;

@@ -100,8 +100,6 @@ void ap_crypto_wipe(void *p, size_t n);
  * simply applies to the next hash).
  */
 enum ap_err ap_crypto_password_set_limits(uint64_t opslimit, size_t memlimit);
-/* Restores the INTERACTIVE default. */
-void ap_crypto_password_default_limits(void);
 
 /*
  * Hashes pw (NUL-terminated, at most AP_CRYPTO_PASSWORD_MAX bytes) with

@@ -67,6 +67,102 @@ const struct ap_migration ap_db_migrations[] = {
      ");\n"},
     /* appointd's own staff: may see every account's connection state (the operator page) */
     {3, "users_operator", "ALTER TABLE users ADD COLUMN is_operator INTEGER NOT NULL DEFAULT 0;\n"},
+    /* the ServiceTitan catalog of each account, and the schedulers set up from it */
+    {4, "catalog_schedulers",
+     "CREATE TABLE st_catalog (\n"
+     "  account_id   INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  kind         TEXT NOT NULL,\n" /* business_unit, job_type, ... (catalog.c) */
+     "  st_id        INTEGER NOT NULL,\n"
+     "  name         TEXT NOT NULL,\n"
+     "  active       INTEGER NOT NULL,\n"
+     "  deleted      INTEGER NOT NULL DEFAULT 0,\n" /* no longer returned by ServiceTitan */
+     "  data         TEXT NOT NULL,\n"              /* ServiceTitan's row, JSON */
+     "  refreshed_at TEXT NOT NULL,\n"
+     "  PRIMARY KEY (account_id, kind, st_id)\n"
+     ");\n"
+     "CREATE TABLE st_catalog_state (\n"
+     "  account_id   INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  kind         TEXT NOT NULL,\n"
+     "  refreshed_at TEXT,\n" /* last successful read */
+     "  error        TEXT,\n" /* last failure, NULL after a success */
+     "  PRIMARY KEY (account_id, kind)\n"
+     ");\n"
+     "CREATE TABLE schedulers (\n"
+     "  id         INTEGER PRIMARY KEY,\n"
+     "  account_id INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  key        TEXT NOT NULL UNIQUE,\n" /* public: sits in a website */
+     "  name       TEXT NOT NULL,\n"
+     "  config     TEXT NOT NULL,\n" /* the scheduler JSON, normalised */
+     "  paused     INTEGER NOT NULL DEFAULT 0,\n"
+     "  created_at TEXT NOT NULL,\n"
+     "  updated_at TEXT NOT NULL\n"
+     ");\n"
+     "CREATE INDEX schedulers_account ON schedulers (account_id);\n"
+     /* owner and admin manage schedulers from the start, as they manage integrations */
+     "INSERT INTO role_permissions (account_id, role, permission) SELECT id, 'owner', "
+     "'manage_schedulers' FROM accounts;\n"
+     "INSERT INTO role_permissions (account_id, role, permission) SELECT id, 'admin', "
+     "'manage_schedulers' FROM accounts;\n"},
+    /* bookings, their ServiceTitan call log, and the widget's idempotency keys */
+    {5, "bookings",
+     "CREATE TABLE bookings (\n"
+     "  id            INTEGER PRIMARY KEY,\n"
+     "  reference     TEXT NOT NULL UNIQUE,\n" /* the homeowner's handle: unguessable */
+     "  account_id    INTEGER NOT NULL REFERENCES accounts (id),\n"
+     "  scheduler_id  INTEGER NOT NULL REFERENCES schedulers (id),\n"
+     "  state         TEXT NOT NULL CHECK (state IN ('accepted', 'pushing', 'booked', "
+     "'needs_attention', 'parked', 'canceled')),\n"
+     "  mode          TEXT NOT NULL CHECK (mode IN ('job', 'booking')),\n"
+     "  service_id    TEXT NOT NULL,\n"
+     "  tenant_id     INTEGER NOT NULL,\n"
+     "  business_unit_id INTEGER NOT NULL,\n"
+     "  job_type_id   INTEGER NOT NULL,\n"
+     "  campaign_id   INTEGER NOT NULL,\n"
+     "  window_start  INTEGER NOT NULL,\n" /* UTC ns */
+     "  window_end    INTEGER NOT NULL,\n"
+     "  hold          INTEGER NOT NULL,\n" /* what it takes from its window: seconds (local: 1) */
+     "  request       TEXT NOT NULL,\n"    /* the normalised request, JSON */
+     "  name          TEXT NOT NULL,\n"    /* the homeowner's, for search */
+     "  phone         TEXT NOT NULL,\n"    /* E.164, for search */
+     "  summary       TEXT NOT NULL,\n"
+     "  created_at    TEXT NOT NULL,\n"
+     "  updated_at    TEXT NOT NULL,\n"
+     "  attempts      INTEGER NOT NULL DEFAULT 0,\n"
+     "  next_attempt  INTEGER NOT NULL DEFAULT 0,\n" /* UTC ns */
+     "  lease_until   INTEGER NOT NULL DEFAULT 0,\n"
+     "  lease_owner   TEXT,\n"
+     "  pushed_at     INTEGER,\n" /* UTC ns it reached ServiceTitan */
+     "  st_customer_id INTEGER, st_location_id INTEGER, st_job_id INTEGER,\n"
+     "  st_appointment_id INTEGER, st_booking_id INTEGER,\n"
+     "  last_error    TEXT,\n" /* JSON: title, fields, traceId, status */
+     "  resolved_note TEXT\n"
+     ");\n"
+     "CREATE INDEX bookings_due ON bookings (state, next_attempt);\n"
+     "CREATE INDEX bookings_account ON bookings (account_id, created_at);\n"
+     "CREATE INDEX bookings_window ON bookings (tenant_id, business_unit_id, window_start);\n"
+     "CREATE TABLE booking_calls (\n"
+     "  id          INTEGER PRIMARY KEY,\n"
+     "  booking_id  INTEGER NOT NULL REFERENCES bookings (id),\n"
+     "  at          TEXT NOT NULL,\n"
+     "  method      TEXT NOT NULL,\n"
+     "  path        TEXT NOT NULL,\n"    /* no query: it may hold a phone number */
+     "  status      INTEGER NOT NULL,\n" /* 0: no answer */
+     "  outcome     TEXT NOT NULL,\n"
+     "  trace_id    TEXT,\n"
+     "  title       TEXT,\n"
+     "  fields      TEXT,\n"
+     "  created_ids TEXT,\n"
+     "  duration_ms INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX booking_calls_booking ON booking_calls (booking_id, id);\n"
+     "CREATE TABLE idempotency_keys (\n"
+     "  scheduler_id INTEGER NOT NULL REFERENCES schedulers (id),\n"
+     "  key          TEXT NOT NULL,\n"
+     "  body_hash    TEXT NOT NULL,\n"
+     "  booking_id   INTEGER NOT NULL REFERENCES bookings (id),\n"
+     "  created_at   TEXT NOT NULL,\n"
+     "  PRIMARY KEY (scheduler_id, key)\n"
+     ");\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);

@@ -17,5 +17,11 @@ const struct ap_db_table ap_db_tables[] = {
     {"role_permissions", "account_id, role, permission", NULL},
     {"sessions", "token_hash", NULL},
     {"fms_connections", "account_id", NULL},
+    {"st_catalog", "account_id, kind, st_id", NULL},
+    {"st_catalog_state", "account_id, kind", NULL},
+    {"schedulers", "id", "id"},
+    {"bookings", "id", "id"},
+    {"booking_calls", "id", "id"},
+    {"idempotency_keys", "scheduler_id, key", NULL},
 };
 const size_t ap_db_ntables = AP_COUNTOF(ap_db_tables);

@@ -105,6 +105,7 @@ struct ap_http_config {
     const char *static_csp;     /* Content-Security-Policy of static responses, or NULL */
     int grace_ms;               /* how long shutdown waits for in-flight work */
     bool access_log;            /* one http.request line per response */
+    bool gzip_json;             /* gzip JSON answers of 1 KiB or more when the client accepts it */
     struct ap_metrics *metrics; /* may be NULL */
     /*
      * Addresses and CIDRs of the reverse proxies whose forwarding headers are
@@ -163,7 +164,6 @@ const char *ap_http_header(struct ap_http_req *req, const char *name);
 /* The whole request body (already limited to max_body). */
 struct ap_str ap_http_body(const struct ap_http_req *req);
 struct ap_arena *ap_http_arena(struct ap_http_req *req);
-const char *ap_http_request_id(const struct ap_http_req *req);
 /*
  * The client's address ("192.0.2.1", "2001:db8::1"; IPv4-mapped IPv6 shown
  * as IPv4), in the arena: the TCP peer, or, when the peer is a trusted

@@ -111,6 +111,7 @@ struct ap_http_server {
     size_t max_body;
     int grace_ms;
     bool access_log;
+    bool gzip_json;
     struct ap_metrics *metrics;
     int fam_requests, fam_duration;
     const struct ap_router *router;
@@ -166,6 +167,9 @@ void http_hub_release(struct http_hub *hub);
 bool http_check_host(struct ap_http_req *r);
 
 /* static.c */
+/* in[0..len) gzipped at level (1 fastest .. 9 smallest): a malloc'd buffer of *outlen
+ * bytes, or NULL when zlib fails. */
+char *http_gzip(const char *in, size_t len, int level, size_t *outlen);
 /* csp: the Content-Security-Policy header every static response carries (copied), or NULL. */
 struct http_static *http_static_new(const char *root, const char *prefix, const char *csp,
                                     char *err, size_t errlen);

@@ -158,11 +158,6 @@ struct ap_arena *ap_http_arena(struct ap_http_req *req)
     return &req->arena;
 }
 
-const char *ap_http_request_id(const struct ap_http_req *req)
-{
-    return req->id;
-}
-
 /* ---- dispatch ----------------------------------------------------------- */
 
 static void not_found(struct ap_http_req *r, const char *what)

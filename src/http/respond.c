@@ -3,7 +3,8 @@
  * answer carries (X-Request-Id; Cache-Control: no-store on everything but a
  * static file, so no browser or proxy keeps an API answer or an error), JSON
  * error bodies, response headers a handler adds, and the fault helpers
- * (drop the connection, delay the answer) that stsim and the tests use.
+ * (drop the connection, delay the answer) that stsim and the tests use, and
+ * gzip for JSON answers on servers that ask for it (gzip_json).
  *
  * A delayed response waits on its loop's delay list, in due order, and goes
  * out from a 2 ms ticker; the loop never blocks. At the end of a shutdown's
@@ -11,6 +12,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -127,12 +129,39 @@ static void delay_response(struct ap_http_req *r, int status, const char *ctype,
         h2o_timeout_link(lp->loop, &lp->delay_timeout, &lp->delay_entry);
 }
 
+/*
+ * gzip_json: a JSON answer of GZIP_JSON_MIN bytes or more goes out gzipped
+ * (at zlib's fastest level) to a client whose Accept-Encoding takes gzip.
+ * body/len are swapped for the compressed bytes (in the request's pool).
+ */
+#define GZIP_JSON_MIN 1024
+
+static void maybe_gzip_json(struct ap_http_req *r, int status, const char *ctype, const char **body,
+                            size_t *len)
+{
+    h2o_req_t *h = r->h2o;
+    if (!r->lp->srv->gzip_json || ctype == NULL || strncmp(ctype, "application/json", 16) != 0 ||
+        *len < GZIP_JSON_MIN || status == 204 || status == 304 ||
+        !(h2o_get_compressible_types(&h->headers) & H2O_COMPRESSIBLE_GZIP))
+        return;
+    ap_http_add_header(r, "Vary", "Accept-Encoding");
+    size_t zlen = 0;
+    char *z = http_gzip(*body, *len, 1, &zlen);
+    if (z != NULL && zlen < *len) {
+        *body = h2o_strdup(&h->pool, z, zlen).base;
+        *len = zlen;
+        ap_http_add_header(r, "Content-Encoding", "gzip");
+    }
+    free(z);
+}
+
 void http_send(struct ap_http_req *r, int status, const char *ctype, const char *body, size_t len)
 {
     if (r->responded) {
         ap_log_error("http.double_response", "status=%d", status);
         return;
     }
+    maybe_gzip_json(r, status, ctype, &body, &len);
     r->responded = true;
     if (r->delay_ms > 0 && r->lp->delay_ready) {
         delay_response(r, status, ctype, body, len);

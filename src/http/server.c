@@ -213,6 +213,7 @@ struct ap_http_server *ap_http_server_new(const struct ap_http_config *cfg,
     srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
     srv->grace_ms = cfg->grace_ms > 0 ? cfg->grace_ms : 0;
     srv->access_log = cfg->access_log;
+    srv->gzip_json = cfg->gzip_json;
     srv->metrics = cfg->metrics;
     srv->nloops = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (srv->nloops <= 0)

@@ -195,10 +195,10 @@ static bool read_all(int fd, char *buf, size_t len)
     return true;
 }
 
-static char *gzip_bytes(const char *in, size_t len, size_t *outlen)
+char *http_gzip(const char *in, size_t len, int level, size_t *outlen)
 {
     z_stream zs = {0};
-    if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return NULL;
     size_t cap = deflateBound(&zs, (uLong)len);
     char *out = ap_xmalloc(cap);
@@ -269,7 +269,7 @@ static h2o_iovec_t gz_get(struct http_static *s, struct ap_http_req *r, const ch
     if (!e) {
         pthread_mutex_unlock(&s->mu);
         size_t zlen = 0;
-        char *z = gzip_bytes(body, len, &zlen);
+        char *z = http_gzip(body, len, 9, &zlen);
         bool smaller = z && zlen < len;
         if (!smaller) {
             free(z);

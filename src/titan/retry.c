@@ -39,7 +39,7 @@ static bool delta_seconds(const char *h, int *secs)
 
     if (n == 0 || h[n] != '\0')
         return false;
-    *secs = n > 9 ? AP_TITAN_MAX_RETRY_AFTER_S + 1 : clamp_secs(atoll(h));
+    *secs = n > 9 ? AP_TITAN_MAX_RETRY_AFTER_S + 1 : clamp_secs(strtoll(h, NULL, 10));
     return true;
 }
 

@@ -138,7 +138,7 @@ test('login sets an HttpOnly SameSite=Strict session cookie and returns the user
   assert.equal(u.email, 'owner@acme.test');
   assert.equal(u.role, 'owner');
   assert.equal(u.accountName, 'Acme Heating');
-  assert.deepEqual(u.permissions, ['manage_integrations']);
+  assert.deepEqual(u.permissions, ['manage_integrations', 'manage_schedulers']);
   assert.ok(r.body.csrfToken.length >= 32);
 
   const me = await api({ cookie: r.cookie, csrf: r.body.csrfToken }, 'GET', '/api/v1/me', { csrf: false });
@@ -252,7 +252,7 @@ test('role permissions: staff lack manage_integrations until an owner grants it'
 
   const grant = await api(owner, 'PUT', '/api/v1/roles/staff/permissions', { body: { manageIntegrations: true } });
   assert.equal(grant.status, 200, grant.text);
-  assert.deepEqual(grant.body, { role: 'staff', manageIntegrations: true });
+  assert.deepEqual(grant.body, { role: 'staff', manageIntegrations: true, manageSchedulers: false });
   const me = await api(staff, 'GET', '/api/v1/me');
   assert.deepEqual(me.body.user.permissions, ['manage_integrations'], 'the live session sees the grant');
   const users = await api(owner, 'GET', '/api/v1/users');
@@ -262,7 +262,16 @@ test('role permissions: staff lack manage_integrations until an owner grants it'
   const staffB = await session('staff@bolt.test', PW.staffB);
   assert.deepEqual(staffB.user.permissions, []);
 
-  const revoke = await api(owner, 'PUT', '/api/v1/roles/staff/permissions', { body: { manageIntegrations: false } });
+  // manage_schedulers is granted the same way, on its own or with the other
+  const both = await api(owner, 'PUT', '/api/v1/roles/staff/permissions', { body: { manageSchedulers: true } });
+  assert.deepEqual(both.body, { role: 'staff', manageIntegrations: true, manageSchedulers: true });
+  assert.deepEqual((await api(staff, 'GET', '/api/v1/me')).body.user.permissions,
+    ['manage_integrations', 'manage_schedulers']);
+  const none = await api(owner, 'PUT', '/api/v1/roles/staff/permissions', { body: {} });
+  assert.equal(none.status, 400, 'a body that sets nothing');
+
+  const revoke = await api(owner, 'PUT', '/api/v1/roles/staff/permissions',
+    { body: { manageIntegrations: false, manageSchedulers: false } });
   assert.equal(revoke.status, 200);
   assert.deepEqual((await api(staff, 'GET', '/api/v1/me')).body.user.permissions, []);
 });

@@ -62,6 +62,26 @@ describe('auth host: /connect/token', () => {
     assert.equal(claims.exp - claims.iat, 2);
   });
 
+  test("the demo app asks for exactly appointd's 16 scopes (contract C1), nothing else", async () => {
+    const C1 = [
+      'tn.crm.customers:r', 'tn.crm.customers:w', 'tn.crm.locations:r', 'tn.crm.locations:w',
+      'tn.crm.bookings:r', 'tn.crm.bookings:w', 'tn.crm.bookingprovidertags:r', 'tn.jpm.jobs:r',
+      'tn.jpm.jobs:w', 'tn.jpm.jobtypes:r', 'tn.settings.businessunits:r', 'tn.dis.capacity:w',
+      'tn.dis.arrivalwindows:r', 'tn.marketing.campaigns:r', 'tn.settings.tagtypes:r', 'tn.dis.zones:r',
+    ];
+    const { demo } = sim.creds;
+    const r = await sim.tokenRequest({ grant_type: 'client_credentials', client_id: demo.clientId, client_secret: demo.clientSecret });
+    const body = expect(r, 200);
+    assert.deepEqual(body.scope.split(' '), C1);
+    const apps = expect(await sim.control('GET', '/apps'), 200).apps;
+    assert.deepEqual(apps.find((a) => a.id === 'appointd-demo').scopes, C1);
+    // a call appointd has no business making is refused, naming the scope
+    const appts = await sim.api('GET', '/jpm/appointments', { token: body.access_token, appKey: demo.appKey });
+    expect(appts, 403);
+    assert.match(appts.body.title, /tn\.jpm\.appointments:r/);
+    expect(await sim.api('GET', '/dispatch/zones', { token: body.access_token, appKey: demo.appKey }), 200);
+  });
+
   test('the token works, and is refused with 401 once it expired (emulator clock)', async () => {
     const token = await sim.token();
     expect(await sim.api('GET', '/settings/business-units', { token }), 200);

@@ -57,7 +57,7 @@ const techsOf = (t, bu) => t.techs.filter((x) => x.businessUnitId === bu && x.ac
 const slot = (avs, start, bu) => avs.find((a) => a.start === start && a.businessUnitIds[0] === bu);
 
 before(async () => {
-  sim = await startStsim({ args: ['--rate-limit', '0'] });
+  sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
 });
 
 after(async () => {

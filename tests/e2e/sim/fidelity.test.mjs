@@ -72,6 +72,28 @@ const REQUIRED = [
   'crm GET /tenant/{tenant}/export/bookings',
   'jpm GET /tenant/{tenant}/export/jobs',
   'jpm GET /tenant/{tenant}/export/appointments',
+  // what bookings use (issue 9, item 4)
+  'jpm POST /tenant/{tenant}/jobs/{id}/notes',
+  'jpm GET /tenant/{tenant}/jobs/{id}/notes',
+  'jpm GET /tenant/{tenant}/jobs/{id}/history',
+  'jpm GET /tenant/{tenant}/jobs/custom-fields',
+  'jpm GET /tenant/{tenant}/export/job-notes',
+  'jpm GET /tenant/{tenant}/export/job-history',
+  'crm POST /tenant/{tenant}/customers/{id}/notes',
+  'crm GET /tenant/{tenant}/customers/{id}/notes',
+  'crm DELETE /tenant/{tenant}/customers/{id}/notes/{noteId}',
+  'crm POST /tenant/{tenant}/locations/{id}/notes',
+  'crm GET /tenant/{tenant}/locations/{id}/notes',
+  'crm DELETE /tenant/{tenant}/locations/{id}/notes/{noteId}',
+  'crm GET /tenant/{tenant}/customers/custom-fields',
+  'crm GET /tenant/{tenant}/locations/custom-fields',
+  'crm POST /tenant/{tenant}/leads',
+  'crm GET /tenant/{tenant}/leads',
+  'crm GET /tenant/{tenant}/leads/{id}',
+  'crm GET /tenant/{tenant}/export/leads',
+  'dispatch GET /tenant/{tenant}/teams',
+  'dispatch GET /tenant/{tenant}/teams/{id}',
+  'settings GET /tenant/{tenant}/user-roles',
 ];
 const ERROR_STATUSES = [400, 401, 403, 404, 409, 429];
 
@@ -98,7 +120,7 @@ describe('stsim fidelity: every body validates against the OpenAPI specs', { ski
   };
 
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
     const c = await sim.control('POST', '/clock', { advanceSeconds: 0 });
     now = c.status === 200 && c.body?.now ? Date.parse(c.body.now) : Date.now();
   });
@@ -429,6 +451,33 @@ describe('stsim fidelity: every body validates against the OpenAPI specs', { ski
     ]) {
       expect(await sim.api('GET', p), 200);
     }
+  });
+
+  test('what bookings use: notes, history, custom field types, leads, teams, user roles', async () => {
+    const conn = expect(
+      await sim.control('POST', '/connections', { tenantId: sim.creds.tenantId, appId: 'stsim-inspector' }),
+      200,
+    );
+    const as = { token: await sim.token({ clientId: conn.clientId, clientSecret: conn.clientSecret }), appKey: conn.appKey };
+    expect(await sim.api('POST', `/jpm/jobs/${made.job}/notes`, { body: { text: 'fidelity note' } }), 200);
+    expect(await sim.api('GET', `/jpm/jobs/${made.job}/notes`), 200);
+    expect(await sim.api('GET', `/jpm/jobs/${made.job}/history`), 200);
+    expect(await sim.api('GET', '/jpm/jobs/custom-fields'), 200);
+    expect(await sim.api('GET', '/jpm/export/job-notes', { query: { from: '' } }), 200);
+    expect(await sim.api('GET', '/jpm/export/job-history', { query: { from: '' } }), 200);
+    for (const [owner, id] of [['customers', made.customer], ['locations', made.location]]) {
+      const n = expect(await sim.api('POST', `/crm/${owner}/${id}/notes`, { body: { text: 'fidelity', pinToTop: true } }), 200);
+      expect(await sim.api('GET', `/crm/${owner}/${id}/notes`), 200);
+      expect(await sim.api('DELETE', `/crm/${owner}/${id}/notes/${n.id}`), 200);
+      expect(await sim.api('GET', `/crm/${owner}/custom-fields`), 200);
+    }
+    const lead = expect(await sim.api('POST', '/crm/leads', { ...as, body: { campaignId: ref.campaign, summary: 'fidelity lead' } }), 200);
+    expect(await sim.api('GET', `/crm/leads/${lead.id}`, as), 200);
+    expect(await sim.api('GET', '/crm/leads', as), 200);
+    expect(await sim.api('GET', '/crm/export/leads', { ...as, query: { from: '' } }), 200);
+    const teams = expect(await sim.api('GET', '/dispatch/teams', as), 200);
+    expect(await sim.api('GET', `/dispatch/teams/${teams.data[0].id}`, as), 200);
+    expect(await sim.api('GET', '/settings/user-roles', as), 200);
   });
 
   test('error bodies: 400, 401, 403, 404, 409, 429 are ApiErrorResponse', async () => {

@@ -19,7 +19,7 @@ const newCustomer = (name) => ({ name, address: ADDRESS, locations: [{ name: 'Ho
 describe('rate limit: 429 with Retry-After under a burst', () => {
   let sim;
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '10'] });
+    sim = await startStsim({ args: ['--rate-limit', '10'], as: 'inspector' });
   });
   after(async () => {
     if (sim) await stopClean(sim, assert);
@@ -61,7 +61,7 @@ describe('rate limit: 429 with Retry-After under a burst', () => {
 describe('request log, counters and faults', () => {
   let sim;
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
   });
   after(async () => {
     if (sim) await stopClean(sim, assert);
@@ -182,7 +182,9 @@ describe('request log, counters and faults', () => {
     const c = expect(await sim.api('POST', '/crm/customers', { body: newCustomer('Reset Rita') }), 200);
     expect(await sim.control('POST', '/faults', { match: '/jbce/v2/tenant/*/call-reasons', kind: 'status', status: 500 }), 200);
     const r = expect(await sim.control('POST', '/reset', { seed: 'demo' }), 200);
-    assert.equal(r.clientId, sim.creds.clientId, 'same client id');
+    assert.equal(r.clientId, sim.creds.demo.clientId, 'same client id');
+    const demo = await sim.tokenRequest({ grant_type: 'client_credentials', client_id: sim.creds.demo.clientId, client_secret: sim.creds.demo.clientSecret });
+    expect(demo, 200);
     const counters = expect(await sim.control('GET', '/counters'), 200);
     assert.equal(counters.apiRequests, 0);
     assert.equal(expect(await sim.control('GET', '/faults'), 200).faults.length, 0);
@@ -191,8 +193,10 @@ describe('request log, counters and faults', () => {
     expect(await sim.api('GET', '/jbce/call-reasons'), 200);
     const none = expect(await sim.control('POST', '/reset', { seed: 'none', connect: false }), 200);
     assert.equal(none.clientId, undefined);
-    const t = await sim.tokenRequest({ grant_type: 'client_credentials', client_id: sim.creds.clientId, client_secret: sim.creds.clientSecret });
-    expect(t, 401);
+    for (const who of [sim.creds, sim.creds.demo]) {
+      const t = await sim.tokenRequest({ grant_type: 'client_credentials', client_id: who.clientId, client_secret: who.clientSecret });
+      expect(t, 401); // seed none: no tenant, no app, no connection is left
+    }
   });
 
   test('control API: bad input → 400 {"error"}', async () => {

@@ -69,7 +69,7 @@ describe('jpm: jobs and appointments', () => {
   }
 
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
     const customers = expect(await sim.api('GET', '/crm/customers', { query: { pageSize: 50 } }), 200).data;
     for (const c of customers.filter((x) => !x.doNotService && x.mergedToId === null)) {
       const locs = expect(await sim.api('GET', '/crm/locations', { query: { customerId: c.id } }), 200).data;
@@ -149,7 +149,7 @@ describe('jpm: jobs and appointments', () => {
     ]);
     badFields(await sim.api('POST', '/jpm/jobs', { body: jobBody({ priority: 'Whenever' }) }), ['priority']);
     badFields(await sim.api('POST', '/jpm/jobs', { body: jobBody({ customerId: 'abc', bogus: 1 }) }), [
-      'customerId', 'bogus',
+      'customerId',
     ]);
     badFields(await sim.api('POST', '/jpm/jobs', { body: jobBody({}, { technicianIds: [424242] }) }), [
       'appointments[0].technicianIds',

@@ -34,7 +34,7 @@ describe('lists and exports', () => {
   let sim;
   let total; // customers, active or not
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
     total = expect(await sim.api('GET', '/crm/customers', { query: { active: 'Any', includeTotal: true, pageSize: 1 } }), 200)
       .totalCount;
   });

@@ -16,7 +16,7 @@ describe('settings, marketing and jbce reference data', () => {
   let sim;
   let bus;
   before(async () => {
-    sim = await startStsim({ args: ['--rate-limit', '0'] });
+    sim = await startStsim({ args: ['--rate-limit', '0'], as: 'inspector' });
     bus = expect(await sim.api('GET', '/settings/business-units'), 200).data;
   });
   after(async () => {

@@ -11,7 +11,7 @@ test('a restart on the same --state-file keeps records, credentials and ids', as
   const dir = await mkdtemp(path.join(tmpdir(), 'stsim-state-'));
   const file = path.join(dir, 'state.db');
   try {
-    const first = await startStsim({ args: ['--state-file', file] });
+    const first = await startStsim({ args: ['--state-file', file], as: 'demo' });
     const created = await first.api('POST', '/crm/customers', {
       body: {
         name: 'Restart Test Household',
@@ -31,7 +31,7 @@ test('a restart on the same --state-file keeps records, credentials and ids', as
     await stopClean(first, assert);
 
     // Second run: no --connect, so nothing new is minted; the old secret must still work.
-    const second = await startStsim({ args: ['--state-file', file], connect: false });
+    const second = await startStsim({ args: ['--state-file', file], connect: false, as: 'demo' });
     try {
       const token = await second.token({ clientId: creds.clientId, clientSecret: creds.clientSecret });
       assert.ok(token, 'the client secret from before the restart still gets a token');

@@ -68,6 +68,18 @@ static enum ap_http_result h_json(struct ap_http_req *req, void *ud)
     return AP_HTTP_DONE;
 }
 
+/* 4,000 bytes of JSON: above the gzip_json threshold, and very compressible. */
+static enum ap_http_result h_big_json(struct ap_http_req *req, void *ud)
+{
+    char body[4001];
+    memset(body, ' ', sizeof(body) - 1);
+    body[0] = '[';
+    body[sizeof(body) - 2] = ']';
+    body[sizeof(body) - 1] = '\0';
+    ap_http_respond_json(req, 200, body, strlen(body));
+    return AP_HTTP_DONE;
+}
+
 static enum ap_http_result h_echo(struct ap_http_req *req, void *ud)
 {
     struct ap_str b = ap_http_body(req);
@@ -249,6 +261,8 @@ static void *run_server(void *arg)
     return NULL;
 }
 
+static bool gzip_json; /* the next start() sets the server's gzip_json */
+
 static int start(void **state, int grace_ms)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
@@ -256,6 +270,7 @@ static int start(void **state, int grace_ms)
     make_static_root(fx);
     fx->router = ap_router_new();
     ap_router_add(fx->router, "GET", "/json", h_json, NULL);
+    ap_router_add(fx->router, "GET", "/big-json", h_big_json, NULL);
     ap_router_add(fx->router, "POST", "/echo", h_echo, NULL);
     ap_router_add(fx->router, "GET", "/p/:name", h_param, NULL);
     ap_router_add(fx->router, "GET", "/defer", h_defer, NULL);
@@ -278,6 +293,7 @@ static int start(void **state, int grace_ms)
         .grace_ms = grace_ms,
         .access_log = true,
         .metrics = fx->metrics,
+        .gzip_json = gzip_json,
     };
     fx->srv = ap_http_server_new(&cfg, fx->router, err, sizeof(err));
     assert_non_null(fx->srv);
@@ -294,6 +310,15 @@ static int setup(void **state)
     atomic_store(&replied, 0);
     atomic_store(&entered, 0);
     return start(state, 2000);
+}
+
+static int setup_gzip_json(void **state)
+{
+    atomic_store(&replied, 0);
+    gzip_json = true;
+    int rc = start(state, 2000);
+    gzip_json = false;
+    return rc;
 }
 
 static int setup_short_grace(void **state)
@@ -875,6 +900,51 @@ static void test_grace_expiry_sends_delayed(void **state)
     close(fd);
 }
 
+/* gzip_json: big JSON answers are gzipped for clients that take gzip, small ones and
+ * clients that do not are answered as they are; without the option nothing is. */
+static void test_gzip_json(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    size_t n;
+    assert_int_equal(fetch(fx->port, "GET /big-json HTTP/1.1\r\nHost: x\r\n\r\n", &r), 0);
+    assert_int_equal(r.len, 4000);
+    assert_null(header(&r, "content-encoding"));
+    char *plain = strdup(r.body);
+    resp_free(&r);
+    assert_int_equal(
+        fetch(fx->port, "GET /big-json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", &r),
+        0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "content-encoding"), "gzip");
+    assert_string_equal(header(&r, "vary"), "Accept-Encoding");
+    assert_string_equal(header(&r, "content-type"), "application/json");
+    assert_true(r.len < 200);
+    char *un = gunzip(r.body, r.len, &n);
+    assert_int_equal(n, 4000);
+    assert_memory_equal(un, plain, n);
+    free(un);
+    free(plain);
+    resp_free(&r);
+    assert_int_equal(
+        fetch(fx->port, "GET /json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", &r), 0);
+    assert_null(header(&r, "content-encoding")); /* under 1 KiB: not worth it */
+    assert_string_equal(r.body, "{\"ok\":true}");
+    resp_free(&r);
+}
+
+static void test_no_gzip_json_by_default(void **state)
+{
+    struct fixture *fx = *state;
+    struct resp r;
+    assert_int_equal(
+        fetch(fx->port, "GET /big-json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", &r),
+        0);
+    assert_int_equal(r.len, 4000);
+    assert_null(header(&r, "content-encoding"));
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -888,6 +958,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graceful_stop_finishes_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_expiry_answers_503, setup_short_grace, teardown),
         cmocka_unit_test_setup_teardown(test_static_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gzip_json, setup_gzip_json, teardown),
+        cmocka_unit_test_setup_teardown(test_no_gzip_json_by_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_csp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_log_and_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_taken_port_and_unrun_free, setup, teardown),

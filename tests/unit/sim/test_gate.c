@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "crypto/crypto.h"
-#include "sim/sim_int.h"
+#include "sim/core/backbone.h"
 
 #define SEC 1000000000LL
 
@@ -178,23 +178,36 @@ static void test_log_ring(void **state)
     (void)state;
     struct sim *s = new_sim();
     for (int i = 0; i < SIM_LOG_CAP + 5; i++) {
-        struct sim_log_entry e = {.auth = i % 2 == 1, .status = 200};
+        struct sim_log_entry e = {.auth = i % 2 == 1, .status = i % 3 == 0 ? 404 : 200};
         snprintf(e.method, sizeof(e.method), "GET");
         e.path = ap_xasprintf("/x/%d", i);
         sim_log_add(s, &e);
     }
-    json_t *all = sim_log_json(s, 0, -1);
+    struct sim_log_filter any = {.host = -1, .status_hi = 999};
+    json_t *all = sim_log_json(s, &any);
     assert_int_equal(json_array_size(all), SIM_LOG_CAP); /* the oldest 5 fell out */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(all, 0), "seq")), 6);
     json_decref(all);
-    json_t *tail = sim_log_json(s, SIM_LOG_CAP + 3, 0);
+    struct sim_log_filter api_tail = {.since = SIM_LOG_CAP + 3, .host = 0, .status_hi = 999};
+    json_t *tail = sim_log_json(s, &api_tail);
     assert_int_equal(json_array_size(tail), 1); /* of the last two, one is an api entry */
     json_decref(tail);
+    /* status filter: entries i = 0, 3, 6, ... answered 404 (seq = i + 1) */
+    struct sim_log_filter nf = {.host = -1, .status_lo = 404, .status_hi = 404};
+    json_t *missing = sim_log_json(s, &nf);
+    size_t i;
+    json_t *e;
+    assert_true(json_array_size(missing) > 0);
+    json_array_foreach (missing, i, e) {
+        assert_int_equal(json_integer_value(json_object_get(e, "status")), 404);
+        assert_int_equal((json_integer_value(json_object_get(e, "seq")) - 1) % 3, 0);
+    }
+    json_decref(missing);
     json_t *counts = sim_status_counts(s);
     assert_true(json_integer_value(json_object_get(counts, "200")) > 0);
     json_decref(counts);
     sim_log_clear(s);
-    all = sim_log_json(s, 0, -1);
+    all = sim_log_json(s, &any);
     assert_int_equal(json_array_size(all), 0);
     json_decref(all);
     free_sim(s);
@@ -216,6 +229,40 @@ static void test_problem_body_shape(void **state)
     json_decref(b);
 }
 
+/* Numbers in their shortest round-trip form; strings escaped as the json adapter does. */
+static void test_json_text(void **state)
+{
+    static const struct {
+        double d;
+        const char *want;
+    } reals[] = {
+        {32.7191, "32.7191"},
+        {0.1, "0.1"},
+        {5.0, "5.0"},
+        {-96.8274, "-96.8274"},
+        {1.0 / 3.0, "0.3333333333333333"},
+        {32.719100000000005, "32.719100000000005"},
+        {1e21, "1e+21"},
+        {349.5, "349.5"},
+    };
+    char buf[32];
+    size_t len;
+
+    (void)state;
+    for (size_t i = 0; i < AP_COUNTOF(reals); i++) {
+        sim_json_real(reals[i].d, buf);
+        assert_string_equal(buf, reals[i].want);
+    }
+    json_t *j = json_pack("{s:s, s:I, s:f, s:[b, n], s:{}}", "s", "a\"b\\c\n\x01\xc3\xa9", "i",
+                          (json_int_t)-42, "r", 32.7191, "a", 1, "o");
+    char *text = sim_json_text(j, &len);
+    assert_string_equal(text, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\",\"i\":-42,\"r\":32.7191,"
+                              "\"a\":[true,null],\"o\":{}}");
+    assert_int_equal(len, strlen(text));
+    free(text);
+    json_decref(j);
+}
+
 int main(void)
 {
     ap_crypto_init();
@@ -229,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_token_throttle),
         cmocka_unit_test(test_log_ring),
         cmocka_unit_test(test_problem_body_shape),
+        cmocka_unit_test(test_json_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
  * test_list.c — unit tests of the request-independent parts of stsim's lists
- * and export feeds (sim/list.c through sim/list_int.h): parameter parsing and
+ * and export feeds (sim/core/list.c through sim/core/list_int.h): parameter parsing and
  * its 400 errors, the generic filters, sorting, the page envelope, export
  * continuation tokens, batches and the visibility delay.
  */
@@ -17,7 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "sim/list_int.h"
+#include "sim/core/list_int.h"
 
 /* Query parameters as a NULL-terminated list of name, value pairs. */
 static const char *lookup(void *ud, const char *name)
@@ -311,7 +311,7 @@ static json_t *run(struct sim *s, struct sim_tenant *t, const char *const *kv, i
 
     assert_true(sim_export_parse(lookup, (void *)kv, &p, e));
     json_decref(e);
-    return sim_export_run(t, SIM_CUSTOMER, &p, sim_now(s), delay, NULL, NULL);
+    return sim_export_run(t, SIM_CUSTOMER, &p, sim_now(s), delay, NULL);
 }
 
 static int64_t data_id(json_t *out, size_t i)

@@ -1,6 +1,6 @@
 /*
- * test_state.c — unit tests of stsim's model (sim/state.c, sim/persist.c,
- * sim/check.c): the timestamp format and parser, the seed PRNG, record
+ * test_state.c — unit tests of stsim's model (sim/core/state.c, table.c,
+ * persist.c, check.c): the timestamp format and parser, the seed PRNG, record
  * tables (ids, order, lookups, timestamps, removal), client credentials and
  * connections, persistence across a restart, and body validation messages.
  */
@@ -18,7 +18,8 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "sim/sim.h"
+#include "sim/core/backbone.h"
+#include "sim/core/core_int.h"
 
 #define T0 1795886286123456700LL /* 2026-11-28T17:18:06.1234567Z */
 
@@ -33,20 +34,24 @@ static struct sim *new_sim(void)
 
 /* ---- time ------------------------------------------------------------------ */
 
-static void test_time_fmt(void **state)
+/* stsim's timestamps: ServiceTitan's 7 fractional digits, UTC. */
+static void test_time_json(void **state)
 {
-    char buf[40];
+    static const struct {
+        int64_t ns;
+        const char *want;
+    } cases[] = {
+        {T0, "2026-11-28T17:18:06.1234567Z"},
+        {0, "1970-01-01T00:00:00.0000000Z"},
+        {-1, "1969-12-31T23:59:59.9999999Z"}, /* just before the epoch */
+    };
 
     (void)state;
-    sim_time_fmt(T0, buf);
-    assert_string_equal(buf, "2026-11-28T17:18:06.1234567Z");
-    sim_time_fmt(0, buf);
-    assert_string_equal(buf, "1970-01-01T00:00:00.0000000Z");
-    sim_time_fmt(-1, buf); /* just before the epoch, not a negative fraction */
-    assert_string_equal(buf, "1969-12-31T23:59:59.9999999Z");
-    json_t *j = sim_time_json(T0);
-    assert_string_equal(json_string_value(j), "2026-11-28T17:18:06.1234567Z");
-    json_decref(j);
+    for (size_t i = 0; i < AP_COUNTOF(cases); i++) {
+        json_t *j = sim_time_json(cases[i].ns);
+        assert_string_equal(json_string_value(j), cases[i].want);
+        json_decref(j);
+    }
 }
 
 static void test_time_parse_fractions(void **state)
@@ -55,20 +60,20 @@ static void test_time_parse_fractions(void **state)
     const int64_t sec = 1795886286LL * 1000000000LL;
 
     (void)state;
-    assert_true(sim_time_parse("2026-11-28T17:18:06.1234567Z", &ns));
+    assert_true(ap_time_parse("2026-11-28T17:18:06.1234567Z", &ns));
     assert_int_equal(ns, T0);
-    assert_true(sim_time_parse("2026-11-28T17:18:06Z", &ns));
+    assert_true(ap_time_parse("2026-11-28T17:18:06Z", &ns));
     assert_int_equal(ns, sec);
-    assert_true(sim_time_parse("2026-11-28T17:18:06.1Z", &ns));
+    assert_true(ap_time_parse("2026-11-28T17:18:06.1Z", &ns));
     assert_int_equal(ns, sec + 100000000);
-    assert_true(sim_time_parse("2026-11-28T17:18:06.123Z", &ns));
+    assert_true(ap_time_parse("2026-11-28T17:18:06.123Z", &ns));
     assert_int_equal(ns, sec + 123000000);
-    assert_true(sim_time_parse("2026-11-28T17:18:06", &ns)); /* no zone: UTC */
+    assert_true(ap_time_parse("2026-11-28T17:18:06", &ns)); /* no zone: UTC */
     assert_int_equal(ns, sec);
-    assert_true(sim_time_parse("2026-11-28T17:18Z", &ns));
+    assert_true(ap_time_parse("2026-11-28T17:18Z", &ns));
     assert_int_equal(ns, sec - 6LL * 1000000000LL);
-    assert_false(sim_time_parse("2026-11-28T17:18:06.12345678Z", &ns)); /* 8 digits */
-    assert_false(sim_time_parse("2026-11-28T17:18:06.Z", &ns));
+    assert_false(ap_time_parse("2026-11-28T17:18:06.12345678Z", &ns)); /* 8 digits */
+    assert_false(ap_time_parse("2026-11-28T17:18:06.Z", &ns));
 }
 
 static void test_time_parse_offsets_and_dates(void **state)
@@ -77,18 +82,18 @@ static void test_time_parse_offsets_and_dates(void **state)
     const int64_t sec = 1795886286LL * 1000000000LL;
 
     (void)state;
-    assert_true(sim_time_parse("2026-11-28T19:18:06+02:00", &ns));
+    assert_true(ap_time_parse("2026-11-28T19:18:06+02:00", &ns));
     assert_int_equal(ns, sec);
-    assert_true(sim_time_parse("2026-11-28T11:48:06.1234567-05:30", &ns));
+    assert_true(ap_time_parse("2026-11-28T11:48:06.1234567-05:30", &ns));
     assert_int_equal(ns, T0);
-    assert_true(sim_time_parse("2026-11-28T19:18:06+0200", &ns));
+    assert_true(ap_time_parse("2026-11-28T19:18:06+0200", &ns));
     assert_int_equal(ns, sec);
     /* a '+' that a query string turned into a space */
-    assert_true(sim_time_parse("2026-11-28T19:18:06 02:00", &ns));
+    assert_true(ap_time_parse("2026-11-28T19:18:06 02:00", &ns));
     assert_int_equal(ns, sec);
-    assert_true(sim_time_parse("2024-02-29", &ns));
+    assert_true(ap_time_parse("2024-02-29", &ns));
     assert_int_equal(ns, 1709164800LL * 1000000000LL);
-    assert_true(sim_time_parse("1970-01-01", &ns));
+    assert_true(ap_time_parse("1970-01-01", &ns));
     assert_int_equal(ns, 0);
 }
 
@@ -109,7 +114,7 @@ static void test_time_parse_garbage(void **state)
         "2026-11-28T17:18:61Z",
         "2026-11-28T17:18:06Zjunk",
         "2026-11-28T17:18:06+2",
-        "2026-11-28T17:18:06+15:00",
+        "2026-11-28T17:18:06+24:00",
         "2026-11-28 junk",
         "2026-11-28x",
         " 2026-11-28",
@@ -120,10 +125,10 @@ static void test_time_parse_garbage(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (sim_time_parse(bad[i], &ns))
+        if (ap_time_parse(bad[i], &ns))
             fail_msg("accepted \"%s\"", bad[i]);
     }
-    assert_false(sim_time_parse(NULL, &ns));
+    assert_false(ap_time_parse(NULL, &ns));
     assert_int_equal(ns, 42);
 }
 
@@ -206,7 +211,7 @@ static void test_timestamps_per_kind(void **state)
 
     (void)state;
     ap_clock_fake_begin(T0, 1000);
-    sim_time_fmt(T0, want);
+    snprintf(want, sizeof(want), "%s", "2026-11-28T17:18:06.1234567Z");
     int64_t cu = sim_add(s, t, SIM_CUSTOMER, json_object());
     int64_t aw = sim_add(s, t, SIM_ARRIVAL_WINDOW, json_object());
     int64_t bc = sim_add(s, t, SIM_BOOKING_CONTACT, json_object());
@@ -240,7 +245,7 @@ static void test_timestamps_per_kind(void **state)
     assert_string_equal(json_string_value(json_object_get(row, "modifiedOn")), want);
     assert_true(t->tables[SIM_CUSTOMER].seq[0] > seq0);
     sim_touch(s, t, SIM_CUSTOMER, row, true);
-    sim_time_fmt(T0 + 5000000000LL, want);
+    snprintf(want, sizeof(want), "%s", "2026-11-28T17:18:11.1234567Z");
     assert_string_equal(json_string_value(json_object_get(row, "modifiedOn")), want);
     ap_clock_fake_end();
     sim_free(s);
@@ -496,7 +501,7 @@ static void test_check_messages(void **state)
     assert_int_equal(json_object_size(errors), 0);
     json_decref(ok);
 
-    json_t *bad = json_pack("{si sf si ss ss si ss sn}", "name", 5, "count", 1.5, "price", 1,
+    json_t *bad = json_pack("{sb sf si ss ss si ss sn}", "name", 1, "count", 1.5, "price", 1,
                             "flag", "yes", "start", "tomorrow", "address", 1, "tags", "x", "bogus");
     assert_false(sim_check(bad, "locations[0].", F, n, errors));
     assert_string_equal(first_msg(errors, "locations[0].name"), "Expected a string.");
@@ -507,7 +512,8 @@ static void test_check_messages(void **state)
                         "The value is not a valid date-time.");
     assert_string_equal(first_msg(errors, "locations[0].address"), "Expected an object.");
     assert_string_equal(first_msg(errors, "locations[0].tags"), "Expected an array.");
-    assert_string_equal(first_msg(errors, "locations[0].bogus"), "Unknown field.");
+    assert_null(json_object_get(errors, "locations[0].bogus")); /* ignored, as ASP.NET does */
+    assert_null(json_object_get(bad, "bogus"));
     json_decref(bad);
     json_object_clear(errors);
 
@@ -526,10 +532,53 @@ static void test_check_messages(void **state)
     json_decref(errors);
 }
 
+/* Binding as ASP.NET Core's Json.NET does: names in any case, scalars converted. */
+static void test_check_binding(void **state)
+{
+    static const struct sim_field F[] = {
+        {"name", SIM_F_STR, true, false},  {"count", SIM_F_INT, false, true},
+        {"price", SIM_F_NUM, false, true}, {"flag", SIM_F_BOOL, false, true},
+        {"zip", SIM_F_STR, false, true},
+    };
+    json_t *errors = json_object(), *ignored = json_array();
+    json_t *b = json_pack("{ss ss ss ss si ss}", "Name", "x", "COUNT", "42", "price", "1.5", "Flag",
+                          "False", "zip", 62701, "Extra", "y");
+
+    (void)state;
+    sim_check_collect(ignored);
+    assert_true(sim_check(b, "locations[1].", F, AP_COUNTOF(F), errors));
+    sim_check_collect(NULL);
+    assert_int_equal(json_object_size(errors), 0);
+    assert_string_equal(json_string_value(json_object_get(b, "name")), "x");
+    assert_int_equal(json_integer_value(json_object_get(b, "count")), 42);
+    assert_true(json_real_value(json_object_get(b, "price")) == 1.5);
+    assert_true(json_is_false(json_object_get(b, "flag")));
+    assert_string_equal(json_string_value(json_object_get(b, "zip")), "62701");
+    assert_null(json_object_get(b, "Name"));
+    assert_null(json_object_get(b, "Extra"));
+    assert_int_equal(json_array_size(ignored), 1);
+    assert_string_equal(json_string_value(json_array_get(ignored, 0)), "locations[1].Extra");
+    json_decref(b);
+    /* what does not convert stays an error: not a number, not a boolean, 2.5 for an integer */
+    b = json_pack("{ss ss sf ss}", "name", "x", "count", "4x", "price", 2.5, "flag", "yes");
+    json_object_set_new(b, "count", json_string("4x"));
+    assert_false(sim_check(b, "", F, AP_COUNTOF(F), errors));
+    assert_string_equal(first_msg(errors, "count"), "Expected an integer.");
+    assert_string_equal(first_msg(errors, "flag"), "Expected a boolean.");
+    json_decref(b);
+    json_object_clear(errors);
+    b = json_pack("{ss sf}", "name", "x", "count", 2.5);
+    assert_false(sim_check(b, "", F, AP_COUNTOF(F), errors));
+    assert_string_equal(first_msg(errors, "count"), "Expected an integer.");
+    json_decref(b);
+    json_decref(ignored);
+    json_decref(errors);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_fmt),
+        cmocka_unit_test(test_time_json),
         cmocka_unit_test(test_time_parse_fractions),
         cmocka_unit_test(test_time_parse_offsets_and_dates),
         cmocka_unit_test(test_time_parse_garbage),
@@ -543,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_persist_round_trip),
         cmocka_unit_test(test_persist_bad_file),
         cmocka_unit_test(test_check_messages),
+        cmocka_unit_test(test_check_binding),
     };
 
     ap_log_set_level(AP_LOG_OFF);

@@ -139,9 +139,13 @@ class Validator {
     this.modules.set(m, { id, ops, prefix });
   }
 
-  /** The spec operation for METHOD /module/v2/..., or null. Literal segments beat parameters. */
+  /**
+   * The spec operation for METHOD /module/v2/..., or null. Literal segments
+   * beat parameters. Matched as ASP.NET Core routes (and stsim): any case, a
+   * trailing slash ignored.
+   */
   match(method, path) {
-    const segs = splitPath(path.split('?')[0]);
+    const segs = splitPath(path.split('?')[0].toLowerCase());
     const mod = this.modules.get(segs[0]);
     if (!mod || segs[1] !== 'v2') return { module: segs[0], mod, op: null };
     const rest = segs.slice(2);

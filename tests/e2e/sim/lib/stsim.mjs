@@ -90,7 +90,7 @@ function mergeHeaders(...sets) {
   return Object.fromEntries([...out].filter(([, v]) => v !== null && v !== undefined));
 }
 
-function waitReady(child, credFile, stderrRef) {
+function waitReady(child, credFile, stderrRef, timeoutMs) {
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err, creds) => {
@@ -106,8 +106,8 @@ function waitReady(child, credFile, stderrRef) {
     child.on('exit', onExit);
     child.on('error', (e) => finish(e));
     const timer = setTimeout(
-      () => finish(new Error(`stsim not ready after ${READY_TIMEOUT_MS} ms:\n${stderrRef.text}`)),
-      READY_TIMEOUT_MS,
+      () => finish(new Error(`stsim not ready after ${timeoutMs} ms:\n${stderrRef.text}`)),
+      timeoutMs,
     );
     const poll = setInterval(async () => {
       if (!stderrRef.text.includes('event=stsim.ready')) return;
@@ -130,9 +130,24 @@ process.on('exit', () => {
 /**
  * Starts stsim and waits until it is ready. args are extra flags
  * (['--token-lifetime', '2']); seed is passed as --seed; connect adds
- * --connect (the demo app connected to the demo tenant with all scopes).
+ * --connect (the demo app, appointd-demo, connected to the demo tenant with
+ * its scopes: appointd's least permissions, contract C1); readyTimeoutMs
+ * bounds the wait (large --scale seeds take a while).
+ *
+ * as: 'inspector' (with connect) makes the test act through the seeded
+ * stsim-inspector app instead — every scope stsim's routes know, on the demo
+ * app's booking provider — so that suites about stsim's behaviour are not
+ * limited to what appointd may call: creds.appId, appKey, clientId and
+ * clientSecret are then the inspector's. as: 'demo' (the default) keeps the
+ * demo app's. creds.demo always holds the demo app's.
  */
-export async function startStsim({ args = [], seed = 'demo', connect = true } = {}) {
+export async function startStsim({
+  args = [],
+  seed = 'demo',
+  connect = true,
+  as = 'demo',
+  readyTimeoutMs = READY_TIMEOUT_MS,
+} = {}) {
   if (!existsSync(BIN)) throw new Error(`stsim binary not found: ${BIN} (build it, or set STSIM_BIN)`);
   const v = validator(); // throws under CI=true without the specs: before anything is spawned
   const dir = await mkdtemp(path.join(tmpdir(), 'stsim-e2e-'));
@@ -156,13 +171,28 @@ export async function startStsim({ args = [], seed = 'demo', connect = true } = 
   );
   let creds;
   try {
-    creds = await waitReady(child, credFile, stderrRef);
+    creds = await waitReady(child, credFile, stderrRef, readyTimeoutMs);
   } catch (e) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+  const demo = { appId: creds.appId, appKey: creds.appKey, clientId: creds.clientId, clientSecret: creds.clientSecret };
+  if (connect && seed === 'demo' && as === 'inspector') creds = await actAsInspector(creds);
+  creds = { ...creds, demo };
   return makeSim({ child, exited, creds, dir, stderrRef, argv, v });
+}
+
+/** Connects the inspector app like the demo one (same booking provider); its creds. */
+async function actAsInspector(creds) {
+  const res = await fetch(`${creds.controlUrl}/connections`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tenantId: creds.tenantId, appId: 'stsim-inspector', bookingProviderId: creds.bookingProviderId }),
+  });
+  if (res.status !== 200) throw new Error(`cannot connect the inspector app: ${res.status} ${await res.text()}`);
+  const c = await res.json();
+  return { ...creds, appId: 'stsim-inspector', appKey: c.appKey, clientId: c.clientId, clientSecret: c.clientSecret };
 }
 
 function makeSim({ child, exited, creds, dir, stderrRef, argv, v }) {
