@@ -196,8 +196,11 @@ static int serve(const struct ap_conf *c)
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
 
+    /* On PostgreSQL the data dir holds only the master key, and no lock:
+     * several servers may share the database. */
     bool on_pg = ap_conf_str(c, "database") != NULL;
-    if ((!on_pg && ap_store_lock_dir(dir, &lock_fd, err, sizeof(err)) != AP_OK) ||
+    if ((on_pg ? ap_store_ensure_dir(dir, err, sizeof(err))
+               : ap_store_lock_dir(dir, &lock_fd, err, sizeof(err))) != AP_OK ||
         data_dir_served(c, err, sizeof(err)))
         goto out;
     int applied = 0;

@@ -150,7 +150,7 @@ export async function startPostgres() {
         // the port was taken meanwhile: try another
         if (tries >= 3) {
           const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
-          throw new Error(`PostgreSQL did not start: ${e.message}\n${log}`);
+          throw new Error(`PostgreSQL did not start: ${e.message}\n${log}`, { cause: e });
         }
       }
     }
