@@ -52,13 +52,26 @@ void db_pg_admin(const char *sql)
 
 void db_pg_kill_sessions(const struct fixture *f)
 {
-    char sql[256];
+    char sql[256], err[512] = "";
+    int64_t left = -1;
 
     snprintf(sql, sizeof(sql),
              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND "
              "pid <> pg_backend_pid()",
              f->pgdb);
     db_pg_admin(sql);
+    /* pg_terminate_backend only asks: wait until they are gone (bounded). */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'",
+             f->pgdb);
+    struct ap_store *s = ap_store_open(pg_admin_url(), err, sizeof(err));
+    assert_non_null(s);
+    for (int i = 0; i < 500 && left != 0; i++) {
+        left = db_query_int(s, sql);
+        if (left != 0)
+            usleep(10000);
+    }
+    ap_store_close(s);
+    assert_int_equal(left, 0);
 }
 
 int64_t db_query_int(struct ap_store *s, const char *sql)
