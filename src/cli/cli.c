@@ -201,8 +201,13 @@ struct ap_crypto_key *ap_open_key(const struct ap_conf *c, struct ap_store *stor
     else if (e == AP_OK)
         e = ap_crypto_key_load(path, false, &key, err, errlen); /* says it is missing */
 out:
-    if (e != AP_OK)
+    /* One key per database, whichever process opens it (key_check.c). */
+    if (e == AP_OK && store)
+        e = ap_key_check(store, key, path, err, errlen);
+    if (e != AP_OK) {
+        ap_crypto_key_free(key);
         key = NULL;
+    }
     free(def);
     return key;
 }

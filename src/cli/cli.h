@@ -60,6 +60,13 @@ const char *ap_store_where(const struct ap_conf *c);
  * it. */
 struct ap_crypto_key *ap_open_key(const struct ap_conf *c, struct ap_store *store, char *err,
                                   size_t errlen);
+/*
+ * Is key the one store's secrets are sealed with? Records a check of it in
+ * a database that has none. AP_ECONFLICT with one line in err saying which
+ * key to use when not (src/cli/key_check.c). store and key are borrowed.
+ */
+enum ap_err ap_key_check(struct ap_store *store, const struct ap_crypto_key *key, const char *path,
+                         char *err, size_t errlen);
 struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen);
 /* Fills f from settings (borrowing store, titan, key and the conf's strings). */
 void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store *store,

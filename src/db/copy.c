@@ -283,7 +283,7 @@ static enum ap_err verify(struct ap_store *from, struct ap_store *to, struct ap_
 enum ap_err ap_store_copy(struct ap_store *from, struct ap_store *to,
                           struct ap_db_copy_report *report, char *err, size_t errlen)
 {
-    struct ap_db_copy_report own;
+    struct ap_db_copy_report own = {0};
     struct ap_db_conn *src = NULL, *dst = NULL;
     int vf = ap_store_schema_version(from), vt = ap_store_schema_version(to);
     char id[256];

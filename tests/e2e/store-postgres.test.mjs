@@ -70,6 +70,11 @@ test('two servers share one PostgreSQL database: no data-dir lock, a session mad
       '--password-stdin', '--data-dir', a.dir, ...dbArgs], { input: OWNER.password + '\n' });
     assert.equal(r.code, 0, r.stderr);
     one = await startServer({ dataDir: a.dir, args: dbArgs });
+    // a second machine that made a key of its own would seal what the first cannot read: refused
+    r = await run(['serve', '--listen', '127.0.0.1:0', '--data-dir', b.dir, ...dbArgs], { timeoutMs: 20000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /master key file .*master\.key is not the key of the other appointd on database postgresql:\/\/postgres@\S+; every appointd of one database needs the same key/);
+    assertNoPassword(r.stderr, 'the refusal');
     // the second shares the first one's master key, as a second machine would get a copy
     two = await startServer({ dataDir: b.dir, args: [...dbArgs, '--master-key-file', path.join(a.dir, 'master.key')] });
     // even on the same data dir: several servers on one database is the point
