@@ -442,9 +442,12 @@ enum ap_err ap_store_copy(struct ap_store *from, struct ap_store *to,
  * one durable commit however many writes it holds, so concurrent writers
  * share it (group commit). Writes run in submission order.
  *
- * A write is a function run inside the batch's transaction, in a savepoint
- * of its own: returning AP_OK keeps what it did; returning an error undoes
- * its own statements only, and the rest of the batch commits. It may read and
+ * A write is a function run inside the batch's transaction: returning AP_OK
+ * keeps what it did; returning an error undoes its own statements only, and
+ * the rest of the batch commits. (A batch is first run without savepoints;
+ * when a write fails, the batch is undone and run again with a savepoint
+ * per write — so every write of that batch runs twice, and a write must
+ * give the same outcome when run again.) It may read and
  * write through c (ap_db_errmsg(c) is valid until it returns), but must not
  * begin, commit or roll back, nor acquire a connection of the store (that
  * deadlocks). It runs on the writer thread and holds up every other write

@@ -12,6 +12,12 @@
  * ap_store_acquire() interleave with batches), and only then takes what is
  * queued, up to batch_max: whatever arrives while a batch commits waits for
  * the next one, which is what makes the commits shared.
+ *
+ * A batch is first tried without a savepoint per write (run_fast): when
+ * every write succeeds, as nearly all do, that is one statement less per
+ * write, or a round trip or two on PostgreSQL. When one fails, the batch is
+ * undone and run the careful way, each write in a savepoint of its own, so
+ * that a failing write undoes only itself; its writes thus run twice.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -145,17 +151,53 @@ static size_t run_transaction(struct ap_db_writer *w, struct ap_db_conn *c, size
     return n;
 }
 
+enum fast { FAST_DONE, FAST_FAILED, FAST_AGAIN };
+
+/*
+ * The first try at a batch: every job in one transaction without
+ * savepoints (a savepoint costs a round trip or two per write on
+ * PostgreSQL). FAST_DONE: all ran and the batch is committed. FAST_AGAIN:
+ * a job failed (or the transaction was undone under it, or the commit was
+ * undone in a way that may pass): nothing is stored, run it the careful
+ * way. FAST_FAILED: the commit failed otherwise; every job has its error.
+ */
+static enum fast run_fast(struct ap_db_writer *w, struct ap_db_conn *c, size_t n)
+{
+    struct job *jobs = w->batch;
+    enum ap_err err = ap_db_begin(c);
+
+    for (size_t i = 0; err == AP_OK && i < n; i++) {
+        err = jobs[i].fn(c, jobs[i].arg);
+        if (err == AP_OK && !ap_db_in_transaction(c))
+            err = AP_EINTERNAL; /* it ended the transaction: the careful way tells */
+    }
+    if (err != AP_OK) {
+        ap_db_rollback(c);
+        return FAST_AGAIN;
+    }
+    err = ap_db_commit(c);
+    if (err == AP_OK)
+        return FAST_DONE;
+    if (ap_db_conn_retryable(c))
+        return FAST_AGAIN;
+    /* Never again after a commit whose outcome may be unknown. */
+    fail_ok(jobs, 0, n, err);
+    return FAST_FAILED;
+}
+
 /* Runs the n jobs of w->batch with durable commits; each ends with its err. */
 static void run_batch(struct ap_db_writer *w, struct ap_db_conn *c, size_t n)
 {
     enum ap_err err = ap_db_conn_set_durable(c, true);
-    size_t next = 0, tries = 0;
+    size_t next = 0, tries = 1;
     int retried = 0;
 
     if (err != AP_OK) {
         fail_ok(w->batch, 0, n, err);
         return;
     }
+    if (run_fast(w, c, n) != FAST_AGAIN)
+        next = n;
     while (next < n) {
         size_t from = next;
         bool again = false;

@@ -16,6 +16,7 @@
 //
 // As a command, for scripts/check (one server for the unit and e2e runs):
 //   node tests/e2e/lib/pg.mjs start   prints {"url","tcpUrl","dir"} as JSON; leaves it running
+//        [--durable] [--parent DIR]   fsync on (benchmarks); its temp dir under DIR
 //   node tests/e2e/lib/pg.mjs stop DIR
 // Tests find that server through APPOINTD_TEST_PG_DIR (sharedPostgres()),
 // the C unit tests through APPOINTD_TEST_PG (its admin URL).
@@ -122,21 +123,25 @@ export function handle(dir, port) {
   return server;
 }
 
-/** Starts a new server; see the top of the file. */
-export async function startPostgres() {
+/**
+ * Starts a new server; see the top of the file. parent: where its temporary
+ * directory goes (default the system's); durable: fsync and synchronous
+ * commit left on, as a real server runs (benchmarks).
+ */
+export async function startPostgres({ parent = tmpdir(), durable = false } = {}) {
   const bin = await binDir();
   const tool = (name) => (bin ? path.join(bin, name) : name);
   const user = serverUser();
-  const dir = await mkdtemp(path.join(tmpdir(), 'appointd-pg-'));
+  const dir = await mkdtemp(path.join(parent, 'appointd-pg-'));
   try {
     if (user) await chown(dir, user.uid, user.gid);
     const data = path.join(dir, 'data');
     await runAs(user, tool('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8',
       '--locale=C', '--no-sync', '--no-instructions']);
     await makeCert(data, user);
+    const fast = durable ? [] : ['fsync = off', 'full_page_writes = off', 'synchronous_commit = off'];
     await appendFile(path.join(data, 'postgresql.conf'), [
-      '# appointd tests', 'fsync = off', 'full_page_writes = off', 'synchronous_commit = off',
-      'max_connections = 400', 'shared_buffers = 32MB', 'ssl = on',
+      '# appointd tests', ...fast, 'max_connections = 400', 'shared_buffers = 32MB', 'ssl = on',
       'log_min_messages = warning', "log_statement = 'none'",
     ].join('\n') + '\n');
     let port;
@@ -208,12 +213,14 @@ export async function sharedPostgres() {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [cmd, arg] = process.argv.slice(2);
   if (cmd === 'start') {
-    const pg = await startPostgres();
+    const rest = process.argv.slice(3);
+    const at = rest.indexOf('--parent');
+    const pg = await startPostgres({ durable: rest.includes('--durable'), parent: at >= 0 ? rest[at + 1] : tmpdir() });
     process.stdout.write(JSON.stringify({ url: pg.url, tcpUrl: pg.tcpUrl, dir: pg.dir }) + '\n');
   } else if (cmd === 'stop' && arg) {
     await stopPostgres(arg);
   } else {
-    process.stderr.write('usage: node tests/e2e/lib/pg.mjs start | stop DIR\n');
+    process.stderr.write('usage: node tests/e2e/lib/pg.mjs start [--durable] [--parent DIR] | stop DIR\n');
     process.exit(2);
   }
 }
