@@ -24,11 +24,26 @@
 
 struct ap_db_backend;
 
+/*
+ * A store's read connections: idle ones on a list, at most max open. Both
+ * backends keep theirs here (store.c); opening and closing one is theirs.
+ */
+struct ap_db_pool {
+    pthread_mutex_t mu; /* guards the fields below */
+    pthread_cond_t cv;  /* a connection came back */
+    struct ap_db_conn *idle;
+    int open; /* open, idle or out */
+    int out;  /* acquired */
+    int max;
+};
+
 /* The neutral head of every backend's store. */
 struct ap_store {
     const struct ap_db_backend *be;
-    char *path;      /* for messages: a file path, or a URL without its password */
-    int max_readers; /* read connections opened at most */
+    char *path;                /* for messages: a file path, or a URL without its password */
+    struct ap_db_conn *writer; /* the write connection (the backend opens it) */
+    pthread_mutex_t write_mu;  /* held by whoever acquired the writer */
+    struct ap_db_pool readers;
     /* The last write on the write connection (a caller's or the health
      * probe's), for ap_store_ping(): when, and how it ended. */
     pthread_mutex_t wr_mu;
@@ -44,6 +59,7 @@ struct ap_db_conn {
     bool probing; /* the health probe's write: a busy database is no failure */
     int ncursors; /* cursors not yet ap_db_done() */
     char errmsg[512];
+    struct ap_db_conn *next_idle; /* in the pool */
 };
 
 /* The neutral head of every backend's cursor. */
@@ -58,8 +74,12 @@ struct ap_db_rows {
 struct ap_db_backend {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(struct ap_store *s);
-    struct ap_db_conn *(*acquire)(struct ap_store *s, bool write);
-    void (*release)(struct ap_db_conn *c);
+    /* A new read connection for the pool; NULL with one line in err. */
+    struct ap_db_conn *(*open_reader)(struct ap_store *s, char *err, size_t errlen);
+    /* Makes c ready for use as it is acquired (PostgreSQL: a lost session
+     * opened again); NULL when there is nothing to do. A read connection
+     * that is not ready is not handed out (the reason is logged). */
+    enum ap_err (*ready)(struct ap_db_conn *c);
     /* Is the database still there and readable? AP_OK or err filled. */
     enum ap_err (*check_read)(struct ap_store *s, char *err, size_t errlen);
     /* Writes one row of the backend's own, without waiting for a busy write
@@ -111,6 +131,26 @@ struct ap_store *ap_db_pg_open(const char *url, const struct ap_store_opts *opts
 /* Opens the SQLite file at path (a malloc'd string the store takes over). */
 struct ap_store *ap_db_sqlite_open(char *path, const struct ap_store_opts *opts, char *err,
                                    size_t errlen);
+
+/*
+ * The pool: ap_db_pool_take() returns an idle connection, or NULL when the
+ * caller is to open one (then counted as open and out: on failure hand the
+ * place back with ap_db_pool_forget()); it waits while max are out.
+ * ap_db_pool_put() makes c idle again. ap_db_pool_drain() pops the idle
+ * ones for the caller to close, NULL when none is left (logs a bug when some
+ * are still out).
+ */
+struct ap_db_conn *ap_db_pool_take(struct ap_db_pool *p);
+void ap_db_pool_put(struct ap_db_pool *p, struct ap_db_conn *c);
+void ap_db_pool_forget(struct ap_db_pool *p);
+struct ap_db_conn *ap_db_pool_drain(struct ap_db_pool *p, const char *path);
+
+/* Sleeps before try number tried + 1 of something that may pass (tried >=
+ * 1): 20 ms, 80 ms, 320 ms ... */
+void ap_db_retry_pause(int tried);
+
+/* A hash of sql for a backend's statement cache, below buckets. */
+size_t ap_db_sql_hash(const char *sql, size_t buckets);
 
 /* Fills the neutral head of a new store (its path is taken over). */
 void ap_db_store_init(struct ap_store *s, const struct ap_db_backend *be, char *path,

@@ -195,9 +195,9 @@ enum ap_err ap_db_pg_ensure(struct pg_conn *c)
     }
     c->down_at_ns = now;
     snprintf(c->down_msg, sizeof(c->down_msg), "%s", why);
-    pthread_mutex_lock(&s->pool_mu);
+    pthread_mutex_lock(&s->down_mu);
     snprintf(s->down_msg, sizeof(s->down_msg), "%s", why);
-    pthread_mutex_unlock(&s->pool_mu);
+    pthread_mutex_unlock(&s->down_mu);
     snprintf(c->base.errmsg, sizeof(c->base.errmsg), "cannot connect to database %s: %s",
              s->base.path, why);
     ap_log_error("db.connect", "conn=%s path=%s error=%s", c->base.write ? "write" : "read",
@@ -214,38 +214,30 @@ struct ap_store *ap_db_pg_open(const char *url, const struct ap_store_opts *opts
     ap_db_store_init(&s->base, &ap_db_pg, ap_xstrdup(ap_conf_redact_url(url, shown, sizeof(shown))),
                      opts);
     s->url = ap_xstrdup(url);
-    pthread_mutex_init(&s->write_mu, NULL);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
-    s->writer = conn_new(s, true);
-    s->writer->pg = connect_session(s, true, why, sizeof(why));
-    if (s->writer->pg == NULL) {
+    pthread_mutex_init(&s->down_mu, NULL);
+    struct pg_conn *w = conn_new(s, true);
+    s->base.writer = &w->base;
+    w->pg = connect_session(s, true, why, sizeof(why));
+    if (w->pg == NULL) {
         snprintf(err, errlen, "cannot connect to database %s: %s", s->base.path, why);
         pg_close(&s->base);
         return NULL;
     }
     ap_log_info("db.open", "path=%s backend=postgres server_version=%d tls=%s", s->base.path,
-                PQserverVersion(s->writer->pg), PQsslInUse(s->writer->pg) ? "yes" : "no");
+                PQserverVersion(w->pg), PQsslInUse(w->pg) ? "yes" : "no");
     return &s->base;
 }
 
 static void pg_close(struct ap_store *base)
 {
     struct pg_store *s = pg_store(base);
+    struct ap_db_conn *c;
 
-    if (s->nreaders_out > 0)
-        ap_log_error("db.close", "bug=unreleased_connections count=%d path=%s", s->nreaders_out,
-                     base->path);
-    while (s->idle != NULL) {
-        struct pg_conn *c = s->idle;
-
-        s->idle = c->next_idle;
-        conn_free(c);
-    }
-    conn_free(s->writer);
-    pthread_cond_destroy(&s->pool_cv);
-    pthread_mutex_destroy(&s->pool_mu);
-    pthread_mutex_destroy(&s->write_mu);
+    while ((c = ap_db_pool_drain(&base->readers, base->path)) != NULL)
+        conn_free(pg_conn(c));
+    if (base->writer != NULL)
+        conn_free(pg_conn(base->writer));
+    pthread_mutex_destroy(&s->down_mu);
     if (s->url != NULL)
         explicit_bzero(s->url, strlen(s->url));
     free(s->url);
@@ -253,74 +245,18 @@ static void pg_close(struct ap_store *base)
     free(s);
 }
 
-/* Gives a read connection back to the pool (with or without a session:
- * one that could not be opened is tried again at its next use). */
-static void put_reader(struct pg_store *s, struct pg_conn *c)
+/* A read connection without a session yet: pg_ready opens it. */
+static struct ap_db_conn *pg_open_reader(struct ap_store *s, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    c->next_idle = s->idle;
-    s->idle = c;
-    s->nreaders_out--;
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    (void)err;
+    (void)errlen;
+    return &conn_new(pg_store(s), false)->base;
 }
 
-static struct pg_conn *acquire_reader(struct pg_store *s)
+/* A lost session is opened again as its connection is acquired. */
+static enum ap_err pg_ready(struct ap_db_conn *c)
 {
-    struct pg_conn *c;
-
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->idle == NULL && s->nreaders >= s->base.max_readers)
-        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-    c = s->idle;
-    if (c != NULL)
-        s->idle = c->next_idle;
-    else
-        s->nreaders++;
-    s->nreaders_out++;
-    pthread_mutex_unlock(&s->pool_mu);
-    if (c == NULL)
-        c = conn_new(s, false);
-    /* A session that cannot be had: the caller gets NULL (logged). */
-    if (ap_db_pg_ensure(c) != AP_OK) {
-        put_reader(s, c);
-        return NULL;
-    }
-    return c;
-}
-
-static struct ap_db_conn *pg_acquire(struct ap_store *base, bool write)
-{
-    struct pg_store *s = pg_store(base);
-
-    if (!write) {
-        struct pg_conn *c = acquire_reader(s);
-        return c != NULL ? &c->base : NULL;
-    }
-    pthread_mutex_lock(&s->write_mu);
-    /* A lost session is opened again here or at the first statement. */
-    ap_db_pg_ensure(s->writer);
-    s->writer->base.errmsg[0] = '\0';
-    return &s->writer->base;
-}
-
-static void pg_release(struct ap_db_conn *base)
-{
-    struct pg_store *s = pg_store(base->s);
-
-    if (base->ncursors > 0)
-        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", base->ncursors,
-                     base->s->path);
-    if (ap_db_pg_in_transaction(base)) {
-        ap_log_error("db.release", "bug=open_transaction path=%s", base->s->path);
-        ap_db_pg_rollback(base);
-    }
-    base->errmsg[0] = '\0';
-    if (base->write) {
-        pthread_mutex_unlock(&s->write_mu);
-        return;
-    }
-    put_reader(s, pg_conn(base));
+    return ap_db_pg_in_transaction(c) ? AP_OK : ap_db_pg_ensure(pg_conn(c));
 }
 
 static bool pg_table_exists(struct ap_db_conn *c, const char *table)
@@ -417,8 +353,8 @@ static int64_t pg_changes(struct ap_db_conn *c)
 const struct ap_db_backend ap_db_pg = {
     .name = "postgres",
     .close = pg_close,
-    .acquire = pg_acquire,
-    .release = pg_release,
+    .open_reader = pg_open_reader,
+    .ready = pg_ready,
     .check_read = ap_db_pg_check_read,
     .probe_write = ap_db_pg_probe_write,
     .exec = ap_db_pg_exec,

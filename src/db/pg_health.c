@@ -35,9 +35,9 @@ enum ap_err ap_db_pg_check_read(struct ap_store *base, char *err, size_t errlen)
     int64_t n = 0;
 
     if (c == NULL) {
-        pthread_mutex_lock(&s->pool_mu);
+        pthread_mutex_lock(&s->down_mu);
         snprintf(err, errlen, "database %s cannot be reached: %s", base->path, s->down_msg);
-        pthread_mutex_unlock(&s->pool_mu);
+        pthread_mutex_unlock(&s->down_mu);
         return AP_EUNAVAIL;
     }
     e = ap_db_query_int(c, "SELECT 1", NULL, 0, &n);
@@ -53,11 +53,10 @@ enum ap_err ap_db_pg_check_read(struct ap_store *base, char *err, size_t errlen)
  * writer's outcome will be noted. */
 void ap_db_pg_probe_write(struct ap_store *base)
 {
-    struct pg_store *s = pg_store(base);
-    struct ap_db_conn *c = &s->writer->base;
+    struct ap_db_conn *c = base->writer;
     enum ap_err e;
 
-    if (pthread_mutex_trylock(&s->write_mu) != 0)
+    if (pthread_mutex_trylock(&base->write_mu) != 0)
         return;
     c->probing = true;
     e = ap_db_begin(c);
@@ -69,5 +68,5 @@ void ap_db_pg_probe_write(struct ap_store *base)
         ap_db_rollback(c);
     c->probing = false;
     c->errmsg[0] = '\0';
-    pthread_mutex_unlock(&s->write_mu);
+    pthread_mutex_unlock(&base->write_mu);
 }

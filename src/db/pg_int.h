@@ -28,7 +28,6 @@ struct pg_stmt {
 struct pg_conn {
     struct ap_db_conn base;
     PGconn *pg;         /* NULL: lost, to be opened again */
-    bool in_tx;         /* between our BEGIN and COMMIT/ROLLBACK */
     bool tx_lost;       /* the connection went away inside the transaction */
     enum ap_err tx_err; /* the first failure inside the transaction */
     bool durable;       /* the next transaction commits with synchronous_commit=on */
@@ -41,7 +40,6 @@ struct pg_conn {
     char down_msg[400]; /* why */
     struct pg_stmt *cache[PG_CACHE_BUCKETS];
     size_t ncached;
-    struct pg_conn *next_idle;
 };
 
 struct pg_rows {
@@ -56,14 +54,8 @@ struct pg_rows {
 struct pg_store {
     struct ap_store base; /* base.path: the URL without its password */
     char *url;            /* the URL as given, password included: never logged */
-    struct pg_conn *writer;
-    pthread_mutex_t write_mu; /* held by whoever acquired the writer */
-    pthread_mutex_t pool_mu;  /* guards the fields below */
-    pthread_cond_t pool_cv;
-    struct pg_conn *idle; /* idle read connections */
-    int nreaders;         /* read connections open (idle or out) */
-    int nreaders_out;     /* read connections acquired */
-    char down_msg[400];   /* why a session could not be opened last */
+    pthread_mutex_t down_mu;
+    char down_msg[400]; /* why a session could not be opened last (under down_mu) */
 };
 
 static inline struct pg_conn *pg_conn(struct ap_db_conn *c)

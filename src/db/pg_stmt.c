@@ -188,15 +188,6 @@ static enum ap_err fail_result(struct pg_conn *c, const char *sql, const PGresul
 
 /* ---- prepared statements --------------------------------------------------------- */
 
-static size_t sql_hash(const char *sql)
-{
-    size_t h = 14695981039346656037ULL;
-
-    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h % PG_CACHE_BUCKETS;
-}
-
 void ap_db_pg_cache_clear(struct pg_conn *c)
 {
     for (size_t b = 0; b < PG_CACHE_BUCKETS; b++) {
@@ -213,7 +204,8 @@ void ap_db_pg_cache_clear(struct pg_conn *c)
 
 static struct pg_stmt *cache_find(struct pg_conn *c, const char *sql)
 {
-    for (struct pg_stmt *e = c->cache[sql_hash(sql)]; e != NULL; e = e->next)
+    for (struct pg_stmt *e = c->cache[ap_db_sql_hash(sql, PG_CACHE_BUCKETS)]; e != NULL;
+         e = e->next)
         if (strcmp(e->sql, sql) == 0)
             return e;
     return NULL;
@@ -282,8 +274,8 @@ static const struct pg_stmt *stmt_get(struct pg_conn *c, const char *sql,
     e = ap_xmalloc(sizeof(*e));
     *e = *tmp;
     e->sql = ap_xstrdup(sql);
-    e->next = c->cache[sql_hash(sql)];
-    c->cache[sql_hash(sql)] = e;
+    e->next = c->cache[ap_db_sql_hash(sql, PG_CACHE_BUCKETS)];
+    c->cache[ap_db_sql_hash(sql, PG_CACHE_BUCKETS)] = e;
     c->ncached++;
     return e;
 }

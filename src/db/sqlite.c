@@ -140,9 +140,6 @@ struct ap_store *ap_db_sqlite_open(char *path, const struct ap_store_opts *opts,
     struct stat st;
 
     ap_db_store_init(&s->base, &ap_db_sqlite, path, opts);
-    pthread_mutex_init(&s->write_mu, NULL);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
     /* Create the file ourselves so that it, and the -wal and -shm files that
      * SQLite gives the same mode, are private whatever the umask. O_EXCL:
      * only a file that did not exist, so no connection of this process has
@@ -150,12 +147,13 @@ struct ap_store *ap_db_sqlite_open(char *path, const struct ap_store_opts *opts,
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0)
         close(fd);
-    s->writer = conn_open(&s->base, true, err, errlen);
-    if (s->writer == NULL)
+    struct sq_conn *w = conn_open(&s->base, true, err, errlen);
+    if (w == NULL)
         goto fail;
+    s->base.writer = &w->base;
     /* The identity ap_store_ping() compares the path with: the stat() of the
      * path, confirmed by SQLite to be the file it has open. */
-    if (stat(path, &st) != 0 || ap_db_sq_file_moved(s->writer)) {
+    if (stat(path, &st) != 0 || ap_db_sq_file_moved(w)) {
         snprintf(err, errlen, "database %s was moved or deleted while opening; try again", path);
         goto fail;
     }
@@ -171,92 +169,21 @@ fail:
 static void sq_close(struct ap_store *base)
 {
     struct sq_store *s = sq_store(base);
+    struct ap_db_conn *c;
 
-    if (s->nreaders_out > 0)
-        ap_log_error("db.close", "bug=unreleased_connections count=%d path=%s", s->nreaders_out,
-                     base->path);
-    while (s->idle != NULL) {
-        struct sq_conn *c = s->idle;
-
-        s->idle = c->next_idle;
-        conn_close(c);
-    }
-    conn_close(s->writer);
-    pthread_cond_destroy(&s->pool_cv);
-    pthread_mutex_destroy(&s->pool_mu);
-    pthread_mutex_destroy(&s->write_mu);
+    while ((c = ap_db_pool_drain(&base->readers, base->path)) != NULL)
+        conn_close(sq_conn(c));
+    if (base->writer != NULL)
+        conn_close(sq_conn(base->writer));
     ap_db_store_cleanup(base);
     free(s);
 }
 
-static struct sq_conn *acquire_reader(struct sq_store *s)
+static struct ap_db_conn *sq_open_reader(struct ap_store *s, char *err, size_t errlen)
 {
-    struct sq_conn *c;
-    char err[512];
+    struct sq_conn *c = conn_open(s, false, err, errlen);
 
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->idle == NULL && s->nreaders >= s->base.max_readers)
-        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-    c = s->idle;
-    if (c != NULL)
-        s->idle = c->next_idle;
-    else
-        s->nreaders++;
-    s->nreaders_out++;
-    pthread_mutex_unlock(&s->pool_mu);
-    if (c != NULL)
-        return c;
-
-    c = conn_open(&s->base, false, err, sizeof(err));
-    if (c == NULL) {
-        char q[600];
-
-        ap_log_error("db.acquire", "path=%s error=%s", s->base.path,
-                     ap_log_quote(err, q, sizeof(q)));
-        pthread_mutex_lock(&s->pool_mu);
-        s->nreaders--;
-        s->nreaders_out--;
-        pthread_cond_signal(&s->pool_cv);
-        pthread_mutex_unlock(&s->pool_mu);
-    }
-    return c;
-}
-
-static struct ap_db_conn *sq_acquire(struct ap_store *base, bool write)
-{
-    struct sq_store *s = sq_store(base);
-
-    if (!write) {
-        struct sq_conn *c = acquire_reader(s);
-        return c != NULL ? &c->base : NULL;
-    }
-    pthread_mutex_lock(&s->write_mu);
-    return &s->writer->base;
-}
-
-static void sq_release(struct ap_db_conn *base)
-{
-    struct sq_conn *c = sq_conn(base);
-    struct sq_store *s = sq_store(base->s);
-
-    if (base->ncursors > 0)
-        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", base->ncursors,
-                     base->s->path);
-    if (ap_db_sq_in_transaction(base)) {
-        ap_log_error("db.release", "bug=open_transaction path=%s", base->s->path);
-        ap_db_sq_rollback(base);
-    }
-    base->errmsg[0] = '\0';
-    if (base->write) {
-        pthread_mutex_unlock(&s->write_mu);
-        return;
-    }
-    pthread_mutex_lock(&s->pool_mu);
-    c->next_idle = s->idle;
-    s->idle = c;
-    s->nreaders_out--;
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    return c != NULL ? &c->base : NULL;
 }
 
 static bool sq_table_exists(struct ap_db_conn *c, const char *table)
@@ -311,8 +238,8 @@ static bool sq_retryable(const struct ap_db_conn *c)
 const struct ap_db_backend ap_db_sqlite = {
     .name = "sqlite",
     .close = sq_close,
-    .acquire = sq_acquire,
-    .release = sq_release,
+    .open_reader = sq_open_reader,
+    .ready = NULL,
     .check_read = ap_db_sq_check_read,
     .probe_write = ap_db_sq_probe_write,
     .exec = ap_db_sq_exec,

@@ -90,14 +90,13 @@ enum ap_err ap_db_sq_check_read(struct ap_store *s, char *err, size_t errlen)
  * the file's write lock is taken: that writer's outcome will be noted. */
 void ap_db_sq_probe_write(struct ap_store *base)
 {
-    struct sq_store *s = sq_store(base);
-    struct sq_conn *sc = s->writer;
-    struct ap_db_conn *c = &sc->base;
+    struct ap_db_conn *c = base->writer;
+    struct sq_conn *sc = sq_conn(c);
     char when[32];
     struct ap_db_val v;
     enum ap_err e;
 
-    if (pthread_mutex_trylock(&s->write_mu) != 0)
+    if (pthread_mutex_trylock(&base->write_mu) != 0)
         return;
     sqlite3_busy_timeout(sc->db, 0);
     c->probing = true;
@@ -116,5 +115,5 @@ void ap_db_sq_probe_write(struct ap_store *base)
     c->probing = false;
     sqlite3_busy_timeout(sc->db, AP_DB_BUSY_TIMEOUT_MS);
     c->errmsg[0] = '\0';
-    pthread_mutex_unlock(&s->write_mu);
+    pthread_mutex_unlock(&base->write_mu);
 }

@@ -31,7 +31,6 @@ struct sq_conn {
     int64_t tx_changes; /* sqlite3_total_changes64() when the transaction began */
     struct sq_stmt *cache[AP_DB_CACHE_BUCKETS];
     size_t ncached;
-    struct sq_conn *next_idle;
 };
 
 struct sq_rows {
@@ -47,13 +46,6 @@ struct sq_store {
     struct ap_store base; /* base.path: the database file */
     dev_t dev;            /* identity of the file opened, for ping */
     ino_t ino;
-    struct sq_conn *writer;
-    pthread_mutex_t write_mu; /* held by whoever acquired the writer */
-    pthread_mutex_t pool_mu;  /* guards the fields below */
-    pthread_cond_t pool_cv;
-    struct sq_conn *idle; /* idle read connections */
-    int nreaders;         /* read connections open (idle or out) */
-    int nreaders_out;     /* read connections acquired */
 };
 
 static inline struct sq_conn *sq_conn(struct ap_db_conn *c)

@@ -99,15 +99,6 @@ static enum ap_err fail_rc(struct sq_conn *c, int rc, const char *sql)
     return fail_os(c, rc, sql, 0);
 }
 
-static size_t sql_hash(const char *sql)
-{
-    size_t h = 14695981039346656037ULL;
-
-    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h % AP_DB_CACHE_BUCKETS;
-}
-
 static bool only_space(const char *p)
 {
     while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ';')
@@ -139,7 +130,7 @@ static enum ap_err prepare(struct sq_conn *c, const char *sql, unsigned flags, s
 /* Lends the statement for sql to r: cached when possible. */
 static enum ap_err stmt_get(struct sq_conn *c, const char *sql, struct sq_rows *r)
 {
-    size_t b = sql_hash(sql);
+    size_t b = ap_db_sql_hash(sql, AP_DB_CACHE_BUCKETS);
     struct sq_stmt *e;
     enum ap_err err;
 

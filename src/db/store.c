@@ -75,15 +75,86 @@ void ap_db_store_init(struct ap_store *s, const struct ap_db_backend *be, char *
 {
     s->be = be;
     s->path = path;
-    s->max_readers = opts != NULL && opts->readers > 0 ? opts->readers : AP_DB_MAX_READERS;
+    s->readers.max = opts != NULL && opts->readers > 0 ? opts->readers : AP_DB_MAX_READERS;
+    pthread_mutex_init(&s->readers.mu, NULL);
+    pthread_cond_init(&s->readers.cv, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->wr_mu, NULL);
 }
 
 void ap_db_store_cleanup(struct ap_store *s)
 {
+    pthread_mutex_destroy(&s->write_mu);
+    pthread_cond_destroy(&s->readers.cv);
+    pthread_mutex_destroy(&s->readers.mu);
     pthread_mutex_destroy(&s->wr_mu);
     free(s->path);
     s->path = NULL;
+}
+
+/* ---- the pool of read connections ----------------------------------------- */
+
+struct ap_db_conn *ap_db_pool_take(struct ap_db_pool *p)
+{
+    struct ap_db_conn *c;
+
+    pthread_mutex_lock(&p->mu);
+    while (p->idle == NULL && p->open >= p->max)
+        pthread_cond_wait(&p->cv, &p->mu);
+    c = p->idle;
+    if (c != NULL)
+        p->idle = c->next_idle;
+    else
+        p->open++;
+    p->out++;
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+void ap_db_pool_put(struct ap_db_pool *p, struct ap_db_conn *c)
+{
+    pthread_mutex_lock(&p->mu);
+    c->next_idle = p->idle;
+    p->idle = c;
+    p->out--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ap_db_pool_forget(struct ap_db_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->open--;
+    p->out--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+struct ap_db_conn *ap_db_pool_drain(struct ap_db_pool *p, const char *path)
+{
+    struct ap_db_conn *c;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->out > 0) {
+        ap_log_error("db.close", "bug=unreleased_connections count=%d path=%s", p->out, path);
+        p->out = 0; /* said once */
+    }
+    c = p->idle;
+    if (c != NULL) {
+        p->idle = c->next_idle;
+        p->open--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+size_t ap_db_sql_hash(const char *sql, size_t buckets)
+{
+    size_t h = 14695981039346656037ULL;
+
+    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h % buckets;
 }
 
 void ap_store_close(struct ap_store *s)
@@ -104,13 +175,47 @@ const char *ap_store_backend(const struct ap_store *s)
 
 struct ap_db_conn *ap_store_acquire(struct ap_store *s, bool write)
 {
-    return s->be->acquire(s, write);
+    struct ap_db_conn *c;
+    char err[512], q[600];
+
+    if (write) {
+        pthread_mutex_lock(&s->write_mu);
+        if (s->be->ready != NULL)
+            s->be->ready(s->writer); /* if not, the first statement says why */
+        s->writer->errmsg[0] = '\0';
+        return s->writer;
+    }
+    c = ap_db_pool_take(&s->readers);
+    if (c == NULL && (c = s->be->open_reader(s, err, sizeof(err))) == NULL) {
+        ap_log_error("db.acquire", "path=%s error=%s", s->path, ap_log_quote(err, q, sizeof(q)));
+        ap_db_pool_forget(&s->readers);
+        return NULL;
+    }
+    if (s->be->ready != NULL && s->be->ready(c) != AP_OK) {
+        ap_db_pool_put(&s->readers, c); /* tried again at its next use */
+        return NULL;
+    }
+    return c;
 }
 
 void ap_store_release(struct ap_db_conn *c)
 {
-    if (c != NULL)
-        c->s->be->release(c);
+    struct ap_store *s;
+
+    if (c == NULL)
+        return;
+    s = c->s;
+    if (c->ncursors > 0)
+        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", c->ncursors, s->path);
+    if (ap_db_in_transaction(c)) {
+        ap_log_error("db.release", "bug=open_transaction path=%s", s->path);
+        ap_db_rollback(c);
+    }
+    c->errmsg[0] = '\0';
+    if (c->write)
+        pthread_mutex_unlock(&s->write_mu);
+    else
+        ap_db_pool_put(&s->readers, c);
 }
 
 /* ---- failures ------------------------------------------------------------ */
@@ -256,8 +361,7 @@ bool ap_db_conn_retryable(const struct ap_db_conn *c)
     return c->s->be->retryable(c);
 }
 
-/* Sleeps before try number `tried` + 1: 20 ms, 80 ms, 320 ms ... */
-static void tx_pause(int tried)
+void ap_db_retry_pause(int tried)
 {
     int64_t ns = (int64_t)20 * AP_NS_PER_MS << (2 * (tried - 1));
     struct timespec ts = {.tv_sec = ns / AP_NS_PER_S, .tv_nsec = ns % AP_NS_PER_S};
@@ -272,7 +376,7 @@ enum ap_err ap_db_run_tx(struct ap_db_conn *c, ap_db_write_fn fn, void *arg)
     for (int tried = 0; tried < AP_DB_TX_TRIES; tried++) {
         if (tried > 0) {
             ap_log_warn("db.retry", "what=transaction try=%d path=%s", tried + 1, c->s->path);
-            tx_pause(tried);
+            ap_db_retry_pause(tried);
         }
         err = ap_db_begin(c);
         if (err == AP_OK)

@@ -23,9 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "core/defs.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "db/db_int.h"
@@ -68,15 +66,6 @@ static void fail_ok(struct job *jobs, size_t from, size_t to, enum ap_err err)
             jobs[i].err = err;
 }
 
-/* Sleeps a little more before each new try (tried >= 1): 20, 80, 320 ms. */
-static void pause_before(int tried)
-{
-    int64_t ns = (int64_t)20 * AP_NS_PER_MS << (2 * (tried - 1));
-    struct timespec ts = {.tv_sec = ns / AP_NS_PER_S, .tv_nsec = ns % AP_NS_PER_S};
-
-    nanosleep(&ts, NULL);
-}
-
 /*
  * Runs one job in its savepoint, again when its statement hit a failure that
  * undid it and may pass (a deadlock); afterwards the savepoint is gone
@@ -106,7 +95,7 @@ static bool run_one(struct ap_db_conn *c, struct job *j)
         if (!again)
             return true;
         ap_log_warn("db.retry", "what=write try=%d path=%s", tried + 2, c->s->path);
-        pause_before(tried + 1);
+        ap_db_retry_pause(tried + 1);
     }
 }
 
@@ -213,7 +202,7 @@ static void run_batch(struct ap_db_writer *w, struct ap_db_conn *c, size_t n)
         for (size_t i = from; i < n; i++)
             w->batch[i].err = AP_OK;
         next = from;
-        pause_before(retried);
+        ap_db_retry_pause(retried);
     }
     ap_db_conn_set_durable(c, false);
     pthread_mutex_lock(&w->mu);
