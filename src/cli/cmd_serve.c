@@ -274,10 +274,12 @@ static int serve(const struct ap_conf *c)
     int port = 0;
     ap_conf_split_addr(ap_conf_str(c, "listen"), host, sizeof(host), &port);
     port = ap_http_server_port(server);
+    char where[1100];
     ap_log_info("server.ready",
                 "addr=%s%s%s:%d data_dir=%s database=%s schema=%d migrated=%d version=%s",
                 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, dir,
-                ap_store_path(store), ap_store_schema_version(store), applied, AP_VERSION);
+                ap_log_quote(ap_store_path(store), where, sizeof(where)),
+                ap_store_schema_version(store), applied, AP_VERSION);
     enum ap_err rc = ap_http_server_run(server);
     atomic_store(&running_server, NULL);
     ap_log_info("server.stopped", "result=%s", ap_err_str(rc));

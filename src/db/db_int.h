@@ -41,6 +41,7 @@ struct ap_db_pool {
 struct ap_store {
     const struct ap_db_backend *be;
     char *path;                /* for messages: a file path, or a URL without its password */
+    char *log_path;            /* the same as a logfmt value (quoted when it must be) */
     struct ap_db_conn *writer; /* the write connection (the backend opens it) */
     pthread_mutex_t write_mu;  /* held by whoever acquired the writer */
     struct ap_db_pool readers;
@@ -151,6 +152,9 @@ void ap_db_retry_pause(int tried);
 
 /* A hash of sql for a backend's statement cache, below buckets. */
 size_t ap_db_sql_hash(const char *sql, size_t buckets);
+
+/* s's path as a logfmt value, for log lines ("path=%s"). */
+const char *ap_db_log_path(const struct ap_store *s);
 
 /* Fills the neutral head of a new store (its path is taken over). */
 void ap_db_store_init(struct ap_store *s, const struct ap_db_backend *be, char *path,

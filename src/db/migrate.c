@@ -40,7 +40,7 @@ int ap_store_schema_version(struct ap_store *s)
     if (current_version(c, &v) != AP_OK) {
         char q[600];
 
-        ap_log_error("db.schema_version", "path=%s error=%s", ap_store_path(s),
+        ap_log_error("db.schema_version", "path=%s error=%s", ap_db_log_path(s),
                      ap_log_quote(ap_db_errmsg(c), q, sizeof(q)));
         v = -1;
     }

@@ -86,7 +86,8 @@ static void on_notice(void *arg, const char *message)
     char line[400], q[500];
 
     one_line(message, line, sizeof(line));
-    ap_log_warn("db.notice", "path=%s message=%s", s->base.path, ap_log_quote(line, q, sizeof(q)));
+    ap_log_warn("db.notice", "path=%s message=%s", s->base.log_path,
+                ap_log_quote(line, q, sizeof(q)));
 }
 
 /* A new session to s's database; NULL with the reason in why. */
@@ -176,7 +177,7 @@ enum ap_err ap_db_pg_ensure(struct pg_conn *c)
         return AP_OK;
     if (c->pg != NULL) {
         ap_log_warn("db.session_lost", "conn=%s path=%s", c->base.write ? "write" : "read",
-                    s->base.path);
+                    s->base.log_path);
         ap_db_pg_drop(c);
     }
     now = ap_clock_mono_ns();
@@ -189,7 +190,7 @@ enum ap_err ap_db_pg_ensure(struct pg_conn *c)
     if (c->pg != NULL) {
         if (c->down_at_ns != 0)
             ap_log_info("db.reconnected", "conn=%s path=%s", c->base.write ? "write" : "read",
-                        s->base.path);
+                        s->base.log_path);
         c->down_at_ns = 0;
         return AP_OK;
     }
@@ -201,7 +202,7 @@ enum ap_err ap_db_pg_ensure(struct pg_conn *c)
     snprintf(c->base.errmsg, sizeof(c->base.errmsg), "cannot connect to database %s: %s",
              s->base.path, why);
     ap_log_error("db.connect", "conn=%s path=%s error=%s", c->base.write ? "write" : "read",
-                 s->base.path, ap_log_quote(why, q, sizeof(q)));
+                 s->base.log_path, ap_log_quote(why, q, sizeof(q)));
     return AP_EUNAVAIL;
 }
 
@@ -223,7 +224,7 @@ struct ap_store *ap_db_pg_open(const char *url, const struct ap_store_opts *opts
         pg_close(&s->base);
         return NULL;
     }
-    ap_log_info("db.open", "path=%s backend=postgres server_version=%d tls=%s", s->base.path,
+    ap_log_info("db.open", "path=%s backend=postgres server_version=%d tls=%s", s->base.log_path,
                 PQserverVersion(w->pg), PQsslInUse(w->pg) ? "yes" : "no");
     return &s->base;
 }
@@ -233,7 +234,7 @@ static void pg_close(struct ap_store *base)
     struct pg_store *s = pg_store(base);
     struct ap_db_conn *c;
 
-    while ((c = ap_db_pool_drain(&base->readers, base->path)) != NULL)
+    while ((c = ap_db_pool_drain(&base->readers, base->log_path)) != NULL)
         conn_free(pg_conn(c));
     if (base->writer != NULL)
         conn_free(pg_conn(base->writer));
@@ -299,7 +300,7 @@ static enum ap_err pg_migrate_lock(struct ap_db_conn *c, bool on)
             return err;
         if (i == 0)
             ap_log_info("db.migrate_wait", "reason=\"another process is migrating\" path=%s",
-                        c->s->path);
+                        c->s->log_path);
         nanosleep(&pause, NULL);
     }
 }

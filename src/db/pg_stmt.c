@@ -175,7 +175,7 @@ static enum ap_err fail_result(struct pg_conn *c, const char *sql, const PGresul
             ap_log_error("db.commit_unknown",
                          "path=%s reason=\"the connection was lost while COMMIT was on its way: "
                          "the transaction may or may not be stored\"",
-                         c->base.s->path);
+                         c->base.s->log_path);
     } else {
         c->retryable = state_retryable(st);
     }
@@ -443,7 +443,7 @@ static enum ap_err run(struct pg_conn *c, const char *sql, const struct ap_db_va
         if (lost && !tx && tried == 0 && resendable(c, sql)) {
             PQclear(res);
             ap_log_warn("db.session_lost", "conn=%s path=%s resend=yes",
-                        c->base.write ? "write" : "read", c->base.s->path);
+                        c->base.write ? "write" : "read", c->base.s->log_path);
             ap_db_pg_drop(c);
             continue;
         }

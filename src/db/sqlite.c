@@ -159,7 +159,8 @@ struct ap_store *ap_db_sqlite_open(char *path, const struct ap_store_opts *opts,
     }
     s->dev = st.st_dev;
     s->ino = st.st_ino;
-    ap_log_info("db.open", "path=%s backend=sqlite version=%s", path, sqlite3_libversion());
+    ap_log_info("db.open", "path=%s backend=sqlite version=%s", s->base.log_path,
+                sqlite3_libversion());
     return &s->base;
 fail:
     sq_close(&s->base);
@@ -171,7 +172,7 @@ static void sq_close(struct ap_store *base)
     struct sq_store *s = sq_store(base);
     struct ap_db_conn *c;
 
-    while ((c = ap_db_pool_drain(&base->readers, base->path)) != NULL)
+    while ((c = ap_db_pool_drain(&base->readers, base->log_path)) != NULL)
         conn_close(sq_conn(c));
     if (base->writer != NULL)
         conn_close(sq_conn(base->writer));

@@ -73,8 +73,11 @@ struct ap_store *ap_store_open_file(const char *path, char *err, size_t errlen)
 void ap_db_store_init(struct ap_store *s, const struct ap_db_backend *be, char *path,
                       const struct ap_store_opts *opts)
 {
+    char q[2048];
+
     s->be = be;
     s->path = path;
+    s->log_path = ap_xstrdup(ap_log_quote(path, q, sizeof(q)));
     s->readers.max = opts != NULL && opts->readers > 0 ? opts->readers : AP_DB_MAX_READERS;
     pthread_mutex_init(&s->readers.mu, NULL);
     pthread_cond_init(&s->readers.cv, NULL);
@@ -89,7 +92,13 @@ void ap_db_store_cleanup(struct ap_store *s)
     pthread_mutex_destroy(&s->readers.mu);
     pthread_mutex_destroy(&s->wr_mu);
     free(s->path);
-    s->path = NULL;
+    free(s->log_path);
+    s->path = s->log_path = NULL;
+}
+
+const char *ap_db_log_path(const struct ap_store *s)
+{
+    return s->log_path;
 }
 
 /* ---- the pool of read connections ----------------------------------------- */
@@ -187,7 +196,8 @@ struct ap_db_conn *ap_store_acquire(struct ap_store *s, bool write)
     }
     c = ap_db_pool_take(&s->readers);
     if (c == NULL && (c = s->be->open_reader(s, err, sizeof(err))) == NULL) {
-        ap_log_error("db.acquire", "path=%s error=%s", s->path, ap_log_quote(err, q, sizeof(q)));
+        ap_log_error("db.acquire", "path=%s error=%s", s->log_path,
+                     ap_log_quote(err, q, sizeof(q)));
         ap_db_pool_forget(&s->readers);
         return NULL;
     }
@@ -206,9 +216,9 @@ void ap_store_release(struct ap_db_conn *c)
         return;
     s = c->s;
     if (c->ncursors > 0)
-        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", c->ncursors, s->path);
+        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", c->ncursors, s->log_path);
     if (ap_db_in_transaction(c)) {
-        ap_log_error("db.release", "bug=open_transaction path=%s", s->path);
+        ap_log_error("db.release", "bug=open_transaction path=%s", s->log_path);
         ap_db_rollback(c);
     }
     c->errmsg[0] = '\0';
@@ -231,7 +241,7 @@ static void log_failure(const struct ap_db_conn *c, enum ap_err e, const char *s
 
     ap_log_at(lvl, "db.query", "stmt=%s err=%s conn=%s path=%s error=%s",
               ap_db_stmt_name(sql, name, sizeof(name)), ap_err_str(e), c->write ? "write" : "read",
-              c->s->path, ap_log_quote(msg, q, sizeof(q)));
+              c->s->log_path, ap_log_quote(msg, q, sizeof(q)));
 }
 
 enum ap_err ap_db_fail(struct ap_db_conn *c, enum ap_err e, const char *sql, const char *msg)
@@ -375,14 +385,14 @@ enum ap_err ap_db_run_tx(struct ap_db_conn *c, ap_db_write_fn fn, void *arg)
 
     for (int tried = 0; tried < AP_DB_TX_TRIES; tried++) {
         if (tried > 0) {
-            ap_log_warn("db.retry", "what=transaction try=%d path=%s", tried + 1, c->s->path);
+            ap_log_warn("db.retry", "what=transaction try=%d path=%s", tried + 1, c->s->log_path);
             ap_db_retry_pause(tried);
         }
         err = ap_db_begin(c);
         if (err == AP_OK)
             err = fn(c, arg);
         if (err == AP_OK && !ap_db_in_transaction(c)) {
-            ap_log_error("db.run_tx", "bug=fn_ended_transaction path=%s", c->s->path);
+            ap_log_error("db.run_tx", "bug=fn_ended_transaction path=%s", c->s->log_path);
             return AP_EINTERNAL;
         }
         if (err == AP_OK)
@@ -444,10 +454,10 @@ void ap_db_note_write(struct ap_store *s, enum ap_err err, const char *msg)
     pthread_mutex_unlock(&s->wr_mu);
     /* One line per change of state, not per write. */
     if (was_ok && err != AP_OK)
-        ap_log_error("db.unwritable", "path=%s err=%s error=%s", s->path, ap_err_str(err),
+        ap_log_error("db.unwritable", "path=%s err=%s error=%s", s->log_path, ap_err_str(err),
                      ap_log_quote(msg != NULL ? msg : "", q, sizeof(q)));
     else if (!was_ok && err == AP_OK)
-        ap_log_info("db.writable", "path=%s", s->path);
+        ap_log_info("db.writable", "path=%s", s->log_path);
 }
 
 static enum ap_err check_write(struct ap_store *s, char *err, size_t errlen)

@@ -94,7 +94,7 @@ static bool run_one(struct ap_db_conn *c, struct job *j)
         ap_db_exec(c, "RELEASE SAVEPOINT ap_write", NULL, 0);
         if (!again)
             return true;
-        ap_log_warn("db.retry", "what=write try=%d path=%s", tried + 2, c->s->path);
+        ap_log_warn("db.retry", "what=write try=%d path=%s", tried + 2, c->s->log_path);
         ap_db_retry_pause(tried + 1);
     }
 }
@@ -124,7 +124,7 @@ static size_t run_transaction(struct ap_db_writer *w, struct ap_db_conn *c, size
         if (run_one(c, &jobs[i]))
             continue;
         if (jobs[i].err == AP_OK) {
-            ap_log_error("db.writer", "bug=write_ended_transaction path=%s", ap_store_path(w->s));
+            ap_log_error("db.writer", "bug=write_ended_transaction path=%s", ap_db_log_path(w->s));
             jobs[i].err = AP_EINTERNAL;
         } else {
             *again = ap_db_conn_retryable(c);
@@ -198,7 +198,7 @@ static void run_batch(struct ap_db_writer *w, struct ap_db_conn *c, size_t n)
         /* Nothing of [from, n) is stored: run it all again. */
         retried++;
         ap_log_warn("db.retry", "what=batch try=%d writes=%zu path=%s", retried + 1, n - from,
-                    ap_store_path(w->s));
+                    ap_db_log_path(w->s));
         for (size_t i = from; i < n; i++)
             w->batch[i].err = AP_OK;
         next = from;
@@ -336,7 +336,7 @@ enum ap_err ap_db_writer_run(struct ap_db_writer *w, ap_db_write_fn fn, void *ar
     enum ap_err err;
 
     if (pthread_equal(pthread_self(), w->thread)) {
-        ap_log_error("db.writer", "bug=run_from_writer_thread path=%s", ap_store_path(w->s));
+        ap_log_error("db.writer", "bug=run_from_writer_thread path=%s", ap_db_log_path(w->s));
         return AP_EINTERNAL;
     }
     pthread_mutex_init(&wt.mu, NULL);

@@ -2,7 +2,8 @@
 // two servers on one database (no data-dir lock; a session made on one is
 // good on the other); /healthz telling the truth when the database refuses
 // writes (read-only, as after a failover to a standby) or connections, and
-// recovering; `appointd db copy` moving a SQLite data dir into PostgreSQL
+// recovering, and across a restart of PostgreSQL itself (503 at once
+// meanwhile, never a hang, nothing lost); `appointd db copy` moving a SQLite data dir into PostgreSQL
 // (the owner signs in on the copy, a second run writes nothing, a database
 // holding other data and a source with a server still on it are refused);
 // the URL's password never printed. Each test makes databases of its own on
@@ -13,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { cli, run, startServer, tempDir, getJson, assertCleanExit, ON_POSTGRES } from './lib/appointd.mjs';
 import { addOwner, login } from './lib/owner.mjs';
-import { available, sharedPostgres } from './lib/pg.mjs';
+import { available, sharedPostgres, startPostgres } from './lib/pg.mjs';
 
 const OWNER = { email: 'owner@acme.test', password: 'owner-password-1' };
 const PASSWORD = 'pw-' + randomBytes(6).toString('hex'); // in every URL: never to be printed
@@ -95,7 +96,7 @@ test('two servers share one PostgreSQL database: no data-dir lock, a session mad
 
     for (const srv of [one, two]) {
       assertNoPassword(srv.stderr(), 'the log');
-      assert.match(srv.stderr(), /event=server\.ready .*database=postgresql:\/\/postgres@.*password=\*\*\*/);
+      assert.match(srv.stderr(), /event=server\.ready .*database="postgresql:\/\/postgres@.*password=\*\*\*"/);
     }
     r = await run(['config', '--data-dir', a.dir, ...dbArgs]);
     assert.equal(r.code, 0, r.stderr);
@@ -160,6 +161,60 @@ test('/healthz on PostgreSQL: 503 naming the database while it refuses writes or
   } finally {
     if (srv) await srv.stop('SIGKILL');
     await data.cleanup();
+  }
+});
+
+/** fetch that fails (rather than hangs) after 15 s: a request must be answered, 503 or not. */
+function answered(url, init = {}) {
+  return getJson(url, { ...init, signal: AbortSignal.timeout(15000) });
+}
+
+test('PostgreSQL restarted under a running server: 503 meanwhile, never a hang; everything written is there after', { skip: SKIP }, async () => {
+  const pg = await startPostgres(); // its own: the others' server keeps running
+  const data = await tempDir();
+  let srv;
+  try {
+    await pg.psql('CREATE DATABASE restart');
+    const dbArgs = ['--database', pg.urlFor('restart')];
+    let r = await cli(['account', 'create', 'Acme Heating', '--data-dir', data.dir, ...dbArgs]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli(['user', 'add', OWNER.email, '--account', 'Acme Heating', '--role', 'owner',
+      '--password-stdin', '--data-dir', data.dir, ...dbArgs], { input: OWNER.password + '\n' });
+    assert.equal(r.code, 0, r.stderr);
+    srv = await startServer({ dataDir: data.dir, args: dbArgs });
+    const s = await login(srv.url, OWNER);
+    assert.equal(s.status, 200, s.text);
+    const grant = (on) => answered(`${srv.url}/api/v1/roles/staff/permissions`, {
+      method: 'PUT',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ manageIntegrations: on }),
+    });
+    assert.equal((await grant(true)).status, 200);
+
+    await pg.halt();
+    const h = await answered(srv.url + '/healthz');
+    assert.equal(h.status, 503, h.text);
+    assert.match(h.body.db, /cannot be reached/, h.text);
+    assert.equal((await answered(`${srv.url}/api/v1/roles`, { headers: { cookie: s.cookie } })).status, 503);
+    assert.equal((await grant(false)).status, 503);
+    const refused = await answered(`${srv.url}/api/v1/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER),
+    });
+    assert.equal(refused.status, 503, refused.text);
+
+    await pg.resume();
+    await healthzBecomes(srv.url, 200);
+    assert.equal(await staffCanManageIntegrations(srv.url, s), true, 'the grant made before the restart is there');
+    assert.equal((await grant(false)).status, 200, 'writes work again');
+    assert.equal(await staffCanManageIntegrations(srv.url, s), false);
+    assert.equal((await login(srv.url, OWNER)).status, 200);
+    assert.match(srv.stderr(), /event=db\.reconnected/);
+    assertCleanExit(assert, await srv.stop());
+    srv = null;
+  } finally {
+    if (srv) await srv.stop('SIGKILL');
+    await data.cleanup();
+    await pg.stop();
   }
 });
 

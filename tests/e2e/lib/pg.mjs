@@ -12,6 +12,7 @@
 //   pg.tcpUrl         // postgresql://postgres@127.0.0.1:<port>/postgres
 //   await pg.psql('CREATE DATABASE x');
 //   pg.urlFor('x')    // the socket URL of database x
+//   await pg.halt(); await pg.resume();   // a restart, data kept
 //   await pg.stop();
 //
 // As a command, for scripts/check (one server for the unit and e2e runs):
@@ -119,8 +120,23 @@ export function handle(dir, port) {
     async stop() {
       await stopPostgres(dir);
     },
+    /** Shuts the server down (fast: sessions are ended), keeping its data. */
+    async halt() {
+      await pgCtl(['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+    },
+    /** Starts it again after halt(), on the same socket and port. */
+    async resume() {
+      await pgCtl(['-D', path.join(dir, 'data'), '-l', path.join(dir, 'server.log'), '-w', '-t', '60',
+        '-o', `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1`, 'start']);
+    },
   };
   return server;
+}
+
+/** Runs pg_ctl with args as the server's user. */
+async function pgCtl(args) {
+  const bin = await binDir();
+  return runAs(serverUser(), bin ? path.join(bin, 'pg_ctl') : 'pg_ctl', args);
 }
 
 /**
