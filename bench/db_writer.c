@@ -2,14 +2,17 @@
  * db_writer.c — benchmark of durable writes on the store: one transaction per
  * write (each writer thread takes the write connection, BEGIN, INSERT,
  * COMMIT) against the writer thread with group commit (ap_db_writer_run),
- * both with synchronous=FULL (every commit waits for the disk), in the same
- * run, on the same file system, with the same number of concurrent writers.
- * The two modes alternate in rounds so that a disk slowed by someone else
- * for a while weighs on both alike.
+ * both durable (every commit waits for the disk: SQLite's synchronous=FULL,
+ * PostgreSQL's synchronous_commit=on), in the same run, on the same file
+ * system, with the same number of concurrent writers — on SQLite, and, when
+ * a PostgreSQL URL is given, on PostgreSQL too. The modes alternate in
+ * rounds so that a disk slowed by someone else for a while weighs on all
+ * alike.
  *
- *   db_writer_bench DIR [THREADS [SECONDS [ROUNDS]]]  (defaults: 16, 2 s, 5)
+ *   db_writer_bench DIR [THREADS [SECONDS [ROUNDS [PG_URL]]]]  (defaults: 16, 2 s, 5)
  *
- * DIR must be on the disk being measured (not tmpfs, where fsync is free).
+ * DIR must be on the disk being measured (not tmpfs, where fsync is free);
+ * so must PostgreSQL's data directory, and it must run with fsync on.
  * Prints one line per mode: writes/s, p50 and p99 latency of one write as its
  * caller sees it (submit to durable), and for the writer the mean batch size.
  */
@@ -139,9 +142,13 @@ static int run_round(const char *dir, bool group, int round, int nthreads, int s
         fprintf(stderr, "db_writer_bench: %s\n", err);
         return 1;
     }
-    /* FULL for the direct mode too: the writer's batches set it themselves. */
+    /* Durable commits for the direct mode too: the writer's batches set it
+     * themselves. */
     struct ap_db_conn *c = ap_store_acquire(s, true);
-    ap_db_exec(c, "PRAGMA synchronous=FULL", NULL, 0);
+    ap_db_exec(c,
+               strcmp(ap_store_backend(s), "sqlite") == 0 ? "PRAGMA synchronous=FULL"
+                                                          : "SET synchronous_commit = on",
+               NULL, 0);
     ap_store_release(c);
     if (group && !(w = ap_db_writer_new(s, NULL, err, sizeof(err)))) {
         fprintf(stderr, "db_writer_bench: %s\n", err);
@@ -188,23 +195,33 @@ static void print_result(const char *name, int nthreads, struct result *res)
 int main(int argc, char **argv)
 {
     char a[1024], b[1024];
-    int nthreads = argc > 2 ? atoi(argv[2]) : 16;
-    int seconds = argc > 3 ? atoi(argv[3]) : 2;
-    int rounds = argc > 4 ? atoi(argv[4]) : 5;
-    struct result direct = {0}, group = {0};
+    int nthreads = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 16;
+    int seconds = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2;
+    int rounds = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 5;
+    const char *pg = argc > 5 ? argv[5] : NULL;
+    struct result direct = {0}, group = {0}, pg_direct = {0}, pg_group = {0};
     int rc = 0;
 
     if (argc < 2 || nthreads < 1 || nthreads > MAX_THREADS || seconds < 1 || rounds < 1) {
-        fprintf(stderr, "usage: db_writer_bench DIR [THREADS [SECONDS [ROUNDS]]]\n");
+        fprintf(stderr, "usage: db_writer_bench DIR [THREADS [SECONDS [ROUNDS [PG_URL]]]]\n");
         return 2;
     }
     ap_log_set_level(AP_LOG_WARN);
     snprintf(a, sizeof(a), "%s/direct", argv[1]);
     snprintf(b, sizeof(b), "%s/group", argv[1]);
-    for (int r = 0; rc == 0 && r < rounds; r++)
+    for (int r = 0; rc == 0 && r < rounds; r++) {
         rc = run_round(a, false, r, nthreads, seconds, &direct) |
              run_round(b, true, r, nthreads, seconds, &group);
-    print_result("one transaction per write", nthreads, &direct);
-    print_result("writer (group commit)", nthreads, &group);
-    return rc != 0 || direct.failed > 0 || group.failed > 0;
+        if (pg != NULL && rc == 0)
+            rc = run_round(pg, false, r, nthreads, seconds, &pg_direct) |
+                 run_round(pg, true, r, nthreads, seconds, &pg_group);
+    }
+    print_result("sqlite: one transaction per write", nthreads, &direct);
+    print_result("sqlite: writer (group commit)", nthreads, &group);
+    if (pg != NULL) {
+        print_result("postgres: one transaction per write", nthreads, &pg_direct);
+        print_result("postgres: writer (group commit)", nthreads, &pg_group);
+    }
+    return rc != 0 || direct.failed > 0 || group.failed > 0 || pg_direct.failed > 0 ||
+           pg_group.failed > 0;
 }

@@ -34,6 +34,8 @@ static const struct command {
     {"scheduler", ap_cmd_scheduler,
      "scheduler create ACCOUNT --config FILE.json | update KEY --config FILE.json | show KEY | "
      "list ACCOUNT | pause KEY | resume KEY"},
+    {"db", ap_cmd_db,
+     "db copy --from sqlite:DATA_DIR --to postgres://... (move a deployment's database)"},
 };
 
 static int usage(FILE *to, int code)

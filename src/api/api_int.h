@@ -26,7 +26,7 @@ struct ap_api {
     pthread_mutex_t health_lock;
     _Atomic int64_t health_checked_ns;
     _Atomic int health_ok;
-    char health_reason[160];
+    char health_reason[512]; /* room for a database URL and the reason */
 
     struct ap_debug_sleeper *sleeper; /* NULL unless debug routes */
 

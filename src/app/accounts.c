@@ -376,7 +376,7 @@ enum ap_err ap_user_list(struct ap_store *st, int64_t account_id, bool with_oper
     enum ap_err err =
         ap_db_query(c,
                     "SELECT " AP_APP_USER_COLS
-                    " FROM users u WHERE u.account_id = ? AND (? OR NOT u.is_operator)"
+                    " FROM users u WHERE u.account_id = ? AND (? = 1 OR u.is_operator = 0)"
                     " ORDER BY u.id LIMIT 10000",
                     v, 2, &r);
     while (!err && *n < USERS_MAX && ap_db_next(r)) {

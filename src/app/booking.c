@@ -381,7 +381,7 @@ static enum ap_err build_where(const struct ap_booking_filter *f, int64_t accoun
             add(w, "b.phone LIKE ?", ap_db_text(w->buf[1]));
         } else {
             snprintf(w->buf[2], sizeof(w->buf[2]), "%%%.100s%%", q);
-            add(w, "b.name LIKE ?", ap_db_text(w->buf[2]));
+            add(w, "lower(b.name) LIKE lower(?)", ap_db_text(w->buf[2]));
         }
     }
     return AP_OK;

@@ -73,8 +73,8 @@ static enum ap_err save_verdict(struct ap_fms *f, int64_t account_id, const stru
         "UPDATE fms_connections SET state = ?, attention_reason = ?, last_checked_at = ?, "
         "last_success_at = COALESCE(?, last_success_at), granted_scopes = COALESCE(?, "
         "granted_scopes), missing_scopes = COALESCE(?, missing_scopes), updated_at = ? "
-        "WHERE account_id = ? AND client_id = ? AND secret_sealed IS ? AND state IN "
-        "('connected', 'needs_attention')",
+        "WHERE account_id = ? AND client_id = ? AND secret_sealed IS NOT DISTINCT FROM ? "
+        "AND state IN ('connected', 'needs_attention')",
         v, AP_COUNTOF(v));
     ap_store_release(c);
     return err;

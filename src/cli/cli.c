@@ -25,6 +25,12 @@ const struct ap_conf_opt ap_options[] = {
     {"listen", AP_CONF_ADDR, "127.0.0.1:8080",
      "address to serve HTTP on (port 0: pick a free one)"},
     {"data-dir", AP_CONF_STR, "./var", "directory for the SQLite database and the master key"},
+    {"database", AP_CONF_STR, NULL,
+     "PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=verify-full) to use instead "
+     "of the data dir's SQLite database; several appointd may share it",
+     0, 0, NULL, AP_CONF_URL_SECRET},
+    {"db-pool", AP_CONF_INT, "16", "database connections for reads (one more for writes)", 1,
+     AP_DB_MAX_READERS_LIMIT},
     {"threads", AP_CONF_INT, "0", "HTTP event loops (0: one per core)", 0, 256},
     {"hash-workers", AP_CONF_INT, "4", "threads that hash passwords (logins), a pool of their own",
      1, 64},
@@ -123,9 +129,22 @@ const struct ap_conf_opt ap_options[] = {
 };
 const size_t ap_noptions = sizeof(ap_options) / sizeof(ap_options[0]);
 
+const char *ap_store_where(const struct ap_conf *c)
+{
+    const char *url = ap_conf_str(c, "database");
+    return url ? url : ap_conf_str(c, "data-dir");
+}
+
 struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen)
 {
-    struct ap_store *store = ap_store_open(ap_conf_str(c, "data-dir"), err, errlen);
+    const char *url = ap_conf_str(c, "database");
+    if (url && !ap_store_is_url(url)) {
+        snprintf(err, errlen,
+                 "database must be a postgres:// URL (for SQLite, set --data-dir instead)");
+        return NULL;
+    }
+    struct ap_store_opts o = {.readers = (int)ap_conf_int(c, "db-pool")};
+    struct ap_store *store = ap_store_open_with(ap_store_where(c), &o, err, errlen);
     if (!store)
         return NULL;
     *applied = 0;
@@ -184,13 +203,21 @@ struct ap_crypto_key *ap_open_key(const struct ap_conf *c, struct ap_store *stor
     /* A new key only at the default path, and only for a database that
      * holds nothing sealed with the lost one. */
     e = key_missing(store, path, err, errlen);
+    /* On PostgreSQL nothing else has made the data dir. */
+    if (e == AP_OK && def)
+        e = ap_store_ensure_dir(ap_conf_str(c, "data-dir"), err, errlen);
     if (e == AP_OK && def)
         e = ap_crypto_key_load(path, true, &key, err, errlen);
     else if (e == AP_OK)
         e = ap_crypto_key_load(path, false, &key, err, errlen); /* says it is missing */
 out:
-    if (e != AP_OK)
+    /* One key per database, whichever process opens it (key_check.c). */
+    if (e == AP_OK && store)
+        e = ap_key_check(store, key, path, err, errlen);
+    if (e != AP_OK) {
+        ap_crypto_key_free(key);
         key = NULL;
+    }
     free(def);
     return key;
 }
@@ -238,6 +265,22 @@ void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store
                    : !strcmp(kind, "url")   ? AP_FMS_HOOK_URL
                                             : AP_FMS_HOOK_NONE;
     f->hook = ap_conf_str(c, "fms-hook");
+}
+
+const char *ap_cli_flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
 }
 
 /* Takes --json out of argv (commands accept it anywhere). Returns the new argc. */

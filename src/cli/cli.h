@@ -49,17 +49,35 @@ int ap_cli_open(struct ap_cli *cli, int argc, char **argv, unsigned needs);
 void ap_cli_close(struct ap_cli *cli);
 
 /* Shared with `serve`: builds pieces from settings. NULL with err set. */
+/* The store named by the settings (database, else data-dir, with db-pool
+ * read connections), migrated; *applied counts the migrations applied now. */
 struct ap_store *ap_open_store(const struct ap_conf *c, int *applied, char *err, size_t errlen);
+/* What ap_open_store() opens: the database URL when set, else the data dir. */
+const char *ap_store_where(const struct ap_conf *c);
 /* The master key at master-key-file, or DATA_DIR/master.key, which is
  * created when missing only if store (may be NULL: never) holds no sealed
  * secret; otherwise the error says which file is missing and how to restore
  * it. */
 struct ap_crypto_key *ap_open_key(const struct ap_conf *c, struct ap_store *store, char *err,
                                   size_t errlen);
+/*
+ * Is key the one store's secrets are sealed with? Records a check of it in
+ * a database that has none. AP_ECONFLICT with one line in err saying which
+ * key to use when not (src/cli/key_check.c). store and key are borrowed.
+ */
+enum ap_err ap_key_check(struct ap_store *store, const struct ap_crypto_key *key, const char *path,
+                         char *err, size_t errlen);
 struct ap_titan *ap_open_titan(const struct ap_conf *c, char *err, size_t errlen);
 /* Fills f from settings (borrowing store, titan, key and the conf's strings). */
 void ap_fms_from_conf(struct ap_fms *f, const struct ap_conf *c, struct ap_store *store,
                       struct ap_titan *titan, const struct ap_crypto_key *key);
+
+/*
+ * Value of a command's own flag "--name VALUE" or "--name=VALUE" at argv[*i]
+ * (moving *i past VALUE); NULL when argv[*i] is not that flag, or when VALUE
+ * is missing (then *missing is set).
+ */
+const char *ap_cli_flag_value(int argc, char **argv, int *i, const char *name, bool *missing);
 
 /* Commands. */
 int ap_cmd_serve(int argc, char **argv);
@@ -73,5 +91,6 @@ int ap_cmd_migration_status(int argc, char **argv); /* migration-status */
 int ap_cmd_booking(int argc, char **argv);          /* booking list | show | retry | ... */
 int ap_cmd_catalog(int argc, char **argv);          /* catalog refresh | show */
 int ap_cmd_scheduler(int argc, char **argv);        /* scheduler create | update | show | ... */
+int ap_cmd_db(int argc, char **argv);               /* db copy --from WHERE --to WHERE */
 
 #endif

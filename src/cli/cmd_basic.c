@@ -23,7 +23,7 @@ int ap_cmd_migrate(int argc, char **argv)
     int code = ap_cli_open(&cli, argc, argv, AP_CLI_STORE);
     if (code || (code = no_arguments(&cli, "migrate")))
         return code;
-    printf("database %s/appointd.db is at schema version %d\n", ap_conf_str(cli.conf, "data-dir"),
+    printf("database %s is at schema version %d\n", ap_store_path(cli.store),
            ap_store_schema_version(cli.store));
     ap_cli_close(&cli);
     return EXIT_SUCCESS;

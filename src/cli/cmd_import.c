@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "db/store.h"
 
 /* Some rows were skipped; the rest imported. */
 #define EXIT_PARTIAL 3
@@ -131,7 +132,7 @@ int ap_cmd_migration_status(int argc, char **argv)
     json_t *st = ap_fms_migration_status(cli.store);
     if (!st) {
         fprintf(stderr, "appointd: cannot read the accounts from %s (see the log line above)\n",
-                ap_conf_str(cli.conf, "data-dir"));
+                ap_store_path(cli.store));
         ap_cli_close(&cli);
         return AP_EXIT_FAILURE;
     }

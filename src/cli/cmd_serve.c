@@ -6,7 +6,8 @@
  * reverse order.
  *
  * Start-up order matters for the error a user sees: the data dir lock comes
- * first (so a second server on the same dir says exactly that), then the
+ * first (so a second server on the same dir says exactly that; SQLite only:
+ * several servers on one PostgreSQL database is what it is for), then the
  * database (a corrupt file is named), then the master key, then the port
  * (and a bad trusted-proxies or public-url), then the metrics listener's.
  * Opening the ServiceTitan client starts its engine thread.
@@ -212,7 +213,11 @@ static int serve(const struct ap_conf *c)
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
 
-    if (ap_store_lock_dir(dir, &lock_fd, err, sizeof(err)) != AP_OK ||
+    /* On PostgreSQL the data dir holds only the master key, and no lock:
+     * several servers may share the database. */
+    bool on_pg = ap_conf_str(c, "database") != NULL;
+    if ((on_pg ? ap_store_ensure_dir(dir, err, sizeof(err))
+               : ap_store_lock_dir(dir, &lock_fd, err, sizeof(err))) != AP_OK ||
         data_dir_served(c, err, sizeof(err)))
         goto out;
     int applied = 0;
@@ -286,8 +291,11 @@ static int serve(const struct ap_conf *c)
     int port = 0;
     ap_conf_split_addr(ap_conf_str(c, "listen"), host, sizeof(host), &port);
     port = ap_http_server_port(server);
-    ap_log_info("server.ready", "addr=%s%s%s:%d data_dir=%s schema=%d migrated=%d version=%s",
+    char where[1100];
+    ap_log_info("server.ready",
+                "addr=%s%s%s:%d data_dir=%s database=%s schema=%d migrated=%d version=%s",
                 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, dir,
+                ap_log_quote(ap_store_path(store), where, sizeof(where)),
                 ap_store_schema_version(store), applied, AP_VERSION);
     enum ap_err rc = ap_http_server_run(server);
     atomic_store(&running_server, NULL);

@@ -42,23 +42,6 @@ static int usage(void)
     return AP_EXIT_USAGE;
 }
 
-/* Value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if argv[*i] is not it. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* Takes this command's own flags out of argv; returns the new argc, or -1 on a usage error. */
 static int take_flags(int argc, char **argv, struct user_flags *f)
 {
@@ -66,9 +49,9 @@ static int take_flags(int argc, char **argv, struct user_flags *f)
     bool missing = false;
     const char *v;
     for (int i = 0; i < argc; i++) {
-        if ((v = flag_value(argc, argv, &i, "--account", &missing)))
+        if ((v = ap_cli_flag_value(argc, argv, &i, "--account", &missing)))
             f->account = v;
-        else if ((v = flag_value(argc, argv, &i, "--role", &missing)))
+        else if ((v = ap_cli_flag_value(argc, argv, &i, "--role", &missing)))
             f->role = v;
         else if (strcmp(argv[i], "--password-stdin") == 0)
             f->password_stdin = true;

@@ -364,7 +364,7 @@ static enum ap_err set_val(const struct ap_conf *c, struct conf_val *vals, size_
             snprintf(from, sizeof(from), "(from %s)", where);
         else
             snprintf(from, sizeof(from), "(default)");
-        if (o->flags & AP_CONF_SECRET) {
+        if (o->flags & (AP_CONF_SECRET | AP_CONF_URL_SECRET)) {
             msgf(msg, msglen, "bad value for %s %s: expected %s", o->name, from, exp);
         } else {
             show_value(text, shown, sizeof(shown));
@@ -831,6 +831,80 @@ static enum ap_err append_value(struct ap_buf *out, const char *v)
     return err ? err : quote ? ap_buf_puts(out, "\"") : AP_OK;
 }
 
+/* Appends s[0, len) to out (n bytes, *at used so far), truncating. */
+static void put_n(char *out, size_t n, size_t *at, const char *s, size_t len)
+{
+    if (*at + 1 >= n)
+        return;
+    if (len > n - 1 - *at)
+        len = n - 1 - *at;
+    memcpy(out + *at, s, len);
+    *at += len;
+    out[*at] = '\0';
+}
+
+/* True when the query parameter name p[0, len) holds a password. */
+static bool password_param(const char *p, size_t len)
+{
+    return len >= 8 && strncasecmp(p + len - 8, "password", 8) == 0;
+}
+
+/* Copies the rest of a URL from its query ("?..." or "#..." or "") into
+ * out, masking password parameters. */
+static void redact_query(const char *q, char *out, size_t n, size_t *at)
+{
+    if (*q == '?') {
+        put_n(out, n, at, q++, 1);
+        for (;;) {
+            size_t plen = strcspn(q, "&#");
+            const char *eq = memchr(q, '=', plen);
+            if (eq && password_param(q, (size_t)(eq - q))) {
+                put_n(out, n, at, q, (size_t)(eq + 1 - q));
+                put_n(out, n, at, "***", 3);
+            } else {
+                put_n(out, n, at, q, plen);
+            }
+            q += plen;
+            if (*q != '&')
+                break;
+            put_n(out, n, at, q++, 1);
+        }
+    }
+    put_n(out, n, at, q, strlen(q)); /* a '#' fragment, or nothing */
+}
+
+char *ap_conf_redact_url(const char *url, char *out, size_t n)
+{
+    size_t at = 0;
+    const char *auth = strstr(url, "://");
+    if (n == 0)
+        return out;
+    out[0] = '\0';
+    if (!auth) {
+        put_n(out, n, &at, url, strlen(url));
+        return out;
+    }
+    auth += 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *atsign = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            atsign = p;
+    const char *colon = atsign ? memchr(auth, ':', (size_t)(atsign - auth)) : NULL;
+    if (colon) {
+        put_n(out, n, &at, url, (size_t)(colon + 1 - url));
+        put_n(out, n, &at, "***", 3);
+        put_n(out, n, &at, atsign, (size_t)(auth + alen - atsign));
+    } else {
+        put_n(out, n, &at, url, (size_t)(auth + alen - url));
+    }
+    const char *rest = auth + alen;
+    size_t plen = strcspn(rest, "?#");
+    put_n(out, n, &at, rest, plen);
+    redact_query(rest + plen, out, n, &at);
+    return out;
+}
+
 enum ap_err ap_conf_print(const struct ap_conf *c, struct ap_buf *out)
 {
     enum ap_err err = AP_OK;
@@ -839,9 +913,12 @@ enum ap_err ap_conf_print(const struct ap_conf *c, struct ap_buf *out)
     for (size_t i = 0; i < c->nopts && !err; i++) {
         const struct conf_val *v = &c->vals[i];
         err = ap_buf_printf(out, "%s = ", c->opts[i].name);
-        if (!err && (c->opts[i].flags & AP_CONF_SECRET))
+        if (!err && (c->opts[i].flags & AP_CONF_SECRET)) {
             err = ap_buf_puts(out, v->text ? "(set)" : "(unset)");
-        else if (!err)
+        } else if (!err && v->text && (c->opts[i].flags & AP_CONF_URL_SECRET)) {
+            char shown[CONF_VALUE_MAX + 8];
+            err = append_value(out, ap_conf_redact_url(v->text, shown, sizeof(shown)));
+        } else if (!err)
             err = v->text ? append_value(out, v->text) : ap_buf_puts(out, "(unset)");
         env_name(c, i, env, sizeof(env));
         if (!err)

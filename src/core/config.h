@@ -31,7 +31,9 @@ enum ap_conf_type {
 };
 
 enum ap_conf_flag {
-    AP_CONF_SECRET = 1 << 0, /* never printed; `config` shows "(set)" or "(unset)" */
+    AP_CONF_SECRET = 1 << 0,     /* never printed; `config` shows "(set)" or "(unset)" */
+    AP_CONF_URL_SECRET = 1 << 1, /* a URL that may hold a password: printed with the password
+                                    masked (ap_conf_redact_url), never echoed in errors */
 };
 
 struct ap_conf_opt {
@@ -120,6 +122,14 @@ enum ap_err ap_conf_split_addr(const char *addr, char *host, size_t hostlen, int
  * values a config file would misread are double-quoted.
  */
 enum ap_err ap_conf_print(const struct ap_conf *c, struct ap_buf *out);
+
+/*
+ * Writes url into out (n bytes) with its password masked: the password of
+ * "scheme://user:password@host/..." and the value of any query parameter
+ * named "password" or "...password" (sslpassword) become "***". Anything
+ * that is not such a URL is copied as it is. Returns out.
+ */
+char *ap_conf_redact_url(const char *url, char *out, size_t n);
 
 /*
  * Appends aligned "  --name VALUE  help (env APPOINTD_NAME; default D)" lines;

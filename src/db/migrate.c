@@ -2,6 +2,9 @@
  * migrate.c — schema migrations over the backend-neutral store interface:
  * the schema_migrations table, applying what is missing in order (each in
  * its own transaction), and refusing a database newer than this binary.
+ * Processes migrating at once take turns: the backend's migration lock
+ * (PostgreSQL: an advisory lock) is held throughout, and each migration is
+ * applied only if it is not recorded yet.
  */
 #include <stdio.h>
 
@@ -37,7 +40,7 @@ int ap_store_schema_version(struct ap_store *s)
     if (current_version(c, &v) != AP_OK) {
         char q[600];
 
-        ap_log_error("db.schema_version", "path=%s error=%s", ap_store_path(s),
+        ap_log_error("db.schema_version", "path=%s error=%s", ap_db_log_path(s),
                      ap_log_quote(ap_db_errmsg(c), q, sizeof(q)));
         v = -1;
     }
@@ -137,7 +140,13 @@ enum ap_err ap_store_migrate(struct ap_store *s, const struct ap_migration *list
         return AP_EINTERNAL;
     }
     c = ap_store_acquire(s, true);
-    e = migrate_conn(c, list, n, &count, err, errlen);
+    e = c->s->be->migrate_lock(c, true);
+    if (e != AP_OK) {
+        snprintf(err, errlen, "cannot take the migration lock: %s", ap_db_errmsg(c));
+    } else {
+        e = migrate_conn(c, list, n, &count, err, errlen);
+        c->s->be->migrate_lock(c, false); /* a lost connection let go of it already */
+    }
     ap_store_release(c);
     if (applied != NULL)
         *applied = count;

@@ -1,8 +1,9 @@
 /*
  * sqlite.c — the SQLite backend of store.h: opening <dir>/appointd.db (or a
- * named file), the write connection and the pool of read connections.
- * Statements, cursors and transactions are in sqlite_stmt.c, health checks
- * in sqlite_health.c. These are the only files that include <sqlite3.h>.
+ * named file), the write connection and the pool of read connections, and
+ * the backend's table (ap_db_sqlite). Statements, cursors and transactions
+ * are in sqlite_stmt.c, health checks in sqlite_health.c. These are the only
+ * files that include <sqlite3.h>.
  *
  * Every connection runs in WAL mode with a busy timeout, foreign keys on and
  * synchronous=NORMAL (a commit is durable at the next checkpoint or WAL
@@ -26,6 +27,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "db/sqlite_int.h"
+
+static void sq_close(struct ap_store *base);
 
 static const char *const WRITE_PRAGMAS[] = {
     "PRAGMA journal_mode=WAL",
@@ -90,7 +93,7 @@ static int run_setup(sqlite3 *db, const char *sql)
 }
 
 /* Opens one connection to s->path; NULL with one line in err on failure. */
-static struct ap_db_conn *conn_open(struct ap_store *s, bool write, char *err, size_t errlen)
+static struct sq_conn *conn_open(struct ap_store *s, bool write, char *err, size_t errlen)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (write ? SQLITE_OPEN_CREATE : 0);
     const char *const *pragmas = write ? WRITE_PRAGMAS : READ_PRAGMAS;
@@ -114,186 +117,77 @@ static struct ap_db_conn *conn_open(struct ap_store *s, bool write, char *err, s
         sqlite3_close_v2(db);
         return NULL;
     }
-    struct ap_db_conn *c = ap_xcalloc(1, sizeof(*c));
-    c->s = s;
+    struct sq_conn *c = ap_xcalloc(1, sizeof(*c));
+    c->base.s = s;
+    c->base.write = write;
     c->db = db;
-    c->write = write;
     return c;
 }
 
-static void conn_close(struct ap_db_conn *c)
+static void conn_close(struct sq_conn *c)
 {
     if (c == NULL)
         return;
-    ap_db_stmt_cache_clear(c);
+    ap_db_sq_cache_clear(c);
     sqlite3_close_v2(c->db);
     free(c);
 }
 
-static bool is_pg_url(const char *s)
+struct ap_store *ap_db_sqlite_open(char *path, const struct ap_store_opts *opts, char *err,
+                                   size_t errlen)
 {
-    return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0;
-}
-
-/* Opens the store at path (a malloc'd string the store takes over). */
-static struct ap_store *open_path(char *path, char *err, size_t errlen)
-{
-    struct ap_store *s = ap_xcalloc(1, sizeof(*s));
+    struct sq_store *s = ap_xcalloc(1, sizeof(*s));
     struct stat st;
 
-    s->path = path;
-    pthread_mutex_init(&s->write_mu, NULL);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
-    pthread_mutex_init(&s->wr_mu, NULL);
+    ap_db_store_init(&s->base, &ap_db_sqlite, path, opts);
     /* Create the file ourselves so that it, and the -wal and -shm files that
      * SQLite gives the same mode, are private whatever the umask. O_EXCL:
      * only a file that did not exist, so no connection of this process has
      * it open and closing this descriptor drops no lock. */
-    int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0)
         close(fd);
-    s->writer = conn_open(s, true, err, errlen);
-    if (s->writer == NULL)
+    struct sq_conn *w = conn_open(&s->base, true, err, errlen);
+    if (w == NULL)
         goto fail;
+    s->base.writer = &w->base;
     /* The identity ap_store_ping() compares the path with: the stat() of the
      * path, confirmed by SQLite to be the file it has open. */
-    if (stat(s->path, &st) != 0 || ap_db_conn_file_moved(s->writer)) {
-        snprintf(err, errlen, "database %s was moved or deleted while opening; try again", s->path);
+    if (stat(path, &st) != 0 || ap_db_sq_file_moved(w)) {
+        snprintf(err, errlen, "database %s was moved or deleted while opening; try again", path);
         goto fail;
     }
     s->dev = st.st_dev;
     s->ino = st.st_ino;
-    ap_log_info("db.open", "path=%s backend=sqlite version=%s", s->path, sqlite3_libversion());
-    return s;
+    ap_log_info("db.open", "path=%s backend=sqlite version=%s", s->base.log_path,
+                sqlite3_libversion());
+    return &s->base;
 fail:
-    ap_store_close(s);
+    sq_close(&s->base);
     return NULL;
 }
 
-struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen)
+static void sq_close(struct ap_store *base)
 {
-    if (url_or_dir == NULL || url_or_dir[0] == '\0') {
-        snprintf(err, errlen, "no data dir given; set --data-dir");
-        return NULL;
-    }
-    if (is_pg_url(url_or_dir)) {
-        snprintf(err, errlen,
-                 "PostgreSQL stores are not supported by this appointd yet; use a "
-                 "data dir");
-        return NULL;
-    }
-    if (ap_store_ensure_dir(url_or_dir, err, errlen) != AP_OK)
-        return NULL;
-    size_t dlen = strlen(url_or_dir);
-    while (dlen > 1 && url_or_dir[dlen - 1] == '/')
-        dlen--;
-    return open_path(ap_xasprintf("%.*s/appointd.db", (int)dlen, url_or_dir), err, errlen);
-}
+    struct sq_store *s = sq_store(base);
+    struct ap_db_conn *c;
 
-struct ap_store *ap_store_open_file(const char *path, char *err, size_t errlen)
-{
-    if (path == NULL || path[0] == '\0') {
-        snprintf(err, errlen, "no database file given");
-        return NULL;
-    }
-    return open_path(ap_xstrdup(path), err, errlen);
-}
-
-void ap_store_close(struct ap_store *s)
-{
-    if (s == NULL)
-        return;
-    if (s->nreaders_out > 0)
-        ap_log_error("db.close", "bug=unreleased_connections count=%d path=%s", s->nreaders_out,
-                     s->path);
-    while (s->idle != NULL) {
-        struct ap_db_conn *c = s->idle;
-
-        s->idle = c->next_idle;
-        conn_close(c);
-    }
-    conn_close(s->writer);
-    pthread_cond_destroy(&s->pool_cv);
-    pthread_mutex_destroy(&s->pool_mu);
-    pthread_mutex_destroy(&s->write_mu);
-    pthread_mutex_destroy(&s->wr_mu);
-    free(s->path);
+    while ((c = ap_db_pool_drain(&base->readers, base->log_path)) != NULL)
+        conn_close(sq_conn(c));
+    if (base->writer != NULL)
+        conn_close(sq_conn(base->writer));
+    ap_db_store_cleanup(base);
     free(s);
 }
 
-const char *ap_store_path(const struct ap_store *s)
+static struct ap_db_conn *sq_open_reader(struct ap_store *s, char *err, size_t errlen)
 {
-    return s->path;
+    struct sq_conn *c = conn_open(s, false, err, errlen);
+
+    return c != NULL ? &c->base : NULL;
 }
 
-static struct ap_db_conn *acquire_reader(struct ap_store *s)
-{
-    struct ap_db_conn *c;
-    char err[512];
-
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->idle == NULL && s->nreaders >= AP_DB_MAX_READERS)
-        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-    c = s->idle;
-    if (c != NULL)
-        s->idle = c->next_idle;
-    else
-        s->nreaders++;
-    s->nreaders_out++;
-    pthread_mutex_unlock(&s->pool_mu);
-    if (c != NULL)
-        return c;
-
-    c = conn_open(s, false, err, sizeof(err));
-    if (c == NULL) {
-        char q[600];
-
-        ap_log_error("db.acquire", "path=%s error=%s", s->path, ap_log_quote(err, q, sizeof(q)));
-        pthread_mutex_lock(&s->pool_mu);
-        s->nreaders--;
-        s->nreaders_out--;
-        pthread_cond_signal(&s->pool_cv);
-        pthread_mutex_unlock(&s->pool_mu);
-    }
-    return c;
-}
-
-struct ap_db_conn *ap_store_acquire(struct ap_store *s, bool write)
-{
-    if (!write)
-        return acquire_reader(s);
-    pthread_mutex_lock(&s->write_mu);
-    return s->writer;
-}
-
-void ap_store_release(struct ap_db_conn *c)
-{
-    struct ap_store *s;
-
-    if (c == NULL)
-        return;
-    s = c->s;
-    if (c->ncursors > 0)
-        ap_log_error("db.release", "bug=open_cursors count=%d path=%s", c->ncursors, s->path);
-    if (ap_db_in_transaction(c)) {
-        ap_log_error("db.release", "bug=open_transaction path=%s", s->path);
-        ap_db_rollback(c);
-    }
-    c->errmsg[0] = '\0';
-    if (c->write) {
-        pthread_mutex_unlock(&s->write_mu);
-        return;
-    }
-    pthread_mutex_lock(&s->pool_mu);
-    c->next_idle = s->idle;
-    s->idle = c;
-    s->nreaders_out--;
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
-}
-
-bool ap_db_table_exists(struct ap_db_conn *c, const char *table)
+static bool sq_table_exists(struct ap_db_conn *c, const char *table)
 {
     struct ap_db_val v = ap_db_text(table);
     int64_t n = 0;
@@ -304,7 +198,72 @@ bool ap_db_table_exists(struct ap_db_conn *c, const char *table)
            n > 0;
 }
 
-enum ap_err ap_db_conn_set_durable(struct ap_db_conn *c, bool on)
+static enum ap_err sq_set_durable(struct ap_db_conn *c, bool on)
 {
-    return ap_db_exec(c, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, 0);
+    return ap_db_sq_exec(c, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, 0);
 }
+
+/* Each migration's BEGIN IMMEDIATE already keeps other processes out. */
+static enum ap_err sq_migrate_lock(struct ap_db_conn *c, bool on)
+{
+    (void)c;
+    (void)on;
+    return AP_OK;
+}
+
+/* A write transaction already excludes every other writer. */
+static enum ap_err sq_lock_key(struct ap_db_conn *c, int64_t key)
+{
+    (void)c;
+    (void)key;
+    return AP_OK;
+}
+
+/* An INTEGER PRIMARY KEY hands out max(rowid) + 1 by itself. */
+static enum ap_err sq_sync_identity(struct ap_db_conn *c, const char *table, const char *column)
+{
+    (void)c;
+    (void)table;
+    (void)column;
+    return AP_OK;
+}
+
+/* With BEGIN IMMEDIATE and a busy timeout nothing fails halfway that would
+ * pass by running it again at once. */
+static bool sq_retryable(const struct ap_db_conn *c)
+{
+    (void)c;
+    return false;
+}
+
+const struct ap_db_backend ap_db_sqlite = {
+    .name = "sqlite",
+    .close = sq_close,
+    .open_reader = sq_open_reader,
+    .ready = NULL,
+    .check_read = ap_db_sq_check_read,
+    .probe_write = ap_db_sq_probe_write,
+    .exec = ap_db_sq_exec,
+    .exec_script = ap_db_sq_exec_script,
+    .query = ap_db_sq_query,
+    .next = ap_db_sq_next,
+    .done = ap_db_sq_done,
+    .row_count = ap_db_sq_row_count,
+    .row_name = ap_db_sq_row_name,
+    .row_type = ap_db_sq_row_type,
+    .row_int = ap_db_sq_row_int,
+    .row_text = ap_db_sq_row_text,
+    .row_blob = ap_db_sq_row_blob,
+    .begin = ap_db_sq_begin,
+    .commit = ap_db_sq_commit,
+    .rollback = ap_db_sq_rollback,
+    .in_transaction = ap_db_sq_in_transaction,
+    .retryable = sq_retryable,
+    .last_insert_id = ap_db_sq_last_insert_id,
+    .changes = ap_db_sq_changes,
+    .table_exists = sq_table_exists,
+    .set_durable = sq_set_durable,
+    .migrate_lock = sq_migrate_lock,
+    .lock_key = sq_lock_key,
+    .sync_identity = sq_sync_identity,
+};

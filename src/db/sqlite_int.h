@@ -1,6 +1,7 @@
 /*
  * sqlite_int.h — the SQLite backend's structures, shared by sqlite.c
- * (store, connections) and sqlite_stmt.c (statements). Private to src/db.
+ * (store, connections), sqlite_stmt.c (statements) and sqlite_health.c.
+ * Private to src/db.
  */
 #ifndef AP_DB_SQLITE_INT_H
 #define AP_DB_SQLITE_INT_H
@@ -17,67 +18,76 @@
 #define AP_DB_CACHE_BUCKETS 64
 #define AP_DB_CACHE_MAX     256 /* statements cached per connection */
 
-struct ap_db_stmt {
+struct sq_stmt {
     char *sql; /* the cache key */
     sqlite3_stmt *st;
     bool busy; /* a cursor or call is using it */
-    struct ap_db_stmt *next;
+    struct sq_stmt *next;
 };
 
-struct ap_db_conn {
-    struct ap_store *s;
+struct sq_conn {
+    struct ap_db_conn base;
     sqlite3 *db;
-    bool write;
-    bool probing;       /* the health probe's write: a busy file is no failure */
-    int ncursors;       /* cursors not yet ap_db_done() */
     int64_t tx_changes; /* sqlite3_total_changes64() when the transaction began */
-    struct ap_db_stmt *cache[AP_DB_CACHE_BUCKETS];
+    struct sq_stmt *cache[AP_DB_CACHE_BUCKETS];
     size_t ncached;
-    char errmsg[512];
-    struct ap_db_conn *next_idle;
 };
 
-struct ap_db_rows {
-    struct ap_db_conn *c;
+struct sq_rows {
+    struct ap_db_rows base;
     sqlite3_stmt *st;
-    struct ap_db_stmt *cached; /* NULL: st is ours to finalize */
+    struct sq_stmt *cached; /* NULL: st is ours to finalize */
     enum ap_err err;
     bool done;
     int64_t changes0; /* sqlite3_total_changes64() when it started */
 };
 
-struct ap_store {
-    char *path; /* <dir>/appointd.db */
-    dev_t dev;  /* identity of the file opened, for ping */
+struct sq_store {
+    struct ap_store base; /* base.path: the database file */
+    dev_t dev;            /* identity of the file opened, for ping */
     ino_t ino;
-    struct ap_db_conn *writer;
-    pthread_mutex_t write_mu; /* held by whoever acquired the writer */
-    pthread_mutex_t pool_mu;  /* guards the fields below */
-    pthread_cond_t pool_cv;
-    struct ap_db_conn *idle; /* idle read connections */
-    int nreaders;            /* read connections open (idle or out) */
-    int nreaders_out;        /* read connections acquired */
-    /* The last write on the write connection (a caller's or the health
-     * probe's), for ap_store_ping(): when, and how it ended. */
-    pthread_mutex_t wr_mu;
-    int64_t wr_at_ns; /* monotonic; 0: none yet */
-    enum ap_err wr_err;
-    char wr_msg[256]; /* why it failed, "" when it did not */
 };
 
-/*
- * Notes how a write on s's write connection ended: err AP_OK when it reached
- * the database file (msg ignored), else the error of a failure that says the
- * file cannot be written (disk full, I/O error, read-only) with SQLite's
- * message. Thread-safe.
- */
-void ap_db_note_write(struct ap_store *s, enum ap_err err, const char *msg);
+static inline struct sq_conn *sq_conn(struct ap_db_conn *c)
+{
+    return (struct sq_conn *)c;
+}
+
+static inline struct sq_store *sq_store(struct ap_store *s)
+{
+    return (struct sq_store *)s;
+}
 
 /* True when the file at the store's path is no longer the one c has open
  * (SQLite's own check, SQLITE_FCNTL_HAS_MOVED; it opens nothing). */
-bool ap_db_conn_file_moved(struct ap_db_conn *c);
+bool ap_db_sq_file_moved(struct sq_conn *c);
 
 /* Finalizes every cached statement of c. */
-void ap_db_stmt_cache_clear(struct ap_db_conn *c);
+void ap_db_sq_cache_clear(struct sq_conn *c);
+
+/* sqlite_stmt.c's functions of the backend table. */
+enum ap_err ap_db_sq_exec(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                          size_t nbinds);
+enum ap_err ap_db_sq_exec_script(struct ap_db_conn *c, const char *sql);
+enum ap_err ap_db_sq_query(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                           size_t nbinds, struct ap_db_rows **out);
+bool ap_db_sq_next(struct ap_db_rows *r);
+enum ap_err ap_db_sq_done(struct ap_db_rows *r);
+int ap_db_sq_row_count(const struct ap_db_rows *r);
+const char *ap_db_sq_row_name(struct ap_db_rows *r, int col);
+enum ap_db_type ap_db_sq_row_type(struct ap_db_rows *r, int col);
+int64_t ap_db_sq_row_int(struct ap_db_rows *r, int col);
+const char *ap_db_sq_row_text(struct ap_db_rows *r, int col);
+const void *ap_db_sq_row_blob(struct ap_db_rows *r, int col, size_t *len);
+enum ap_err ap_db_sq_begin(struct ap_db_conn *c);
+enum ap_err ap_db_sq_commit(struct ap_db_conn *c);
+enum ap_err ap_db_sq_rollback(struct ap_db_conn *c);
+bool ap_db_sq_in_transaction(const struct ap_db_conn *c);
+int64_t ap_db_sq_last_insert_id(struct ap_db_conn *c);
+int64_t ap_db_sq_changes(struct ap_db_conn *c);
+
+/* sqlite_health.c's. */
+enum ap_err ap_db_sq_check_read(struct ap_store *s, char *err, size_t errlen);
+void ap_db_sq_probe_write(struct ap_store *s);
 
 #endif

@@ -9,11 +9,11 @@
  * it is done. Statements are reset as soon as a cursor is done so that no
  * idle statement pins a read snapshot (which would stall WAL checkpoints).
  *
- * Every failure is logged once, where it happens: event=db.query with the
- * statement's name (ap_db_stmt_name), at error — except constraint
- * violations, which callers turn into answers ("already exists") and which
- * are logged at warn. How writes on the write connection end (committed, or
- * failed because the file cannot be written) is noted for ap_store_ping().
+ * Every failure is recorded and logged once, where it happens (ap_db_fail).
+ * How writes on the write connection end (committed, or failed because the
+ * file cannot be written) is noted for ap_store_ping(). SQL is run as
+ * written, but for a locking clause (FOR UPDATE) that SQLite does not know
+ * and does not need (ap_db_sql_sqlite).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,32 +55,9 @@ static enum ap_err map_rc(int rc)
     }
 }
 
-/* One log line for a failed statement: its name, never its values. */
-static void log_failure(const struct ap_db_conn *c, enum ap_err e, const char *sql, const char *msg)
+static enum ap_err fail(struct sq_conn *c, enum ap_err e, const char *sql, const char *msg)
 {
-    char name[AP_DB_STMT_NAME_MAX], q[400];
-
-    enum ap_log_level lvl = e == AP_ECONFLICT             ? AP_LOG_WARN
-                            : e == AP_EBUSY && c->probing ? AP_LOG_DEBUG
-                                                          : AP_LOG_ERROR;
-
-    ap_log_at(lvl, "db.query", "stmt=%s err=%s conn=%s path=%s error=%s",
-              ap_db_stmt_name(sql, name, sizeof(name)), ap_err_str(e), c->write ? "write" : "read",
-              c->s->path, ap_log_quote(msg, q, sizeof(q)));
-}
-
-/* Records a failure of sql on c, logs it (a missing row is no failure) and
- * returns its enum ap_err. */
-static enum ap_err fail(struct ap_db_conn *c, enum ap_err e, const char *sql, const char *msg)
-{
-    snprintf(c->errmsg, sizeof(c->errmsg), "%s (sql: %.80s)", msg, sql);
-    /* Keep the message to one line whatever the SQL looked like. */
-    for (char *p = c->errmsg; *p != '\0'; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
-    if (e != AP_ENOTFOUND)
-        log_failure(c, e, sql, msg);
-    return e;
+    return ap_db_fail(&c->base, e, sql, msg);
 }
 
 /* True for results that say the database file cannot be written. */
@@ -102,7 +79,7 @@ static bool is_disk_failure(int rc)
 
 /* A failure of sql on c with SQLite's result rc; sys_errno is errno right
  * after the call that failed (SQLite does not always keep it). */
-static enum ap_err fail_os(struct ap_db_conn *c, int rc, const char *sql, int sys_errno)
+static enum ap_err fail_os(struct sq_conn *c, int rc, const char *sql, int sys_errno)
 {
     char msg[300];
     int sys = sqlite3_system_errno(c->db) != 0 ? sqlite3_system_errno(c->db) : sys_errno;
@@ -112,28 +89,14 @@ static enum ap_err fail_os(struct ap_db_conn *c, int rc, const char *sql, int sy
         snprintf(msg, sizeof(msg), "%s (%s)", sqlite3_errmsg(c->db), strerror(sys));
     else
         snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(c->db));
-    if (c->write && is_disk_failure(rc))
-        ap_db_note_write(c->s, map_rc(rc), msg);
+    if (c->base.write && is_disk_failure(rc))
+        ap_db_note_write(c->base.s, map_rc(rc), msg);
     return fail(c, map_rc(rc), sql, msg);
 }
 
-static enum ap_err fail_rc(struct ap_db_conn *c, int rc, const char *sql)
+static enum ap_err fail_rc(struct sq_conn *c, int rc, const char *sql)
 {
     return fail_os(c, rc, sql, 0);
-}
-
-const char *ap_db_errmsg(const struct ap_db_conn *c)
-{
-    return c->errmsg;
-}
-
-static size_t sql_hash(const char *sql)
-{
-    size_t h = 14695981039346656037ULL;
-
-    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h % AP_DB_CACHE_BUCKETS;
 }
 
 static bool only_space(const char *p)
@@ -143,27 +106,32 @@ static bool only_space(const char *p)
     return *p == '\0';
 }
 
-static enum ap_err prepare(struct ap_db_conn *c, const char *sql, unsigned flags,
-                           sqlite3_stmt **out)
+static enum ap_err prepare(struct sq_conn *c, const char *sql, unsigned flags, sqlite3_stmt **out)
 {
+    struct ap_buf own;
     const char *tail = NULL;
-    int rc = sqlite3_prepare_v3(c->db, sql, -1, flags, out, &tail);
+    enum ap_err err = AP_OK;
 
-    if (rc != SQLITE_OK)
-        return fail_rc(c, rc, sql);
-    if (*out == NULL || !only_space(tail)) {
+    ap_buf_init(&own, AP_DB_VALUE_MAX);
+    const char *run = ap_db_sql_sqlite(sql, &own) ? own.data : sql;
+    int rc = sqlite3_prepare_v3(c->db, run, -1, flags, out, &tail);
+
+    if (rc != SQLITE_OK) {
+        err = fail_rc(c, rc, sql);
+    } else if (*out == NULL || !only_space(tail)) {
         sqlite3_finalize(*out);
         *out = NULL;
-        return fail(c, AP_EINTERNAL, sql, "not exactly one SQL statement");
+        err = fail(c, AP_EINTERNAL, sql, "not exactly one SQL statement");
     }
-    return AP_OK;
+    ap_buf_cleanup(&own);
+    return err;
 }
 
 /* Lends the statement for sql to r: cached when possible. */
-static enum ap_err stmt_get(struct ap_db_conn *c, const char *sql, struct ap_db_rows *r)
+static enum ap_err stmt_get(struct sq_conn *c, const char *sql, struct sq_rows *r)
 {
-    size_t b = sql_hash(sql);
-    struct ap_db_stmt *e;
+    size_t b = ap_db_sql_hash(sql, AP_DB_CACHE_BUCKETS);
+    struct sq_stmt *e;
     enum ap_err err;
 
     for (e = c->cache[b]; e != NULL; e = e->next)
@@ -192,7 +160,7 @@ static enum ap_err stmt_get(struct ap_db_conn *c, const char *sql, struct ap_db_
 }
 
 /* Resets a lent statement and gives it back (or finalizes a private one). */
-static void stmt_put(struct ap_db_rows *r)
+static void stmt_put(struct sq_rows *r)
 {
     if (r->st == NULL)
         return;
@@ -207,11 +175,11 @@ static void stmt_put(struct ap_db_rows *r)
     r->cached = NULL;
 }
 
-void ap_db_stmt_cache_clear(struct ap_db_conn *c)
+void ap_db_sq_cache_clear(struct sq_conn *c)
 {
     for (size_t b = 0; b < AP_DB_CACHE_BUCKETS; b++) {
         while (c->cache[b] != NULL) {
-            struct ap_db_stmt *e = c->cache[b];
+            struct sq_stmt *e = c->cache[b];
 
             c->cache[b] = e->next;
             sqlite3_finalize(e->st);
@@ -241,7 +209,7 @@ static int bind_one(sqlite3_stmt *st, int i, const struct ap_db_val *v)
     return SQLITE_MISUSE;
 }
 
-static enum ap_err bind_all(struct ap_db_conn *c, const char *sql, sqlite3_stmt *st,
+static enum ap_err bind_all(struct sq_conn *c, const char *sql, sqlite3_stmt *st,
                             const struct ap_db_val *binds, size_t n)
 {
     char msg[128];
@@ -268,14 +236,14 @@ static enum ap_err bind_all(struct ap_db_conn *c, const char *sql, sqlite3_stmt 
 }
 
 /* Prepares (or borrows), binds and arms r; on error r holds nothing. */
-static enum ap_err rows_start(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
-                              size_t n, struct ap_db_rows *r)
+static enum ap_err rows_start(struct sq_conn *c, const char *sql, const struct ap_db_val *binds,
+                              size_t n, struct sq_rows *r)
 {
     enum ap_err err;
 
     memset(r, 0, sizeof(*r));
-    r->c = c;
-    c->errmsg[0] = '\0';
+    r->base.c = &c->base;
+    c->base.errmsg[0] = '\0';
     err = stmt_get(c, sql, r);
     if (err == AP_OK)
         err = bind_all(c, sql, r->st, binds, n);
@@ -284,35 +252,43 @@ static enum ap_err rows_start(struct ap_db_conn *c, const char *sql, const struc
         return err;
     }
     r->changes0 = sqlite3_total_changes64(c->db);
-    c->ncursors++;
+    c->base.ncursors++;
     return AP_OK;
 }
 
-static enum ap_err rows_finish(struct ap_db_rows *r)
+static enum ap_err rows_finish(struct sq_rows *r)
 {
     enum ap_err err = r->err;
 
     stmt_put(r);
-    r->c->ncursors--;
+    r->base.c->ncursors--;
     return err;
 }
 
-enum ap_err ap_db_query(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
-                        size_t nbinds, struct ap_db_rows **out)
+enum ap_err ap_db_sq_query(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                           size_t nbinds, struct ap_db_rows **out)
 {
-    struct ap_db_rows *r = ap_xmalloc(sizeof(*r));
-    enum ap_err err = rows_start(c, sql, binds, nbinds, r);
+    struct sq_rows *r = ap_xmalloc(sizeof(*r));
+    enum ap_err err = rows_start(sq_conn(c), sql, binds, nbinds, r);
 
     if (err != AP_OK) {
         free(r);
-        r = NULL;
+        *out = NULL;
+        return err;
     }
-    *out = r;
-    return err;
+    *out = &r->base;
+    return AP_OK;
 }
 
-bool ap_db_next(struct ap_db_rows *r)
+/* The connection of r. */
+static struct sq_conn *rconn(const struct sq_rows *r)
 {
+    return sq_conn(r->base.c);
+}
+
+static bool step(struct sq_rows *r)
+{
+    struct sq_conn *c = rconn(r);
     int rc;
 
     if (r->done)
@@ -323,98 +299,111 @@ bool ap_db_next(struct ap_db_rows *r)
         return true;
     r->done = true;
     if (rc != SQLITE_DONE)
-        r->err = fail_os(r->c, rc, sqlite3_sql(r->st), errno);
-    else if (r->c->write && sqlite3_get_autocommit(r->c->db) &&
-             sqlite3_total_changes64(r->c->db) > r->changes0)
-        ap_db_note_write(r->c->s, AP_OK, NULL); /* a statement that committed itself */
+        r->err = fail_os(c, rc, sqlite3_sql(r->st), errno);
+    else if (c->base.write && sqlite3_get_autocommit(c->db) &&
+             sqlite3_total_changes64(c->db) > r->changes0)
+        ap_db_note_write(c->base.s, AP_OK, NULL); /* a statement that committed itself */
     return false;
 }
 
-enum ap_err ap_db_done(struct ap_db_rows *r)
+bool ap_db_sq_next(struct ap_db_rows *r)
 {
-    enum ap_err err;
+    return step((struct sq_rows *)r);
+}
 
-    if (r == NULL)
-        return AP_OK;
-    err = rows_finish(r);
+enum ap_err ap_db_sq_done(struct ap_db_rows *base)
+{
+    struct sq_rows *r = (struct sq_rows *)base;
+    enum ap_err err = rows_finish(r);
+
     free(r);
     return err;
 }
 
-enum ap_err ap_db_exec(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
-                       size_t nbinds)
+enum ap_err ap_db_sq_exec(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
+                          size_t nbinds)
 {
-    struct ap_db_rows r;
-    enum ap_err err = rows_start(c, sql, binds, nbinds, &r);
+    struct sq_rows r;
+    enum ap_err err = rows_start(sq_conn(c), sql, binds, nbinds, &r);
 
     if (err != AP_OK)
         return err;
-    while (ap_db_next(&r))
+    while (step(&r))
         ;
     return rows_finish(&r);
 }
 
-enum ap_err ap_db_query_int(struct ap_db_conn *c, const char *sql, const struct ap_db_val *binds,
-                            size_t nbinds, int64_t *out)
+enum ap_err ap_db_sq_exec_script(struct ap_db_conn *base, const char *sql)
 {
-    struct ap_db_rows r;
-    enum ap_err err = rows_start(c, sql, binds, nbinds, &r);
-    bool row;
-
-    *out = 0;
-    if (err != AP_OK)
-        return err;
-    row = ap_db_next(&r);
-    if (row)
-        *out = sqlite3_column_int64(r.st, 0);
-    err = rows_finish(&r);
-    if (err == AP_OK && !row)
-        err = fail(c, AP_ENOTFOUND, sql, "no row");
-    return err;
-}
-
-enum ap_err ap_db_exec_script(struct ap_db_conn *c, const char *sql)
-{
+    struct sq_conn *c = sq_conn(base);
     char *msg = NULL;
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     enum ap_err err = AP_OK;
 
-    c->errmsg[0] = '\0';
-    if (rc != SQLITE_OK && c->write && is_disk_failure(rc))
-        ap_db_note_write(c->s, map_rc(rc), msg != NULL ? msg : sqlite3_errstr(rc));
+    base->errmsg[0] = '\0';
+    if (rc != SQLITE_OK && base->write && is_disk_failure(rc))
+        ap_db_note_write(base->s, map_rc(rc), msg != NULL ? msg : sqlite3_errstr(rc));
     if (rc != SQLITE_OK)
         err = fail(c, map_rc(rc), sql, msg != NULL ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
     return err;
 }
 
-static bool col_ok(const struct ap_db_rows *r, int col)
+static bool col_ok(const struct sq_rows *r, int col)
 {
     return r->st != NULL && col >= 0 && col < sqlite3_column_count(r->st);
 }
 
-int ap_db_row_count(const struct ap_db_rows *r)
+int ap_db_sq_row_count(const struct ap_db_rows *base)
 {
+    const struct sq_rows *r = (const struct sq_rows *)base;
+
     return r->st != NULL ? sqlite3_column_count(r->st) : 0;
 }
 
-bool ap_db_row_is_null(struct ap_db_rows *r, int col)
+const char *ap_db_sq_row_name(struct ap_db_rows *base, int col)
 {
-    return !col_ok(r, col) || sqlite3_column_type(r->st, col) == SQLITE_NULL;
+    struct sq_rows *r = (struct sq_rows *)base;
+    const char *name = col_ok(r, col) ? sqlite3_column_name(r->st, col) : NULL;
+
+    return name != NULL ? name : "";
 }
 
-int64_t ap_db_row_int(struct ap_db_rows *r, int col)
+enum ap_db_type ap_db_sq_row_type(struct ap_db_rows *base, int col)
 {
+    struct sq_rows *r = (struct sq_rows *)base;
+
+    if (!col_ok(r, col))
+        return AP_DB_NULL;
+    switch (sqlite3_column_type(r->st, col)) {
+    case SQLITE_INTEGER:
+        return AP_DB_INT;
+    case SQLITE_BLOB:
+        return AP_DB_BLOB;
+    case SQLITE_NULL:
+        return AP_DB_NULL;
+    default:
+        return AP_DB_TEXT;
+    }
+}
+
+int64_t ap_db_sq_row_int(struct ap_db_rows *base, int col)
+{
+    struct sq_rows *r = (struct sq_rows *)base;
+
     return col_ok(r, col) ? sqlite3_column_int64(r->st, col) : 0;
 }
 
-const char *ap_db_row_text(struct ap_db_rows *r, int col)
+const char *ap_db_sq_row_text(struct ap_db_rows *base, int col)
 {
+    struct sq_rows *r = (struct sq_rows *)base;
+
     return col_ok(r, col) ? (const char *)sqlite3_column_text(r->st, col) : NULL;
 }
 
-const void *ap_db_row_blob(struct ap_db_rows *r, int col, size_t *len)
+const void *ap_db_sq_row_blob(struct ap_db_rows *base, int col, size_t *len)
 {
+    struct sq_rows *r = (struct sq_rows *)base;
     const void *p;
 
     *len = 0;
@@ -425,53 +414,56 @@ const void *ap_db_row_blob(struct ap_db_rows *r, int col, size_t *len)
     return p;
 }
 
-enum ap_err ap_db_begin(struct ap_db_conn *c)
+enum ap_err ap_db_sq_begin(struct ap_db_conn *base)
 {
-    if (ap_db_in_transaction(c))
+    struct sq_conn *c = sq_conn(base);
+
+    if (ap_db_sq_in_transaction(base))
         return fail(c, AP_EINTERNAL, "BEGIN", "a transaction is already open");
     c->tx_changes = sqlite3_total_changes64(c->db);
-    return ap_db_exec(c, c->write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0);
+    return ap_db_sq_exec(base, base->write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0);
 }
 
-enum ap_err ap_db_commit(struct ap_db_conn *c)
+enum ap_err ap_db_sq_commit(struct ap_db_conn *base)
 {
-    enum ap_err err = ap_db_exec(c, "COMMIT", NULL, 0);
+    struct sq_conn *c = sq_conn(base);
+    enum ap_err err = ap_db_sq_exec(base, "COMMIT", NULL, 0);
 
     /* A failed COMMIT can leave the transaction open; callers get a clean
      * connection either way. */
     if (err != AP_OK)
-        ap_db_rollback(c);
-    else if (c->write && sqlite3_total_changes64(c->db) > c->tx_changes)
-        ap_db_note_write(c->s, AP_OK, NULL);
+        ap_db_sq_rollback(base);
+    else if (base->write && sqlite3_total_changes64(c->db) > c->tx_changes)
+        ap_db_note_write(base->s, AP_OK, NULL);
     return err;
 }
 
-enum ap_err ap_db_rollback(struct ap_db_conn *c)
+enum ap_err ap_db_sq_rollback(struct ap_db_conn *c)
 {
     char keep[sizeof(c->errmsg)];
     enum ap_err err;
 
-    if (!ap_db_in_transaction(c))
+    if (!ap_db_sq_in_transaction(c))
         return AP_OK;
     /* Rolling back follows a failure whose message the caller still wants. */
     memcpy(keep, c->errmsg, sizeof(keep));
-    err = ap_db_exec(c, "ROLLBACK", NULL, 0);
+    err = ap_db_sq_exec(c, "ROLLBACK", NULL, 0);
     if (err == AP_OK)
         memcpy(c->errmsg, keep, sizeof(keep));
     return err;
 }
 
-bool ap_db_in_transaction(const struct ap_db_conn *c)
+bool ap_db_sq_in_transaction(const struct ap_db_conn *c)
 {
-    return sqlite3_get_autocommit(c->db) == 0;
+    return sqlite3_get_autocommit(((const struct sq_conn *)c)->db) == 0;
 }
 
-int64_t ap_db_last_insert_id(struct ap_db_conn *c)
+int64_t ap_db_sq_last_insert_id(struct ap_db_conn *c)
 {
-    return sqlite3_last_insert_rowid(c->db);
+    return sqlite3_last_insert_rowid(sq_conn(c)->db);
 }
 
-int64_t ap_db_changes(struct ap_db_conn *c)
+int64_t ap_db_sq_changes(struct ap_db_conn *c)
 {
-    return sqlite3_changes64(c->db);
+    return sqlite3_changes64(sq_conn(c)->db);
 }

@@ -1,38 +1,79 @@
 /*
  * store.h — the backend-neutral store: connections, prepared statements with
  * typed binds, row cursors, transactions, migrations, health, sealed-secret
- * accounting, the writer thread with group commit, and the data-dir lock of
- * `appointd serve`.
+ * accounting, the writer thread with group commit, copying a store into
+ * another, and the data-dir lock of `appointd serve`.
  *
- * Today the one backend is SQLite (src/db/sqlite.c, the only code that
- * includes <sqlite3.h>); PostgreSQL comes later behind this same interface.
- * So callers write SQL in the subset both speak:
- *   - placeholders are '?' only (the pg backend rewrites them to $1, $2 ...);
+ * Two backends: SQLite, the default (a data dir; src/db/sqlite*.c, the only
+ * code that includes <sqlite3.h>), and PostgreSQL (a postgres:// URL;
+ * src/db/pg*.c, the only code that includes <libpq-fe.h>). Callers write
+ * SQL in the subset both speak, and the backends translate the rest
+ * (src/db/sql_dialect.c):
+ *   - placeholders are '?' only (PostgreSQL gets $1, $2 ...); a placeholder
+ *     is never a boolean by itself: write "? = 1", not "? OR ...";
  *   - one statement per ap_db_exec()/ap_db_query(); scripts (migrations) go
  *     through ap_db_exec_script() and take no binds;
+ *   - types: INTEGER (64-bit on both: PostgreSQL gets BIGINT), TEXT, BLOB
+ *     (BYTEA). "id INTEGER PRIMARY KEY" numbers new rows on both (an
+ *     identity column on PostgreSQL); no AUTOINCREMENT;
+ *   - booleans are integers 0/1: compare ("flag = 0"), never "NOT flag";
+ *     a comparison read as a column ("SELECT a = b") reads as 0/1 on both;
  *   - new ids come back with "INSERT ... RETURNING id" through ap_db_query()
  *     (ap_db_last_insert_id() exists but is SQLite-flavoured);
- *   - values are NULL, 64-bit integers, text or blobs (struct ap_db_val).
+ *   - upserts are "INSERT ... ON CONFLICT (cols) DO NOTHING | DO UPDATE SET
+ *     c = excluded.c" (never INSERT OR IGNORE/REPLACE); NULL-safe equality
+ *     is "IS NOT DISTINCT FROM ?" (never "IS ?");
+ *   - times are TEXT (RFC 3339, bound by the caller) or INTEGER ns; no
+ *     date functions, no CURRENT_TIMESTAMP in comparisons (their text
+ *     differs between the two);
+ *   - LIKE is case-sensitive on PostgreSQL, not on SQLite: store text
+ *     already normalised (emails lowercased) and compare with "=";
+ *   - "SELECT ... FOR UPDATE [SKIP LOCKED]" is allowed: PostgreSQL locks the
+ *     rows, SQLite leaves the clause out (its write transaction already
+ *     excludes every other writer);
+ *   - no PRAGMA, sqlite_schema, pg_catalog, functions of one engine only.
  *
  * Connections. A store owns one write connection, guarded by a mutex, and a
- * pool of read connections (at most AP_DB_MAX_READERS, opened on demand).
- * ap_store_acquire(store, true) blocks until the write connection is free;
- * ap_store_acquire(store, false) takes an idle read connection, opening one
- * or waiting for one. A connection belongs to the acquiring thread until
- * ap_store_release(); never acquire the write connection twice on one thread
- * (it deadlocks). Read connections refuse writes (AP_EPERM). Each connection
- * caches its prepared statements keyed by SQL text, so pass the same string
- * for the same statement and never splice values into SQL.
+ * pool of read connections (at most AP_DB_MAX_READERS, or opts->readers,
+ * opened on demand). ap_store_acquire(store, true) blocks until the write
+ * connection is free; ap_store_acquire(store, false) takes an idle read
+ * connection, opening one or waiting for one. A connection belongs to the
+ * acquiring thread until ap_store_release(); never acquire the write
+ * connection twice on one thread (it deadlocks). Read connections refuse
+ * writes (AP_EPERM). Each connection caches its prepared statements keyed
+ * by SQL text, so pass the same string for the same statement and never
+ * splice values into SQL. PostgreSQL connections that were lost (a restart,
+ * a failover) are opened again at their next use.
+ *
+ * Several processes. SQLite: one `appointd serve` per data dir (the
+ * data-dir lock) and CLI commands beside it. PostgreSQL: any number of
+ * appointd processes on one database; each has its own connections, so
+ * within a process writes are serialised by the write connection, across
+ * processes by the database: a write transaction is READ COMMITTED, so a
+ * read-modify-write that other processes may race must lock what it reads
+ * (SELECT ... FOR UPDATE, ap_db_lock()) or be one conditional statement
+ * (UPDATE ... WHERE state = ?, INSERT ... ON CONFLICT).
  *
  * Errors. Every function returning enum ap_err on a connection leaves a one-
- * line message in ap_db_errmsg(conn). Mapping: constraint violations →
- * AP_ECONFLICT, busy/locked → AP_EBUSY, corrupt / not a database →
- * AP_ECORRUPT, disk and I/O failures → AP_EIO, writes on a read connection /
- * read-only files → AP_EPERM, oversize values → AP_ETOOBIG, anything else
- * (bad SQL, wrong number of binds) → AP_EINTERNAL, which is a bug. Every
- * failure is also logged once (event=db.query) with a short name of the
- * statement ("insert.sessions") and the database's reason, never a value;
- * at error, but at warn for constraint violations, which callers answer.
+ * line message in ap_db_errmsg(conn). Mapping: constraint violations (unique,
+ * foreign key, check, not null) → AP_ECONFLICT; busy/locked, a deadlock, a
+ * serialization failure, a lock wait past AP_DB_BUSY_TIMEOUT_MS → AP_EBUSY;
+ * the database unreachable or the connection lost → AP_EUNAVAIL; corrupt /
+ * not a database → AP_ECORRUPT; disk and I/O failures, disk full →
+ * AP_EIO; writes on a read connection / read-only files or databases /
+ * missing privileges → AP_EPERM; oversize values → AP_ETOOBIG; anything
+ * else (bad SQL, wrong number of binds, a value of the wrong type) →
+ * AP_EINTERNAL, which is a bug. AP_EBUSY and AP_EUNAVAIL are transient: the
+ * caller may try again (ap_db_run_tx() and the writer do it for their
+ * transactions when that is safe). Every failure is also logged once
+ * (event=db.query) with a short name of the statement ("insert.sessions")
+ * and the database's reason, never a value; at error, but at warn for
+ * constraint violations, which callers answer.
+ *
+ * On PostgreSQL a failed statement inside a transaction aborts the whole
+ * transaction (SQLite undoes the statement alone): after a failure, roll
+ * back — or run the statement that may fail in a savepoint (the writer runs
+ * each write in one).
  *
  * All functions are thread-safe in the sense above: a store may be shared by
  * any number of threads; a connection is used by one thread at a time.
@@ -51,9 +92,10 @@
 #define AP_DB_VALUE_MAX ((size_t)16 * 1024 * 1024)
 /* Most binds one statement takes. */
 #define AP_DB_MAX_BINDS 64
-/* Most read connections a store opens. */
+/* Read connections a store opens at most, unless told otherwise. */
 #define AP_DB_MAX_READERS 16
-/* How long a connection waits for a lock held by another process. */
+/* How long a connection waits for a lock held by another process (SQLite's
+ * busy timeout, PostgreSQL's lock_timeout); then AP_EBUSY. */
 #define AP_DB_BUSY_TIMEOUT_MS 5000
 
 struct ap_store;
@@ -62,19 +104,40 @@ struct ap_db_rows;
 
 /* ---- store ------------------------------------------------------------- */
 
+/* How a store is opened; zero values take the defaults. */
+struct ap_store_opts {
+    int readers; /* read connections at most (1..AP_DB_MAX_READERS_LIMIT); 0: AP_DB_MAX_READERS */
+};
+/* Most read connections a store may be given. */
+#define AP_DB_MAX_READERS_LIMIT 256
+
 /*
- * Opens the store named by url_or_dir. Today that is a data directory: the
- * SQLite file <dir>/appointd.db, created with the directory (mode 0700) when
- * missing, in WAL mode with foreign keys on, synchronous=NORMAL and a 5 s busy
- * timeout. The file's schema is read at once, so a damaged or foreign file
- * fails here. "postgres://" URLs are refused until that backend exists.
- * Returns a new store (free with ap_store_close()) or NULL with one line in
- * err naming the path and what to do, e.g.
+ * Opens the store named by url_or_dir:
+ *   - a "postgres://" or "postgresql://" URL: a PostgreSQL database (libpq's
+ *     URL syntax; "?sslmode=require" or "verify-full" for TLS). One write
+ *     connection is opened at once, so an unreachable server or a refused
+ *     login fails here. Messages name the URL without its password.
+ *   - anything else is a data directory: the SQLite file <dir>/appointd.db,
+ *     created with the directory (mode 0700) when missing, in WAL mode with
+ *     foreign keys on, synchronous=NORMAL and a 5 s busy timeout. The file's
+ *     schema is read at once, so a damaged or foreign file fails here.
+ * opts may be NULL. Returns a new store (free with ap_store_close()) or NULL
+ * with one line in err naming the database and what to do, e.g.
  *   data dir /x is not writable: Permission denied
  *   database /x/appointd.db is not a SQLite database or is corrupt: file is
  *   not a database; restore it from a backup or move it aside
+ *   cannot connect to database postgres://app@db:5432/appointd: connection
+ *   to server at "db" (10.0.0.5), port 5432 failed: Connection refused
  */
+struct ap_store *ap_store_open_with(const char *url_or_dir, const struct ap_store_opts *opts,
+                                    char *err, size_t errlen);
+
+/* ap_store_open_with(url_or_dir, NULL, err, errlen). */
 struct ap_store *ap_store_open(const char *url_or_dir, char *err, size_t errlen);
+
+/* True when s names a PostgreSQL database (a postgres:// or postgresql://
+ * URL) rather than a data dir. */
+bool ap_store_is_url(const char *s);
 
 /*
  * Opens (creating it, mode 0600, when missing) the SQLite file at path itself
@@ -86,8 +149,12 @@ struct ap_store *ap_store_open_file(const char *path, char *err, size_t errlen);
 /* Closes every connection; all must have been released. NULL ok. */
 void ap_store_close(struct ap_store *s);
 
-/* Human-readable location ("/x/appointd.db"); owned by the store. */
+/* Human-readable location ("/x/appointd.db", or the URL without its
+ * password); owned by the store. */
 const char *ap_store_path(const struct ap_store *s);
+
+/* "sqlite" or "postgres". */
+const char *ap_store_backend(const struct ap_store *s);
 
 /*
  * Takes the write connection (write true; waits for it) or a read connection
@@ -103,15 +170,16 @@ void ap_store_release(struct ap_db_conn *c);
 
 /*
  * Health, cheap enough for a route polled every second: is the database
- * still the one opened (not deleted or replaced), can it be read (a real
- * query), and can it be written — the outcome of the last write the store
- * made, refreshed by one small write of the backend's own when nothing was
- * written for a few seconds (never more often, never waiting for a busy
- * writer). It opens no file beside the backend's connections. AP_OK, or one
- * line in err naming the database and the reason: AP_EUNAVAIL (deleted,
- * replaced, no connection), AP_EIO / AP_EPERM / AP_ECORRUPT (cannot be read
- * or written, with the system's reason, e.g. "File too large", "No space
- * left on device").
+ * still the one opened (SQLite: not deleted or replaced; PostgreSQL: it can
+ * be reached), can it be read (a real query), and can it be written — the
+ * outcome of the last write the store made, refreshed by one small write of
+ * the backend's own (table store_probe) when nothing was written for a few
+ * seconds (never more often, never waiting for a busy writer). It opens no
+ * file beside the backend's connections. AP_OK, or one line in err naming
+ * the database and the reason: AP_EUNAVAIL (deleted, replaced, no
+ * connection), AP_EIO / AP_EPERM / AP_ECORRUPT (cannot be read or written,
+ * with the system's reason, e.g. "File too large", "No space left on
+ * device", "cannot execute INSERT in a read-only transaction").
  */
 enum ap_err ap_store_ping(struct ap_store *s, char *err, size_t errlen);
 
@@ -185,6 +253,14 @@ enum ap_err ap_db_done(struct ap_db_rows *r);
 
 /* Columns of the current row, counted from 0. A NULL reads as 0 / NULL. */
 int ap_db_row_count(const struct ap_db_rows *r);
+/* The column's name as the statement gave it; owned by the cursor, known
+ * from the start (before the first ap_db_next()). "" when col is out of
+ * range. ap_db_row_count() too is known from the start. */
+const char *ap_db_row_name(struct ap_db_rows *r, int col);
+/* What the current row holds in col: AP_DB_NULL, AP_DB_INT (integers and
+ * booleans), AP_DB_BLOB, else AP_DB_TEXT (text, and numbers of other kinds
+ * read as text). */
+enum ap_db_type ap_db_row_type(struct ap_db_rows *r, int col);
 bool ap_db_row_is_null(struct ap_db_rows *r, int col);
 int64_t ap_db_row_int(struct ap_db_rows *r, int col);
 /* NUL-terminated text owned by the cursor, valid until the next
@@ -202,10 +278,14 @@ enum ap_err ap_db_query_int(struct ap_db_conn *c, const char *sql, const struct 
                             size_t nbinds, int64_t *out);
 
 /*
- * Transactions. On the write connection ap_db_begin() takes the write lock at
- * once (BEGIN IMMEDIATE), so a transaction never fails halfway for lack of
- * it; on a read connection it opens a consistent snapshot. Nesting is a bug
- * (AP_EINTERNAL). A failed ap_db_commit() rolls back before it returns.
+ * Transactions. On the write connection ap_db_begin() starts a write
+ * transaction: SQLite takes the write lock at once (BEGIN IMMEDIATE), so a
+ * transaction never fails halfway for lack of it; PostgreSQL starts a READ
+ * COMMITTED transaction beside other processes' (see "Several processes").
+ * On a read connection it opens a consistent snapshot. Nesting is a bug
+ * (AP_EINTERNAL). A failed ap_db_commit() rolls back before it returns; a
+ * commit whose outcome is unknown (the connection was lost while COMMIT was
+ * on its way) answers AP_EUNAVAIL and is logged as such.
  * ap_db_rollback() without a transaction does nothing.
  */
 enum ap_err ap_db_begin(struct ap_db_conn *c);
@@ -213,7 +293,39 @@ enum ap_err ap_db_commit(struct ap_db_conn *c);
 enum ap_err ap_db_rollback(struct ap_db_conn *c);
 bool ap_db_in_transaction(const struct ap_db_conn *c);
 
-/* Rowid of the last INSERT on c (SQLite); prefer RETURNING. */
+/*
+ * Runs fn(c, arg) in a transaction on the write connection c and commits it.
+ * fn returning an error rolls back and returns it. When the transaction
+ * fails in a way that undid it for sure and may pass (PostgreSQL: a
+ * deadlock, a serialization failure, a connection lost before COMMIT was
+ * sent), it is run again from the start, at most AP_DB_TX_TRIES times in
+ * all, with a short pause between: fn must do database work only and may
+ * run more than once (only the last run counts). Returns AP_OK once
+ * committed, else the last error. c must not be in a transaction.
+ */
+#define AP_DB_TX_TRIES 4
+typedef enum ap_err (*ap_db_write_fn)(struct ap_db_conn *c, void *arg);
+enum ap_err ap_db_run_tx(struct ap_db_conn *c, ap_db_write_fn fn, void *arg);
+
+/*
+ * Inside a write transaction: waits (up to AP_DB_BUSY_TIMEOUT_MS, then
+ * AP_EBUSY) for the exclusive lock on key, held until the transaction ends,
+ * so processes that check then write something keyed by it (a time window's
+ * capacity, a tenant's token) take turns. PostgreSQL: an advisory lock;
+ * SQLite: nothing to do, its write transaction excludes every other writer.
+ */
+enum ap_err ap_db_lock(struct ap_db_conn *c, int64_t key);
+
+/*
+ * After rows were inserted into table with explicit values for its
+ * "INTEGER PRIMARY KEY" column, makes the ids the database hands out next
+ * larger than every id in it (PostgreSQL: the identity's sequence; SQLite
+ * does so by itself). On the write connection.
+ */
+enum ap_err ap_db_sync_identity(struct ap_db_conn *c, const char *table, const char *column);
+
+/* Rowid of the last INSERT on c (SQLite; PostgreSQL: lastval()); prefer
+ * RETURNING. */
 int64_t ap_db_last_insert_id(struct ap_db_conn *c);
 /* Rows changed by the last INSERT/UPDATE/DELETE on c. */
 int64_t ap_db_changes(struct ap_db_conn *c);
@@ -272,19 +384,70 @@ extern const size_t ap_db_nsealed_cols;
  */
 enum ap_err ap_store_count_sealed(struct ap_store *s, int64_t *out, char *err, size_t errlen);
 
+/* ---- tables, and copying a store into another ----------------------------- */
+
+/*
+ * A table of appointd's schema (src/db/tables.c), listed so that each comes
+ * after the tables it references; a unit test checks the list against the
+ * migrated schema.
+ */
+struct ap_db_table {
+    const char *name;
+    const char *key;      /* its primary key's columns, "a, b" */
+    const char *identity; /* its "INTEGER PRIMARY KEY" column that numbers new rows, or NULL */
+};
+extern const struct ap_db_table ap_db_tables[];
+extern const size_t ap_db_ntables;
+
+/* What ap_store_copy() did to one table. */
+struct ap_db_copy_table {
+    const char *table; /* from ap_db_tables */
+    int64_t source;    /* rows in the source */
+    int64_t target;    /* rows in the target after the copy */
+    int64_t written;   /* rows inserted or brought up to date now */
+};
+
+/* What ap_store_copy() did, table by table (in ap_db_tables order). */
+struct ap_db_copy_report {
+    size_t ntables;
+    struct ap_db_copy_table t[64];
+};
+
+/*
+ * Copies every table of appointd's schema from `from` into `to`, both
+ * migrated to the same schema version (else AP_ECONFLICT), table by table in
+ * ap_db_tables order, each in one transaction on to's write connection:
+ * rows are upserted by primary key, so running it again writes what changed
+ * and never a row twice. Refuses (AP_ECONFLICT, nothing written) a target
+ * that holds data not copied from this source: the target must be empty, or
+ * marked by an earlier copy from the same source (meta key "copied_from",
+ * written first). Then moves each identity past the copied ids, and checks
+ * the row counts per table: AP_ECONFLICT when they differ (rows deleted in
+ * the source since an earlier copy; copy into an empty database again).
+ * report (may be NULL) gets the counts. On error one line in err.
+ * Nothing else may write to `from` meanwhile (stop the server first).
+ */
+enum ap_err ap_store_copy(struct ap_store *from, struct ap_store *to,
+                          struct ap_db_copy_report *report, char *err, size_t errlen);
+
 /* ---- the writer: one thread, group commit ------------------------------ */
 
 /*
  * Writes that must be durable once answered (bookings) go through a writer:
  * one thread that takes queued writes in batches, runs each batch in one
  * transaction on the write connection, and commits it durably — it survives
- * a power cut, not only a crash — before telling the callers. A batch costs
+ * a power cut, not only a crash (SQLite: synchronous=FULL; PostgreSQL:
+ * synchronous_commit=on for the batch, whatever the server's default) —
+ * before telling the callers. A batch costs
  * one durable commit however many writes it holds, so concurrent writers
  * share it (group commit). Writes run in submission order.
  *
- * A write is a function run inside the batch's transaction, in a savepoint
- * of its own: returning AP_OK keeps what it did; returning an error undoes
- * its own statements only, and the rest of the batch commits. It may read and
+ * A write is a function run inside the batch's transaction: returning AP_OK
+ * keeps what it did; returning an error undoes its own statements only, and
+ * the rest of the batch commits. (A batch is first run without savepoints;
+ * when a write fails, the batch is undone and run again with a savepoint
+ * per write — so every write of that batch runs twice, and a write must
+ * give the same outcome when run again.) It may read and
  * write through c (ap_db_errmsg(c) is valid until it returns), but must not
  * begin, commit or roll back, nor acquire a connection of the store (that
  * deadlocks). It runs on the writer thread and holds up every other write
@@ -293,7 +456,12 @@ enum ap_err ap_store_count_sealed(struct ap_store *s, int64_t *out, char *err, s
  * Its completion gets err: the write's own error; else the commit's when the
  * batch could not be made durable (nothing of the batch is then stored); else
  * AP_OK once the write is durable. A failure that makes the database undo the
- * whole transaction (a disk failure) fails every write run in it. Errors are
+ * whole transaction (a disk failure) fails every write run in it — unless it
+ * is one that may pass and undid the batch for sure (PostgreSQL: a deadlock,
+ * a serialization failure, the connection lost before COMMIT was sent):
+ * then the whole batch runs again, as ap_db_run_tx() does, so a write may
+ * run more than once (only the last run counts). A write whose own statement
+ * hit a deadlock is run again in its savepoint the same way. Errors are
  * those of the statements (AP_ECONFLICT, AP_EBUSY, AP_EIO ... as above).
  * Completions run on the writer thread, in submission order, after the
  * commit, with no connection held: keep them short (hand the answer on, e.g.
@@ -302,7 +470,6 @@ enum ap_err ap_store_count_sealed(struct ap_store *s, int64_t *out, char *err, s
  * Every other write keeps using ap_store_acquire(s, true): the writer takes
  * that same write connection for each batch, so the two interleave.
  */
-typedef enum ap_err (*ap_db_write_fn)(struct ap_db_conn *c, void *arg);
 typedef void (*ap_db_write_done_fn)(void *arg, enum ap_err err);
 
 /* Defaults of struct ap_db_writer_opts. */
@@ -358,6 +525,14 @@ void ap_db_writer_get_stats(struct ap_db_writer *w, struct ap_db_writer_stats *o
 void ap_db_writer_free(struct ap_db_writer *w);
 
 /* ---- data-dir lock ----------------------------------------------------- */
+
+/*
+ * SQLite only: one `appointd serve` per data dir, because one process must
+ * own the database file's writes (CLI commands write beside it through
+ * SQLite's own locks). On PostgreSQL there is no such lock: several
+ * `appointd serve` on one database is the point (the data dir then holds
+ * only the master key).
+ */
 
 /*
  * Takes the exclusive lock of `appointd serve` on dir (flock on

@@ -3,13 +3,21 @@
  * write connection, one transaction per batch committed durably, each write
  * in a savepoint of its own (group commit; contract in store.h).
  * Backend-neutral: durability per batch is the backend's
- * ap_db_conn_set_durable().
+ * ap_db_conn_set_durable(); whether a failed batch or write may simply run
+ * again (a deadlock, a lost connection before COMMIT) is the backend's
+ * ap_db_conn_retryable(), and then it does, up to AP_DB_TX_TRIES times.
  *
  * The queue is a ring of queue_max slots filled by any thread under mu. The
  * thread waits for work, takes the write connection (so writes made through
  * ap_store_acquire() interleave with batches), and only then takes what is
  * queued, up to batch_max: whatever arrives while a batch commits waits for
  * the next one, which is what makes the commits shared.
+ *
+ * A batch is first tried without a savepoint per write (run_fast): when
+ * every write succeeds, as nearly all do, that is one statement less per
+ * write, or a round trip or two on PostgreSQL. When one fails, the batch is
+ * undone and run the careful way, each write in a savepoint of its own, so
+ * that a failing write undoes only itself; its writes thus run twice.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -58,25 +66,37 @@ static void fail_ok(struct job *jobs, size_t from, size_t to, enum ap_err err)
             jobs[i].err = err;
 }
 
-/* Runs one job in its savepoint; afterwards the savepoint is gone either way. */
-static void run_one(struct ap_db_conn *c, struct job *j)
+/*
+ * Runs one job in its savepoint, again when its statement hit a failure that
+ * undid it and may pass (a deadlock); afterwards the savepoint is gone
+ * either way. False when the transaction is gone too.
+ */
+static bool run_one(struct ap_db_conn *c, struct job *j)
 {
-    j->err = ap_db_exec(c, "SAVEPOINT ap_write", NULL, 0);
-    if (j->err != AP_OK)
-        return;
-    j->err = j->fn(c, j->arg);
-    if (!ap_db_in_transaction(c))
-        return; /* the whole transaction is gone: run_batch sees it */
-    if (j->err == AP_OK)
-        j->err = ap_db_exec(c, "RELEASE SAVEPOINT ap_write", NULL, 0);
-    if (j->err == AP_OK)
-        return;
-    /* Never commit what a failed write did: if its statements cannot be
-     * undone alone, the whole transaction goes (run_transaction sees it). */
-    if (ap_db_exec(c, "ROLLBACK TO SAVEPOINT ap_write", NULL, 0) == AP_OK)
+    for (int tried = 0;; tried++) {
+        j->err = ap_db_exec(c, "SAVEPOINT ap_write", NULL, 0);
+        if (j->err != AP_OK)
+            return ap_db_in_transaction(c);
+        j->err = j->fn(c, j->arg);
+        if (!ap_db_in_transaction(c))
+            return false; /* the whole transaction is gone: run_transaction sees it */
+        if (j->err == AP_OK)
+            j->err = ap_db_exec(c, "RELEASE SAVEPOINT ap_write", NULL, 0);
+        if (j->err == AP_OK)
+            return true;
+        bool again = ap_db_conn_retryable(c) && tried + 1 < AP_DB_TX_TRIES;
+        /* Never commit what a failed write did: if its statements cannot be
+         * undone alone, the whole transaction goes (run_transaction sees it). */
+        if (ap_db_exec(c, "ROLLBACK TO SAVEPOINT ap_write", NULL, 0) != AP_OK) {
+            ap_db_rollback(c);
+            return false;
+        }
         ap_db_exec(c, "RELEASE SAVEPOINT ap_write", NULL, 0);
-    else
-        ap_db_rollback(c);
+        if (!again)
+            return true;
+        ap_log_warn("db.retry", "what=write try=%d path=%s", tried + 2, c->s->log_path);
+        ap_db_retry_pause(tried + 1);
+    }
 }
 
 /*
@@ -84,47 +104,105 @@ static void run_one(struct ap_db_conn *c, struct job *j)
  * Returns the index of the first job not run: n, or less when the
  * transaction was undone under a job (its statements failed in a way that
  * rolls back everything, or it ended the transaction itself, a bug) — the
- * jobs run in it so far then fail with that job's error.
+ * jobs run in it so far then fail with that job's error. *again is set when
+ * the transaction failed in a way that undid it for sure and may pass: the
+ * caller may run [first, n) again.
  */
-static size_t run_transaction(struct ap_db_writer *w, struct ap_db_conn *c, size_t first, size_t n)
+static size_t run_transaction(struct ap_db_writer *w, struct ap_db_conn *c, size_t first, size_t n,
+                              bool *again)
 {
     struct job *jobs = w->batch;
     enum ap_err err = ap_db_begin(c);
 
+    *again = false;
     if (err != AP_OK) {
+        *again = ap_db_conn_retryable(c);
         fail_ok(jobs, first, n, err);
         return n;
     }
     for (size_t i = first; i < n; i++) {
-        run_one(c, &jobs[i]);
-        if (ap_db_in_transaction(c))
+        if (run_one(c, &jobs[i]))
             continue;
         if (jobs[i].err == AP_OK) {
-            ap_log_error("db.writer", "bug=write_ended_transaction path=%s", ap_store_path(w->s));
+            ap_log_error("db.writer", "bug=write_ended_transaction path=%s", ap_db_log_path(w->s));
             jobs[i].err = AP_EINTERNAL;
+        } else {
+            *again = ap_db_conn_retryable(c);
         }
         fail_ok(jobs, first, i, jobs[i].err);
         return i + 1;
     }
     err = ap_db_commit(c);
-    if (err != AP_OK)
+    if (err != AP_OK) {
+        *again = ap_db_conn_retryable(c);
         fail_ok(jobs, first, n, err);
+    }
     return n;
+}
+
+enum fast { FAST_DONE, FAST_FAILED, FAST_AGAIN };
+
+/*
+ * The first try at a batch: every job in one transaction without
+ * savepoints (a savepoint costs a round trip or two per write on
+ * PostgreSQL). FAST_DONE: all ran and the batch is committed. FAST_AGAIN:
+ * a job failed (or the transaction was undone under it, or the commit was
+ * undone in a way that may pass): nothing is stored, run it the careful
+ * way. FAST_FAILED: the commit failed otherwise; every job has its error.
+ */
+static enum fast run_fast(struct ap_db_writer *w, struct ap_db_conn *c, size_t n)
+{
+    struct job *jobs = w->batch;
+    enum ap_err err = ap_db_begin(c);
+
+    for (size_t i = 0; err == AP_OK && i < n; i++) {
+        err = jobs[i].fn(c, jobs[i].arg);
+        if (err == AP_OK && !ap_db_in_transaction(c))
+            err = AP_EINTERNAL; /* it ended the transaction: the careful way tells */
+    }
+    if (err != AP_OK) {
+        ap_db_rollback(c);
+        return FAST_AGAIN;
+    }
+    err = ap_db_commit(c);
+    if (err == AP_OK)
+        return FAST_DONE;
+    if (ap_db_conn_retryable(c))
+        return FAST_AGAIN;
+    /* Never again after a commit whose outcome may be unknown. */
+    fail_ok(jobs, 0, n, err);
+    return FAST_FAILED;
 }
 
 /* Runs the n jobs of w->batch with durable commits; each ends with its err. */
 static void run_batch(struct ap_db_writer *w, struct ap_db_conn *c, size_t n)
 {
     enum ap_err err = ap_db_conn_set_durable(c, true);
-    size_t next = 0, tries = 0;
+    size_t next = 0, tries = 1;
+    int retried = 0;
 
     if (err != AP_OK) {
         fail_ok(w->batch, 0, n, err);
         return;
     }
+    if (run_fast(w, c, n) != FAST_AGAIN)
+        next = n;
     while (next < n) {
-        next = run_transaction(w, c, next, n);
+        size_t from = next;
+        bool again = false;
+
+        next = run_transaction(w, c, from, n, &again);
         tries++;
+        if (!again || retried + 1 >= AP_DB_TX_TRIES)
+            continue;
+        /* Nothing of [from, n) is stored: run it all again. */
+        retried++;
+        ap_log_warn("db.retry", "what=batch try=%d writes=%zu path=%s", retried + 1, n - from,
+                    ap_db_log_path(w->s));
+        for (size_t i = from; i < n; i++)
+            w->batch[i].err = AP_OK;
+        next = from;
+        ap_db_retry_pause(retried);
     }
     ap_db_conn_set_durable(c, false);
     pthread_mutex_lock(&w->mu);
@@ -258,7 +336,7 @@ enum ap_err ap_db_writer_run(struct ap_db_writer *w, ap_db_write_fn fn, void *ar
     enum ap_err err;
 
     if (pthread_equal(pthread_self(), w->thread)) {
-        ap_log_error("db.writer", "bug=run_from_writer_thread path=%s", ap_store_path(w->s));
+        ap_log_error("db.writer", "bug=run_from_writer_thread path=%s", ap_db_log_path(w->s));
         return AP_EINTERNAL;
     }
     pthread_mutex_init(&wt.mu, NULL);

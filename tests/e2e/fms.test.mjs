@@ -8,9 +8,8 @@
 // and disconnect. Once through the CLI and once through the admin API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { cli, stsimEnv, startServer, tempDir, getJson, assertCleanExit } from './lib/appointd.mjs';
+
+import { cli, stsimEnv, startServer, tempDir, getJson, assertCleanExit, storedText } from './lib/appointd.mjs';
 import { startStsim, stopClean } from './sim/lib/stsim.mjs';
 
 const CLI_TENANT = 5550001;
@@ -67,15 +66,6 @@ async function portalShows(tenantId) {
   assert.equal(res.status, 303, 'developer sign-in');
   res = await fetch(`${web}/developer/apps/${APP}`, { headers: { cookie: jar() } });
   return (await res.text()).includes(String(tenantId));
-}
-
-/** The database files of a data dir, concatenated. */
-async function dbBytes(dir) {
-  const parts = [];
-  for (const f of await readdir(dir)) {
-    if (f.startsWith('appointd.db')) parts.push(await readFile(path.join(dir, f)));
-  }
-  return Buffer.concat(parts).toString('latin1');
 }
 
 before(async () => {
@@ -186,7 +176,7 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     assert.equal(r.code, 1);
     assert.match(message(r), /limiting .*\(HTTP 429\).*try again in a minute/);
     await unchanged('rate limiting');
-    assert.ok(!(await dbBytes(tmp.dir)).includes(good.clientSecret));
+    assert.ok(!(await storedText(tmp.dir)).includes(good.clientSecret));
 
     // success
     r = await connect(cid, good.clientSecret);
@@ -201,7 +191,9 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     assert.ok(st.connectedAt && st.lastSuccessAt);
     r = await fms(['status', 'acme']);
     assert.match(r.stdout, /missing scope: +tn\.dis\.zones:r \(only for: limiting bookings to the ZIP codes/);
-    assert.ok(!(await dbBytes(tmp.dir)).includes(good.clientSecret), 'the secret is stored in clear');
+    const stored = await storedText(tmp.dir);
+    assert.ok(stored.includes(cid), 'the search of the database does not even find the client id');
+    assert.ok(!stored.includes(good.clientSecret), 'the secret is stored in clear');
 
     // a connected account keeps its tenant
     r = await fms(['tenant', 'acme', String(EMPTY_TENANT)]);
@@ -262,7 +254,7 @@ test('CLI: the whole flow, every failure message, nothing saved on failure', asy
     assert.equal(st.tenantId, CLI_TENANT);
     assert.equal(st.clientId, null);
     assert.equal(st.clientSecret, null);
-    const db = await dbBytes(tmp.dir);
+    const db = await storedText(tmp.dir);
     for (const s of [good.clientSecret, s2, s3, s4]) assert.ok(!db.includes(s), 'a secret is in the database');
     assert.equal((await fms(['check', 'acme'])).code, 1);
   } finally {
@@ -398,7 +390,7 @@ test('admin API: the flow, its errors with steps, permissions, the health thread
     assert.equal(r.body.clientSecret, null);
     assertCleanExit(assert, await srv.stop());
     srv = null;
-    const db = await dbBytes(tmp.dir);
+    const db = await storedText(tmp.dir);
     assert.ok(!db.includes(conn.clientSecret) && !db.includes(s2));
   } finally {
     if (srv) await srv.stop();

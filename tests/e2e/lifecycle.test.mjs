@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, run, tempDir, getJson, assertCleanExit, SANITIZER_RE } from './lib/appointd.mjs';
+import { startServer, run, tempDir, getJson, assertCleanExit, SANITIZER_RE, SQLITE_ONLY } from './lib/appointd.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,7 +52,8 @@ test('SIGTERM on an idle server exits 0 promptly', async () => {
   assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms to stop`);
 });
 
-test('a second serve on the same data dir is refused, naming the first pid', async () => {
+// On PostgreSQL several servers share a database: store-postgres.test.mjs.
+test('a second serve on the same data dir is refused, naming the first pid', { skip: SQLITE_ONLY }, async () => {
   const tmp = await tempDir();
   const first = await startServer({ dataDir: tmp.dir });
   try {
@@ -71,7 +72,7 @@ test('a second serve on the same data dir is refused, naming the first pid', asy
   }
 });
 
-test('a corrupt database stops the start with one line naming it', async () => {
+test('a corrupt database stops the start with one line naming it', { skip: SQLITE_ONLY }, async () => {
   const tmp = await tempDir();
   try {
     const db = path.join(tmp.dir, 'appointd.db');

@@ -9,11 +9,22 @@
 // listens on 127.0.0.1:0; the real port comes from its `event=server.ready
 // addr=127.0.0.1:PORT` log line. APPOINTD_* variables of the calling
 // environment are not passed on, so a developer's settings never leak in.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+//
+// The database: SQLite in the data dir, or — with APPOINTD_TEST_DATABASE=
+// postgres — PostgreSQL: every data dir a test names (--data-dir, or
+// APPOINTD_DATA_DIR) gets a schema of its own in the database appointd_e2e
+// of the test server (lib/pg.mjs: the one scripts/check started, named by
+// APPOINTD_TEST_PG_DIR, else one started for this process), and startServer
+// and run/cli add `--database <its URL>`; the data dir still holds the
+// master key. Tests of SQLite's own behaviour skip with SQLITE_ONLY.
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { binDir, sharedPostgres } from './pg.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -21,6 +32,99 @@ export const BIN = process.env.APPOINTD_BIN || path.join(repoRoot, 'build-test/a
 
 const READY_TIMEOUT_MS = 15000;
 const EXIT_TIMEOUT_MS = 15000;
+
+/** True when the tests run appointd on PostgreSQL (APPOINTD_TEST_DATABASE=postgres). */
+export const ON_POSTGRES = process.env.APPOINTD_TEST_DATABASE === 'postgres';
+
+/** For `test(name, { skip: SQLITE_ONLY }, fn)`: a test of SQLite's own files and locks. */
+export const SQLITE_ONLY = ON_POSTGRES ? 'SQLite only (this run is on PostgreSQL)' : false;
+
+const E2E_DB = 'appointd_e2e';
+const schemas = new Map(); // data dir -> Promise of its URL
+let e2eDatabase = null;
+
+/** The test server, with the database appointd_e2e made (once). */
+async function e2eServer() {
+  const pg = await sharedPostgres();
+  if (!e2eDatabase) {
+    e2eDatabase = (async () => {
+      const have = await pg.psql(`SELECT count(*) FROM pg_database WHERE datname = '${E2E_DB}'`);
+      if (have === '0') {
+        // another test process may make it at the same moment
+        await pg.psql(`CREATE DATABASE ${E2E_DB}`).catch(async (e) => {
+          if ((await pg.psql(`SELECT count(*) FROM pg_database WHERE datname = '${E2E_DB}'`)) === '0') throw e;
+        });
+      }
+    })();
+  }
+  await e2eDatabase;
+  return pg;
+}
+
+/**
+ * The PostgreSQL URL appointd uses for dataDir (a schema of its own, made
+ * now), for tests that pass --database themselves.
+ */
+export function databaseFor(dataDir) {
+  const dir = path.resolve(dataDir);
+  if (!schemas.has(dir)) {
+    schemas.set(dir, (async () => {
+      const pg = await e2eServer();
+      const schema = schemaOf(dir);
+      await pg.psql(`CREATE SCHEMA IF NOT EXISTS ${schema}`, E2E_DB);
+      return pg.urlFor(E2E_DB, { options: `-csearch_path=${schema}` });
+    })());
+  }
+  return schemas.get(dir);
+}
+
+/** The schema of dataDir's database on PostgreSQL runs. */
+function schemaOf(dataDir) {
+  return 'd_' + createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 20);
+}
+
+/**
+ * Everything dataDir's database stores, as text to search: SQLite's files
+ * (appointd.db and its -wal and -shm, raw bytes as latin1), or on
+ * PostgreSQL a plain dump of the data dir's schema (pg_dump --data-only).
+ */
+export async function storedText(dataDir) {
+  if (!ON_POSTGRES) {
+    const parts = [];
+    for (const f of await readdir(dataDir)) {
+      if (f.startsWith('appointd.db')) parts.push(await readFile(path.join(dataDir, f)));
+    }
+    return Buffer.concat(parts).toString('latin1');
+  }
+  const pg = await e2eServer();
+  const bin = await binDir();
+  const r = await promisify(execFile)(bin ? path.join(bin, 'pg_dump') : 'pg_dump',
+    ['--data-only', '--schema', schemaOf(dataDir), '-d', pg.urlFor(E2E_DB)], { maxBuffer: 256 << 20 });
+  // pg_dump brackets its output with a random \restrict key: not data
+  return r.stdout.replace(/^\\(un)?restrict .*$/gm, '');
+}
+
+/** The data dir args (or env) name, or null. */
+function dataDirOf(args, env) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') break;
+    if (args[i] === '--data-dir' && i + 1 < args.length) return args[i + 1];
+    if (args[i].startsWith('--data-dir=')) return args[i].slice('--data-dir='.length);
+  }
+  return env.APPOINTD_DATA_DIR || null;
+}
+
+/** args with `--database URL` added on PostgreSQL runs (unless they name a database). */
+async function withDatabase(args, env) {
+  if (!ON_POSTGRES || env.APPOINTD_DATABASE || args.some((a) => a === '--database' || a.startsWith('--database='))) {
+    return args;
+  }
+  const dir = dataDirOf(args, env);
+  if (!dir) return args;
+  const extra = ['--database', await databaseFor(dir)];
+  const end = args.indexOf('--');
+  return end < 0 ? [...args, ...extra] : [...args.slice(0, end), ...extra, ...args.slice(end)];
+}
 
 /** Sanitizer reports that must never appear in a test's stderr. */
 export const SANITIZER_RE = /ERROR: AddressSanitizer|LeakSanitizer|runtime error:/;
@@ -45,7 +149,8 @@ export async function tempDir(prefix = 'appointd-e2e-') {
  * input, when given, is written to its stdin (for --password-stdin and
  * --client-secret-stdin); otherwise stdin is closed.
  */
-export function run(args, { env = {}, timeoutMs = 15000, input } = {}) {
+export async function run(args, { env = {}, timeoutMs = 15000, input } = {}) {
+  args = await withDatabase(args, env);
   return new Promise((resolve, reject) => {
     const stdin = input === undefined ? 'ignore' : 'pipe';
     const child = spawn(BIN, args, { env: childEnv(env), stdio: [stdin, 'pipe', 'pipe'] });
@@ -112,9 +217,10 @@ export function stsimEnv(creds, appId) {
 export async function startServer({ debugRoutes = false, args = [], env = {}, dataDir } = {}) {
   const own = dataDir ? null : await tempDir();
   const dir = dataDir || own.dir;
-  const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir];
+  let argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir];
   if (debugRoutes) argv.push('--debug-routes');
   argv.push(...args);
+  argv = await withDatabase(argv, env);
 
   const proc = spawn(BIN, argv, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';

@@ -1,18 +1,14 @@
 /*
  * test_health.c — unit tests of the store's health and failure reporting:
  * ap_store_ping() keeps SQLite's locks (it opens no file), notices a deleted
- * or replaced file, reports a database that cannot be written (a real
- * RLIMIT_FSIZE limit, so writes fail with EFBIG) and recovers, and probes
- * with a write of its own at most every few seconds; failed statements are
- * logged with their name and never their values; the list of sealed columns
- * matches appointd's schema.
+ * or replaced file, reports a database that cannot be written (SQLite: a
+ * real RLIMIT_FSIZE limit, so writes fail with EFBIG; PostgreSQL: a
+ * read-only database, a database that refuses connections) and recovers,
+ * and probes with a write of its own at most every few seconds; failed
+ * statements are logged with their name and never their values; the lists
+ * of sealed columns and of tables match appointd's schema.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "db_fixture.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -28,7 +24,6 @@
 #include "core/log.h"
 #include "db/db_int.h"
 #include "db/store.h"
-#include "db_fixture.h"
 
 static const struct ap_migration LIST[] = {
     {1, "one", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"},
@@ -119,7 +114,11 @@ static void test_ping_notices_a_deleted_or_replaced_file(void **state)
 
 static bool probe_table_exists(struct ap_store *s)
 {
-    return query_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'store_probe'") > 0;
+    struct ap_db_conn *c = ap_store_acquire(s, false);
+    bool yes = ap_db_table_exists(c, "store_probe");
+
+    ap_store_release(c);
+    return yes;
 }
 
 static void test_ping_probes_at_most_every_few_seconds(void **state)
@@ -288,6 +287,9 @@ static void fail_some(struct ap_store *s)
     assert_int_equal(ap_db_exec(c, "INSERT INTO t (name) VALUES (?)", &v, 1), AP_OK);
     assert_int_equal(ap_db_exec(c, "INSERT INTO t (name) VALUES (?)", &v, 1), AP_ECONFLICT);
     assert_int_equal(ap_db_exec(c, "UPDATE nosuch SET name = ?", &v, 1), AP_EINTERNAL);
+    /* A value of the wrong type: PostgreSQL quotes it in its message. */
+    assert_int_equal(ap_db_exec(c, "UPDATE t SET id = ? WHERE id < 0", &v, 1),
+                     ap_store_backend(s)[0] == 'p' ? AP_EINTERNAL : AP_OK);
     /* A missing row is an answer, not a failure. */
     assert_int_equal(ap_db_query_int(c, "SELECT id FROM t WHERE id = 99", NULL, 0, &n),
                      AP_ENOTFOUND);
@@ -305,13 +307,31 @@ static void test_failures_are_logged_with_the_statement_name(void **state)
     ap_log_set_level(AP_LOG_WARN);
     assert_non_null(strstr(text, "level=warn event=db.query"));
     assert_non_null(strstr(text, "stmt=insert.t err=econflict conn=write"));
-    assert_non_null(strstr(text, "UNIQUE constraint failed: t.name"));
+    assert_non_null(strstr(text, f->pg ? "duplicate key value violates unique constraint"
+                                       : "UNIQUE constraint failed: t.name"));
     assert_non_null(strstr(text, "level=error event=db.query"));
     assert_non_null(strstr(text, "stmt=update.nosuch err=einternal"));
-    assert_non_null(strstr(text, "no such table: nosuch"));
+    assert_non_null(
+        strstr(text, f->pg ? "relation \\\"nosuch\\\" does not exist" : "no such table: nosuch"));
+    if (f->pg)
+        assert_non_null(strstr(text, "invalid input syntax for type bigint: (a value)"));
     assert_null(strstr(text, "select.t"));
     assert_null(strstr(text, "owner@example.test")); /* values never */
     free(text);
+}
+
+/* Every column of every table of the schema: (table, column). */
+static const char SQLITE_COLUMNS[] = "SELECT m.name, p.name FROM sqlite_schema m, "
+                                     "pragma_table_info(m.name) p WHERE m.type = 'table' "
+                                     "ORDER BY m.name, p.cid";
+static const char PG_COLUMNS[] = "SELECT table_name, column_name FROM information_schema.columns "
+                                 "WHERE table_schema = current_schema() "
+                                 "ORDER BY table_name, ordinal_position";
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && strcmp(s + n - m, end) == 0;
 }
 
 static void test_sealed_columns_match_the_schema(void **state)
@@ -325,15 +345,12 @@ static void test_sealed_columns_match_the_schema(void **state)
 
     db_fixture_open(f, ap_db_migrations, ap_db_nmigrations);
     c = ap_store_acquire(f->s, false);
-    assert_int_equal(ap_db_query(c,
-                                 "SELECT m.name, p.name FROM sqlite_schema m, "
-                                 "pragma_table_info(m.name) p WHERE m.type = 'table' AND "
-                                 "p.name LIKE '%\\_sealed' ESCAPE '\\'",
-                                 NULL, 0, &r),
-                     AP_OK);
+    assert_int_equal(ap_db_query(c, f->pg ? PG_COLUMNS : SQLITE_COLUMNS, NULL, 0, &r), AP_OK);
     while (ap_db_next(r)) {
         bool listed = false;
 
+        if (!ends_with(ap_db_row_text(r, 1), "_sealed"))
+            continue;
         for (size_t i = 0; i < ap_db_nsealed_cols; i++)
             listed |= strcmp(ap_db_sealed_cols[i].table, ap_db_row_text(r, 0)) == 0 &&
                       strcmp(ap_db_sealed_cols[i].column, ap_db_row_text(r, 1)) == 0;
@@ -366,21 +383,65 @@ static void test_sealed_columns_match_the_schema(void **state)
     assert_int_equal(n, 3);
 }
 
+/* ap_db_tables lists every table of the schema (but the store's own),
+ * each after the tables it references, with its primary key. */
+static void test_tables_match_the_schema(void **state)
+{
+    struct fixture *f = *state;
+    struct ap_db_conn *c;
+    struct ap_db_rows *r = NULL;
+    size_t found = 0;
+
+    db_fixture_open(f, ap_db_migrations, ap_db_nmigrations);
+    c = ap_store_acquire(f->s, false);
+    assert_int_equal(ap_db_query(c,
+                                 f->pg ? "SELECT table_name FROM information_schema.tables "
+                                         "WHERE table_schema = current_schema()"
+                                       : "SELECT name FROM sqlite_schema WHERE type = 'table'",
+                                 NULL, 0, &r),
+                     AP_OK);
+    while (ap_db_next(r)) {
+        const char *name = ap_db_row_text(r, 0);
+        bool listed = false;
+
+        if (strcmp(name, "schema_migrations") == 0 || strcmp(name, "store_probe") == 0)
+            continue;
+        for (size_t i = 0; i < ap_db_ntables; i++)
+            listed |= strcmp(ap_db_tables[i].name, name) == 0;
+        if (!listed)
+            fail_msg("table %s is not in ap_db_tables (src/db/tables.c)", name);
+        found++;
+    }
+    assert_int_equal(ap_db_done(r), AP_OK);
+    assert_int_equal(found, ap_db_ntables);
+    /* Each key is a real key: selecting and ordering by it works, and it is unique. */
+    for (size_t i = 0; i < ap_db_ntables; i++) {
+        char sql[256];
+        int64_t dups = -1;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM (SELECT %s FROM %s GROUP BY %s HAVING count(*) > 1) d",
+                 ap_db_tables[i].key, ap_db_tables[i].name, ap_db_tables[i].key);
+        assert_int_equal(ap_db_query_int(c, sql, NULL, 0, &dups), AP_OK);
+        assert_int_equal(dups, 0);
+    }
+    ap_store_release(c);
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
-    const struct CMUnitTest tests[] = {
-        T(test_ping_keeps_sqlites_locks),
-        T(test_ping_notices_a_deleted_or_replaced_file),
-        T(test_ping_probes_at_most_every_few_seconds),
-        T(test_ping_reports_a_failed_write_and_recovers),
-        T(test_probe_finds_an_unwritable_database),
-        T(test_statement_names),
-        T(test_failures_are_logged_with_the_statement_name),
-        T(test_sealed_columns_match_the_schema),
+    static const struct db_case cases[] = {
+        DB_SQLITE(test_ping_keeps_sqlites_locks),
+        DB_SQLITE(test_ping_notices_a_deleted_or_replaced_file),
+        DB_BOTH(test_ping_probes_at_most_every_few_seconds),
+        DB_SQLITE(test_ping_reports_a_failed_write_and_recovers),
+        DB_SQLITE(test_probe_finds_an_unwritable_database),
+        DB_SQLITE(test_statement_names),
+        DB_BOTH(test_failures_are_logged_with_the_statement_name),
+        DB_BOTH(test_sealed_columns_match_the_schema),
+        DB_BOTH(test_tables_match_the_schema),
     };
-#undef T
 
     ap_log_set_level(AP_LOG_OFF);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return db_run_cases("health", cases, AP_COUNTOF(cases));
 }

@@ -1,16 +1,12 @@
 /*
- * test_store.c — unit tests of src/db through store.h only: opening a data
- * dir, migrations, typed binds and cursors, errors a caller acts on,
- * transactions, readers beside a writer, damaged and unwritable data dirs,
- * and the data-dir lock. Health is in test_health.c, the writer thread in
- * test_writer.c.
+ * test_store.c — unit tests of src/db through store.h only, on both
+ * backends where the behaviour is shared: migrations, typed binds and
+ * cursors, errors a caller acts on, transactions, readers beside a writer;
+ * SQLite's own: opening a data dir, damaged and unwritable data dirs, the
+ * data-dir lock. Health is in test_health.c, the writer thread in
+ * test_writer.c, PostgreSQL's own behaviour in test_pg.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "db_fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +19,6 @@
 
 #include "core/log.h"
 #include "db/store.h"
-#include "db_fixture.h"
 
 static const struct ap_migration TEST_LIST[] = {
     {1, "one", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, n INTEGER, b BLOB)"},
@@ -78,7 +73,7 @@ static void test_migrate_once_and_refuse_newer(void **state)
     int applied = -1;
     struct ap_db_conn *c;
 
-    f->s = ap_store_open(f->data, err, sizeof(err));
+    f->s = ap_store_open(f->where, err, sizeof(err));
     assert_non_null(f->s);
     assert_int_equal(ap_store_migrate(f->s, TEST_LIST, 2, &applied, err, sizeof(err)), AP_OK);
     assert_int_equal(applied, 2);
@@ -117,7 +112,7 @@ static void test_failed_migration_is_rolled_back(void **state)
     int applied = -1;
     struct ap_db_conn *c;
 
-    f->s = ap_store_open(f->data, err, sizeof(err));
+    f->s = ap_store_open(f->where, err, sizeof(err));
     assert_non_null(f->s);
     assert_int_not_equal(ap_store_migrate(f->s, bad, 2, &applied, err, sizeof(err)), AP_OK);
     assert_int_equal(applied, 1);
@@ -127,7 +122,8 @@ static void test_failed_migration_is_rolled_back(void **state)
     /* Table b of the failed migration was not left behind. */
     c = ap_store_acquire(f->s, true);
     assert_int_not_equal(ap_db_exec(c, "INSERT INTO b VALUES (1)", NULL, 0), AP_OK);
-    assert_non_null(strstr(ap_db_errmsg(c), "no such table"));
+    assert_non_null(
+        strstr(ap_db_errmsg(c), f->pg ? "relation \"b\" does not exist" : "no such table"));
     ap_store_release(c);
 }
 
@@ -139,7 +135,7 @@ static void test_appointd_migrations(void **state)
     struct ap_db_conn *c;
     int64_t n = 0;
 
-    f->s = ap_store_open(f->data, err, sizeof(err));
+    f->s = ap_store_open(f->where, err, sizeof(err));
     assert_non_null(f->s);
     assert_int_equal(
         ap_store_migrate(f->s, ap_db_migrations, ap_db_nmigrations, &applied, err, sizeof(err)),
@@ -220,7 +216,7 @@ static void test_errors_callers_act_on(void **state)
 {
     struct fixture *f = *state;
     struct ap_db_conn *c;
-    struct ap_db_val v = ap_db_text("dup");
+    struct ap_db_val v = ap_db_text("dup-7f3a");
     struct ap_db_val orphan = ap_db_int(12345);
     int64_t n = 0;
 
@@ -228,7 +224,10 @@ static void test_errors_callers_act_on(void **state)
     c = ap_store_acquire(f->s, true);
     assert_int_equal(ap_db_exec(c, "INSERT INTO t (name) VALUES (?)", &v, 1), AP_OK);
     assert_int_equal(ap_db_exec(c, "INSERT INTO t (name) VALUES (?)", &v, 1), AP_ECONFLICT);
-    assert_non_null(strstr(ap_db_errmsg(c), "UNIQUE constraint failed: t.name"));
+    assert_non_null(strstr(ap_db_errmsg(c), f->pg ? "duplicate key value violates unique "
+                                                    "constraint \"t_name_key\""
+                                                  : "UNIQUE constraint failed: t.name"));
+    assert_null(strstr(ap_db_errmsg(c), "7f3a")); /* never a value */
     /* Foreign keys are enforced. */
     assert_int_equal(ap_db_exec(c, "INSERT INTO u (t_id) VALUES (?)", &orphan, 1), AP_ECONFLICT);
     /* Bind count mismatch and bad SQL are bugs, reported as such. */
@@ -522,39 +521,137 @@ static void test_dir_lock(void **state)
     ap_store_unlock_dir(fd2);
 }
 
-static void test_postgres_url_refused(void **state)
+static void test_bad_places_refused(void **state)
 {
-    char err[256] = "";
+    char err[512] = "";
 
     (void)state;
-    assert_null(ap_store_open("postgres://db.example/appointd", err, sizeof(err)));
-    assert_non_null(strstr(err, "PostgreSQL"));
     assert_null(ap_store_open("", err, sizeof(err)));
     assert_non_null(strstr(err, "--data-dir"));
+    /* Nothing listens on port 1; the message names the URL, never its password. */
+    assert_null(ap_store_open("postgres://app:s3cret-pw@127.0.0.1:1/appointd?connect_timeout=2",
+                              err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot connect to database "
+                                "postgres://app:***@127.0.0.1:1/appointd?connect_timeout=2: "));
+    assert_non_null(strstr(err, "Connection refused"));
+    assert_null(strstr(err, "s3cret"));
+    assert_null(strchr(err, '\n'));
+    struct ap_store_opts o = {.readers = AP_DB_MAX_READERS_LIMIT + 1};
+    assert_null(ap_store_open_with("/tmp", &o, err, sizeof(err)));
+    assert_non_null(strstr(err, "read connections must be from 1 to"));
+}
+
+/* FOR UPDATE [SKIP LOCKED] is common SQL: SQLite runs it without the clause. */
+static void test_locking_clause(void **state)
+{
+    struct fixture *f = *state;
+    struct ap_db_conn *c;
+    struct ap_db_rows *r = NULL;
+    int n = 0;
+
+    open_migrated(f);
+    c = ap_store_acquire(f->s, true);
+    assert_int_equal(ap_db_exec(c, "INSERT INTO t (name, n) VALUES ('a', 1), ('b', 2)", NULL, 0),
+                     AP_OK);
+    assert_int_equal(ap_db_begin(c), AP_OK);
+    assert_int_equal(ap_db_query(c,
+                                 "SELECT id FROM t WHERE n > ? ORDER BY id LIMIT 10 FOR UPDATE "
+                                 "SKIP LOCKED",
+                                 &(struct ap_db_val){.type = AP_DB_INT, .i = 0}, 1, &r),
+                     AP_OK);
+    while (ap_db_next(r))
+        n++;
+    assert_int_equal(ap_db_done(r), AP_OK);
+    assert_int_equal(ap_db_commit(c), AP_OK);
+    ap_store_release(c);
+    assert_int_equal(n, 2);
+}
+
+/* ap_db_row_type and ap_db_row_name, which a copy between stores reads by. */
+static void test_row_types_and_names(void **state)
+{
+    struct fixture *f = *state;
+    const unsigned char blob[] = {1, 2, 3};
+    struct ap_db_conn *c;
+    struct ap_db_rows *r = NULL;
+
+    open_migrated(f);
+    c = ap_store_acquire(f->s, true);
+    struct ap_db_val v[] = {ap_db_text("x"), ap_db_int(7), ap_db_blob(blob, 3)};
+    assert_int_equal(ap_db_exec(c, "INSERT INTO t (name, n, b) VALUES (?, ?, ?)", v, 3), AP_OK);
+    assert_int_equal(ap_db_query(c, "SELECT name, n, b, note, n = 7 AS seven FROM t", NULL, 0, &r),
+                     AP_OK);
+    assert_int_equal(ap_db_row_count(r), 5);
+    assert_string_equal(ap_db_row_name(r, 0), "name");
+    assert_string_equal(ap_db_row_name(r, 4), "seven");
+    assert_string_equal(ap_db_row_name(r, 5), "");
+    assert_true(ap_db_next(r));
+    assert_int_equal(ap_db_row_type(r, 0), AP_DB_TEXT);
+    assert_int_equal(ap_db_row_type(r, 1), AP_DB_INT);
+    assert_int_equal(ap_db_row_type(r, 2), AP_DB_BLOB);
+    assert_int_equal(ap_db_row_type(r, 3), AP_DB_NULL);
+    /* A comparison read as a column is 0/1 on both (PostgreSQL: a boolean). */
+    assert_int_equal(ap_db_row_type(r, 4), AP_DB_INT);
+    assert_int_equal(ap_db_row_int(r, 4), 1);
+    assert_string_equal(ap_db_row_text(r, 4), "1");
+    assert_int_equal(ap_db_done(r), AP_OK);
+    ap_store_release(c);
+}
+
+/* ap_db_run_tx commits what its function did, and undoes it on an error. */
+static enum ap_err insert_then(struct ap_db_conn *c, void *arg)
+{
+    struct ap_db_val v = ap_db_text("run_tx");
+    enum ap_err e = ap_db_exec(c, "INSERT INTO t (name) VALUES (?)", &v, 1);
+
+    return e == AP_OK && arg != NULL ? AP_EINVAL : e;
+}
+
+static void test_run_tx(void **state)
+{
+    struct fixture *f = *state;
+    struct ap_db_conn *c;
+
+    open_migrated(f);
+    c = ap_store_acquire(f->s, true);
+    assert_int_equal(ap_db_run_tx(c, insert_then, "fail"), AP_EINVAL);
+    assert_false(ap_db_in_transaction(c));
+    ap_store_release(c);
+    assert_int_equal(count_t(f->s), 0);
+    c = ap_store_acquire(f->s, true);
+    assert_int_equal(ap_db_run_tx(c, insert_then, NULL), AP_OK);
+    /* ap_db_lock is a no-op on SQLite, a lock on PostgreSQL: fine in a transaction only. */
+    assert_int_equal(ap_db_lock(c, 42), AP_EINTERNAL);
+    assert_int_equal(ap_db_begin(c), AP_OK);
+    assert_int_equal(ap_db_lock(c, 42), AP_OK);
+    assert_int_equal(ap_db_commit(c), AP_OK);
+    ap_store_release(c);
+    assert_int_equal(count_t(f->s), 1);
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
-    const struct CMUnitTest tests[] = {
-        T(test_open_creates_dir_and_wal_db),
-        T(test_migrate_once_and_refuse_newer),
-        T(test_failed_migration_is_rolled_back),
-        T(test_appointd_migrations),
-        T(test_crud_with_every_bind_type),
-        T(test_errors_callers_act_on),
-        T(test_transactions),
-        T(test_two_cursors_on_one_statement),
-        T(test_readers_beside_a_writer),
-        T(test_corrupt_file_fails_at_open),
-        T(test_damaged_pages_fail_at_open),
-        T(test_data_dir_under_a_file),
-        T(test_unwritable_dir),
-        T(test_dir_lock),
-        T(test_postgres_url_refused),
+    static const struct db_case cases[] = {
+        DB_SQLITE(test_open_creates_dir_and_wal_db),
+        DB_BOTH(test_migrate_once_and_refuse_newer),
+        DB_BOTH(test_failed_migration_is_rolled_back),
+        DB_BOTH(test_appointd_migrations),
+        DB_BOTH(test_crud_with_every_bind_type),
+        DB_BOTH(test_errors_callers_act_on),
+        DB_BOTH(test_transactions),
+        DB_BOTH(test_two_cursors_on_one_statement),
+        DB_BOTH(test_readers_beside_a_writer),
+        DB_BOTH(test_locking_clause),
+        DB_BOTH(test_row_types_and_names),
+        DB_BOTH(test_run_tx),
+        DB_SQLITE(test_corrupt_file_fails_at_open),
+        DB_SQLITE(test_damaged_pages_fail_at_open),
+        DB_SQLITE(test_data_dir_under_a_file),
+        DB_SQLITE(test_unwritable_dir),
+        DB_SQLITE(test_dir_lock),
+        DB_SQLITE(test_bad_places_refused),
     };
-#undef T
 
     ap_log_set_level(AP_LOG_WARN);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return db_run_cases("store", cases, sizeof(cases) / sizeof(cases[0]));
 }

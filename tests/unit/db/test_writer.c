@@ -1,20 +1,18 @@
 /*
- * test_writer.c — unit tests of the store's writer thread (group commit):
- * order, a failing write undoing only itself, durable commits (FULL inside a
- * batch, the store's NORMAL outside), completed writes surviving a crash and
- * a reopen, many threads at once, a full queue refused at once, shutdown
- * draining what was queued, and the misuses it must survive.
+ * test_writer.c — unit tests of the store's writer thread (group commit), on
+ * both backends: order, a failing write undoing only itself, durable commits
+ * (inside a batch: SQLite's FULL, PostgreSQL's synchronous_commit on;
+ * outside: the store's default), completed writes surviving a crash and a
+ * reopen, many threads at once, a full queue refused at once, shutdown
+ * draining what was queued, and the misuses it must survive; SQLite: a disk
+ * failure; PostgreSQL: a batch whose session is lost runs again on a new
+ * one, a write that hit a deadlock runs again in its savepoint.
  *
  * Batches are made deterministic by holding the write connection: the writer
  * takes its jobs only once it has the connection, so everything submitted
  * meanwhile lands in one batch.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
+#include "db_fixture.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -28,7 +26,6 @@
 
 #include "core/log.h"
 #include "db/store.h"
-#include "db_fixture.h"
 
 static const struct ap_migration LIST[] = {
     {1, "one", "CREATE TABLE w (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE)"},
@@ -42,10 +39,49 @@ struct ins {
     enum ap_err got; /* its completion's err */
     bool done;       /* its completion ran */
     int order;       /* completion order */
-    int64_t sync;    /* PRAGMA synchronous seen inside the write */
+    int64_t sync;    /* SQLite: PRAGMA synchronous seen inside the write */
+    char pgsync[8];  /* PostgreSQL: synchronous_commit seen inside the write */
+    int runs;        /* times it ran */
+    int trouble;     /* PostgreSQL: runs that first end their session (1) or fake a deadlock (2) */
 };
 
 static atomic_int completions;
+
+/* The case runs on PostgreSQL (set by open_w). */
+static bool on_pg;
+
+/* Opens the case's store with LIST. */
+static struct ap_store *open_w(struct fixture *f)
+{
+    on_pg = f->pg;
+    return db_fixture_open(f, LIST, 1);
+}
+
+/* What the write sees of durability: SQLite's PRAGMA, PostgreSQL's setting. */
+static enum ap_err see_sync(struct ap_db_conn *c, struct ins *a)
+{
+    struct ap_db_rows *r = NULL;
+    enum ap_err e;
+
+    if (!on_pg)
+        return ap_db_query_int(c, "PRAGMA synchronous", NULL, 0, &a->sync);
+    e = ap_db_query(c, "SHOW synchronous_commit", NULL, 0, &r);
+    if (e == AP_OK && ap_db_next(r))
+        snprintf(a->pgsync, sizeof(a->pgsync), "%s", ap_db_row_text(r, 0));
+    return e == AP_OK ? ap_db_done(r) : e;
+}
+
+/* PostgreSQL troubles a write may meet: its session ended under it, or a
+ * deadlock (raised by hand: the same SQLSTATE the server would give). */
+static enum ap_err make_trouble(struct ap_db_conn *c, int kind)
+{
+    if (kind == 1)
+        return ap_db_exec(c, "SELECT pg_terminate_backend(pg_backend_pid())", NULL, 0);
+    return ap_db_exec(c,
+                      "DO $$ BEGIN RAISE EXCEPTION 'deadlock (test)' USING ERRCODE = "
+                      "'deadlock_detected'; END $$",
+                      NULL, 0);
+}
 
 static enum ap_err insert_seq(struct ap_db_conn *c, void *arg)
 {
@@ -53,8 +89,10 @@ static enum ap_err insert_seq(struct ap_db_conn *c, void *arg)
     struct ap_db_val v = ap_db_int(a->seq);
     enum ap_err e = ap_db_exec(c, "INSERT INTO w (seq) VALUES (?)", &v, 1);
 
+    if (a->runs++ < a->trouble / 10 && e == AP_OK)
+        e = make_trouble(c, a->trouble % 10);
     if (e == AP_OK)
-        e = ap_db_query_int(c, "PRAGMA synchronous", NULL, 0, &a->sync);
+        e = see_sync(c, a);
     if (e == AP_OK && a->end_tx)
         ap_db_rollback(c);
     if (e == AP_OK && a->fail_after)
@@ -120,7 +158,7 @@ static void test_writes_run_and_complete_in_order(void **state)
     struct ap_db_rows *r = NULL;
     int64_t expect = 0;
 
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 0);
     atomic_store(&completions, 0);
     submit_range(w, a, 0, N);
@@ -149,7 +187,7 @@ static void test_a_failing_write_undoes_only_itself(void **state)
     struct ap_db_writer *w;
     struct ap_db_conn *hold;
 
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 0);
     hold = ap_store_acquire(f->s, true); /* all four land in one batch */
     for (int i = 0; i < 4; i++)
@@ -180,7 +218,7 @@ static void test_one_batch_one_commit(void **state)
     struct ap_db_conn *hold;
 
     memset(a, 0, sizeof(a));
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 0);
     hold = ap_store_acquire(f->s, true);
     submit_range(w, a, 0, N);
@@ -206,9 +244,20 @@ static void test_batches_commit_durably(void **state)
     struct ap_db_conn *c;
     int64_t sync = -1;
 
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 0);
     assert_int_equal(ap_db_writer_run(w, insert_seq, &a), AP_OK);
+    if (f->pg) {
+        /* on, though the test server's default is off */
+        assert_string_equal(a.pgsync, "on");
+        c = ap_store_acquire(f->s, true);
+        struct ins outside = {0};
+        assert_int_equal(see_sync(c, &outside), AP_OK);
+        assert_string_equal(outside.pgsync, "off");
+        ap_store_release(c);
+        ap_db_writer_free(w);
+        return;
+    }
     assert_int_equal(a.sync, 2); /* FULL: the commit waits for the disk */
     c = ap_store_acquire(f->s, true);
     assert_int_equal(ap_db_query_int(c, "PRAGMA synchronous", NULL, 0, &sync), AP_OK);
@@ -225,6 +274,8 @@ static const char *write_and_die(void *arg)
     struct ap_db_writer *w;
     struct ins a = {0};
     const char *msg = db_fixture_try_open(f, LIST, 1);
+
+    on_pg = f->pg;
 
     if (msg != NULL)
         return msg;
@@ -247,14 +298,14 @@ static void test_completed_writes_survive_a_crash_and_a_reopen(void **state)
     char err[256] = "";
 
     db_in_child(write_and_die, f);
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     assert_int_equal(count_w(f->s, ""), 100);
 
     w = writer(f->s, 0);
     assert_int_equal(ap_db_writer_run(w, insert_seq, &a), AP_OK);
     ap_db_writer_free(w);
     ap_store_close(f->s);
-    f->s = ap_store_open(f->data, err, sizeof(err));
+    f->s = ap_store_open(f->where, err, sizeof(err));
     assert_non_null(f->s);
     assert_int_equal(count_w(f->s, ""), 101);
 }
@@ -286,7 +337,7 @@ static void test_many_threads_at_once(void **state)
     struct ap_db_writer_stats st;
     struct ap_db_writer *w;
 
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 0);
     for (int i = 0; i < T; i++) {
         k[i] = (struct worker){.w = w, .id = i};
@@ -312,7 +363,7 @@ static void test_a_full_queue_is_busy_at_once(void **state)
     struct ap_db_conn *hold;
 
     memset(a, 0, sizeof(a));
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 8);
     hold = ap_store_acquire(f->s, true);
     submit_range(w, a, 0, 8);
@@ -344,7 +395,7 @@ static void test_shutdown_drains_then_refuses(void **state)
     enum ap_err e;
 
     memset(a, 0, sizeof(a));
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 64);
     hold = ap_store_acquire(f->s, true);
     submit_range(w, a, 0, N);
@@ -388,7 +439,7 @@ static void test_misuses_are_survived(void **state)
     struct ap_db_writer *w;
     struct ap_db_conn *hold;
 
-    db_fixture_open(f, LIST, 1);
+    open_w(f);
     w = writer(f->s, 0);
     n.w = w;
     hold = ap_store_acquire(f->s, true);
@@ -419,6 +470,7 @@ static const char *disk_failure(void *arg)
     struct ins a = {.seq = 1}, b = {.seq = 2};
 
     signal(SIGXFSZ, SIG_IGN);
+    on_pg = false;
     if (db_fixture_try_open(f, LIST, 1) != NULL)
         return "open";
     w = ap_db_writer_new(f->s, NULL, err, sizeof(err));
@@ -448,23 +500,82 @@ static void test_a_disk_failure_fails_the_write(void **state)
     db_in_child(disk_failure, *state);
 }
 
+/* PostgreSQL: the session ends under the second write of a batch; the
+ * whole batch runs again on a new session, and every write is stored once. */
+static void test_a_lost_session_reruns_the_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct ins a[3] = {{.seq = 1}, {.seq = 2, .trouble = 11}, {.seq = 3}};
+    struct ap_db_writer_stats st;
+    struct ap_db_writer *w;
+    struct ap_db_conn *hold;
+
+    open_w(f);
+    w = writer(f->s, 0);
+    hold = ap_store_acquire(f->s, true); /* all three in one batch */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
+    ap_store_release(hold);
+    assert_int_equal(ap_db_writer_run(w, noop, NULL), AP_OK);
+    ap_db_writer_get_stats(w, &st);
+    ap_db_writer_free(w);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(a[i].got, AP_OK);
+    assert_int_equal(a[0].runs, 2); /* ran in the lost transaction, then again */
+    assert_int_equal(a[1].runs, 2);
+    assert_int_equal(a[2].runs, 1);
+    assert_true(st.batches >= 2);
+    assert_int_equal(st.failed, 0);
+    assert_int_equal(count_w(f->s, ""), 3);
+}
+
+/* PostgreSQL: a write that hit a deadlock runs again in its savepoint; the
+ * batch's other writes are stored; one that keeps failing fails alone after
+ * AP_DB_TX_TRIES runs. */
+static void test_a_deadlocked_write_runs_again(void **state)
+{
+    struct fixture *f = *state;
+    struct ins a[3] = {{.seq = 1}, {.seq = 2, .trouble = 22}, {.seq = 3, .trouble = 992}};
+    struct ap_db_writer *w;
+    struct ap_db_conn *hold;
+
+    open_w(f);
+    w = writer(f->s, 0);
+    hold = ap_store_acquire(f->s, true);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ap_db_writer_submit(w, insert_seq, &a[i], on_done), AP_OK);
+    ap_store_release(hold);
+    ap_db_writer_free(w);
+    /* The first try (no savepoints) stopped at the deadlock; the careful
+     * way ran each write again, the deadlocked one in its savepoint until it
+     * passed, the one that never passes AP_DB_TX_TRIES times. */
+    assert_int_equal(a[0].got, AP_OK);
+    assert_int_equal(a[0].runs, 2);
+    assert_int_equal(a[1].got, AP_OK);
+    assert_int_equal(a[1].runs, 3);
+    assert_int_equal(a[2].got, AP_EBUSY);
+    assert_int_equal(a[2].runs, AP_DB_TX_TRIES);
+    assert_int_equal(count_w(f->s, ""), 2);
+    assert_int_equal(count_w(f->s, "WHERE seq IN (1, 2)"), 2);
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
-    const struct CMUnitTest tests[] = {
-        T(test_writes_run_and_complete_in_order),
-        T(test_a_failing_write_undoes_only_itself),
-        T(test_one_batch_one_commit),
-        T(test_batches_commit_durably),
-        T(test_completed_writes_survive_a_crash_and_a_reopen),
-        T(test_many_threads_at_once),
-        T(test_a_full_queue_is_busy_at_once),
-        T(test_shutdown_drains_then_refuses),
-        T(test_misuses_are_survived),
-        T(test_a_disk_failure_fails_the_write),
+    static const struct db_case cases[] = {
+        DB_BOTH(test_writes_run_and_complete_in_order),
+        DB_BOTH(test_a_failing_write_undoes_only_itself),
+        DB_BOTH(test_one_batch_one_commit),
+        DB_BOTH(test_batches_commit_durably),
+        DB_BOTH(test_completed_writes_survive_a_crash_and_a_reopen),
+        DB_BOTH(test_many_threads_at_once),
+        DB_BOTH(test_a_full_queue_is_busy_at_once),
+        DB_BOTH(test_shutdown_drains_then_refuses),
+        DB_BOTH(test_misuses_are_survived),
+        DB_SQLITE(test_a_disk_failure_fails_the_write),
+        DB_PG(test_a_lost_session_reruns_the_batch),
+        DB_PG(test_a_deadlocked_write_runs_again),
     };
-#undef T
 
     ap_log_set_level(AP_LOG_OFF);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return db_run_cases("writer", cases, sizeof(cases) / sizeof(cases[0]));
 }
