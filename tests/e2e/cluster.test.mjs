@@ -1,0 +1,278 @@
+// cluster.test.mjs — three `appointd serve` on one PostgreSQL database behind
+// nginx (round robin), as an operator scales out: 500 bookings for five
+// tenants through the public API while one instance is killed (-9) in the
+// middle of its pushes and another one is restarted. What must hold, read in
+// stsim's data and request log, never in appointd's own state:
+//   - every accepted booking is in ServiceTitan exactly once (one job each);
+//   - no tenant ever had more API requests in one second than stsim's limit
+//     (ServiceTitan's 60/s), and none was refused with 429;
+//   - tokens: at most one per tenant per token lifetime, plus one per
+//     instance start, although three instances push for every tenant;
+//   - the background jobs' leader is one instance at a time, and another
+//     takes over when the leader is killed.
+// It runs in the PostgreSQL pass of `make check` (the instances share the
+// pass's database schema of its data dir).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { startServer, ON_POSTGRES, SANITIZER_RE } from './lib/appointd.mjs';
+import { bookingRig, pool, until } from './lib/bookings.mjs';
+
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+const CI = process.env.CI === 'true';
+const TENANTS = 5;
+const BOOKINGS = Number(process.env.CLUSTER_BOOKINGS || 500);
+const SKIP = !ON_POSTGRES
+  ? 'runs in the PostgreSQL pass (APPOINTD_TEST_DATABASE=postgres)'
+  : !NGINX && !CI && 'no nginx here (scripts/deps bench installs nginx-light)';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** nginx on a free port, round robin over ports; { url, stop }. */
+async function startNginx(dir, ports) {
+  const port = await freePort();
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'nginx.conf'), `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path ${dir}/body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+    upstream appointd {
+        ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join('\n        ')}
+        keepalive 16;
+    }
+    server {
+        listen 127.0.0.1:${port};
+        location / {
+            proxy_pass http://appointd;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_next_upstream error timeout;
+            proxy_connect_timeout 2s;
+        }
+    }
+}
+`);
+  const proc = spawn(NGINX, ['-c', path.join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(url + '/healthz').catch(() => null))?.status === 200,
+    { capMs: 20000, what: `nginx on ${port}: ${err}` });
+  return {
+    url,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const done = new Promise((r) => proc.on('close', r));
+      proc.kill('SIGQUIT');
+      await done;
+    },
+  };
+}
+
+/** Every entry of stsim's request log on host after seq (it pages by sequence number). */
+async function requestLog(rig, host, since) {
+  const all = [];
+  for (let s = since; ;) {
+    const r = await rig.sim.control('GET', `/requests?since=${s}&host=${host}`);
+    assert.equal(r.status, 200, r.text);
+    const got = r.body.requests.filter((q) => q.seq > s);
+    if (!got.length) return all;
+    all.push(...got);
+    s = got[got.length - 1].seq;
+  }
+}
+
+const metric = (text, name) => Number((new RegExp(`^${name} (\\S+)`, 'm').exec(text) || [])[1] || 0);
+
+test('three instances on one PostgreSQL behind nginx: 500 bookings, one killed mid-push, one restarted — each booking in ServiceTitan once, the rate limit and one token per tenant held', { skip: SKIP }, async () => {
+  assert.ok(NGINX, 'nginx is needed (CI=true: a missing nginx fails this test)');
+  const rig = await bookingRig({
+    simArgs: [], // ServiceTitan's own limits: 60 requests/s per (app, tenant), tokens throttled
+    scheduler: { capacity: { mode: 'local', perWindow: 1000 } },
+    serve: false,
+  });
+  const servers = [];
+  let nginx;
+  try {
+    // four more tenants, each with its account, connection, catalog and scheduler
+    const tenants = [{ id: rig.sim.creds.tenantId, key: rig.key, clientId: rig.sim.creds.clientId }];
+    for (let k = 1; k < TENANTS; k++) {
+      const id = 3100000 + k;
+      const t = await rig.sim.control('POST', '/tenants', { id, name: `Tenant ${k}`, seed: 'demo' });
+      assert.equal(t.status, 200, t.text);
+      const c = (await rig.sim.control('POST', '/connections', { tenantId: id, appId: rig.sim.creds.appId })).body;
+      const account = `Tenant ${k}`;
+      await rig.ok(['account', 'create', account]);
+      await rig.ok(['fms', 'tenant', account, String(id)]);
+      await rig.ok(['fms', 'connect', account, '--client-id', c.clientId, '--client-secret-stdin'], `${c.clientSecret}\n`);
+      const cat = await rig.json(['catalog', 'refresh', account]);
+      const jt = cat.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
+      const cfg = { ...rig.cfg, name: `Website ${k}`, campaignId: cat.campaigns.find((x) => x.active).id, campaignRules: [],
+        services: [{ ...rig.cfg.services[0], jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }] };
+      const key = (await rig.json(['scheduler', 'create', account, '--config', await rig.file(`s${k}.json`, cfg)])).key;
+      tenants.push({ id, key, clientId: c.clientId });
+    }
+    const authMark = (await requestLog(rig, 'auth', 0)).reduce((m, q) => Math.max(m, q.seq), 0);
+    const apiMark = (await requestLog(rig, 'api', 0)).reduce((m, q) => Math.max(m, q.seq), 0);
+
+    // three instances on the rig's database, short leases so the killed one's bookings go on soon
+    const args = ['--booking-rate', '100000', '--public-rate', '100000', '--scheduler-rate', '1000000',
+      '--push-lease', '8', '--push-backoff-max', '2', '--push-per-account', '16', '--threads', '1'];
+    const start = async (extra = []) => {
+      const env = process.env.CLUSTER_DUMP ? { ...rig.env, APPOINTD_LOG_LEVEL: 'debug' } : rig.env;
+      const s = await startServer({ dataDir: rig.data.dir, env, args: [...args, ...extra] });
+      servers.push(s);
+      return s;
+    };
+    let starts = 0;
+    const [a, b, c] = [await start(), await start(), await start()];
+    starts += 3;
+    nginx = await startNginx(path.join(rig.data.dir, 'nginx'), [a.port, b.port, c.port]);
+
+    // the windows of each scheduler, through nginx
+    const wins = [];
+    for (const t of tenants) {
+      const q = new URLSearchParams({ service: 'ac-repair', zip: '75201', days: '7' });
+      const r = await fetch(`${nginx.url}/api/v1/schedulers/${t.key}/availability?${q}`);
+      assert.equal(r.status, 200);
+      wins.push((await r.json()).windows.filter((w) => w.available));
+    }
+
+    // 500 bookings, each retried with its Idempotency-Key until it is accepted (an instance
+    // killed with the request in flight answers nothing: nginx says 502)
+    const accepted = new Map(); // reference → tenant index
+    let sent = 0, retried = 0;
+    const book = async (i) => {
+      const ti = i % TENANTS;
+      const t = tenants[ti];
+      const body = rig.body(wins[ti][i % wins[ti].length], {
+        contact: { name: `Cluster Homeowner ${i}`, phone: `469-710-${String(i).padStart(4, "0")}`, email: `c${i}@example.com` },
+        address: { street: `${i} Cluster Ave`, city: 'Dallas', state: 'TX', zip: '75201' },
+      });
+      for (let tries = 0; ; tries++) {
+        assert.ok(tries < 200, `booking ${i} never accepted`);
+        const r = await fetch(`${nginx.url}/api/v1/schedulers/${t.key}/bookings`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: 'https://lonestarcomfort.example', 'idempotency-key': `cluster-${i}` },
+          body: JSON.stringify(body),
+        }).catch(() => null);
+        if (r && (r.status === 201 || r.status === 200)) {
+          accepted.set((await r.json()).reference, ti);
+          sent++;
+          return;
+        }
+        if (r) await r.text();
+        retried++;
+        await sleep(100);
+      }
+    };
+    const burst = pool(16, Array.from({ length: BOOKINGS }, (_, i) => () => book(i)));
+
+    // mid-push: kill -9 the instance that is pushing, once it has started pushes
+    await until(() => a.stderr().includes('event=push.start'), { capMs: 60000, what: 'a push on instance a' });
+    a.proc.kill('SIGKILL');
+    await a.exited();
+    // later in the burst: restart another one in place (same port: nginx keeps its list)
+    await until(() => sent >= BOOKINGS / 2, { capMs: 120000, what: 'half the bookings accepted' });
+    const r = await b.stop();
+    assert.doesNotMatch(r.stderr, SANITIZER_RE);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const b2 = await start(['--listen', `127.0.0.1:${b.port}`]);
+    starts++;
+    await burst;
+    assert.equal(accepted.size, BOOKINGS, 'every booking accepted once, whatever instance took it');
+
+    // every booking pushed: no booking left accepted, pushing or parked (read from a live instance)
+    await until(async () => {
+      const m = await (await fetch(`${c.url}/metrics`)).text();
+      const left = ['accepted', 'pushing', 'parked']
+        .map((s) => metric(m, `appointd_bookings\\{state="${s}"\\}`)).reduce((x, y) => x + y, 0);
+      if (process.env.CLUSTER_DUMP) console.log(`# left ${left}`);
+      return left === 0;
+    }, { capMs: 240000, everyMs: 500, what: 'every booking pushed' });
+    const m = await (await fetch(`${c.url}/metrics`)).text();
+    assert.equal(metric(m, 'appointd_bookings\\{state="needs_attention"\\}'), 0, 'bookings that need attention');
+    assert.equal(metric(m, 'appointd_bookings\\{state="booked"\\}'), BOOKINGS);
+
+    // the killed instance held bookings in the middle of their push: others took them over
+    const resumed = [b, b2, c].map((s) => (s.stderr().match(/event=push\.start .*resume=1/g) || []).length)
+      .reduce((x, y) => x + y, 0);
+    assert.ok(resumed >= 1, 'no booking of the killed instance was taken over');
+
+    // in stsim's data: each reference on exactly one job of its tenant
+    for (let ti = 0; ti < TENANTS; ti++) {
+      const t = tenants[ti];
+      const insp = (await rig.sim.control('POST', '/connections', { tenantId: t.id, appId: 'stsim-inspector', noRestriction: true })).body;
+      const token = await rig.sim.token({ clientId: insp.clientId, clientSecret: insp.clientSecret });
+      const res = await rig.sim.api('GET', '/jpm/jobs', { tenant: t.id, token, appKey: insp.appKey, validate: false,
+        query: { pageSize: 5000, active: 'Any', externalDataApplicationGuid: '6b0d1a52-3c1e-4f5a-9b7d-2a4c8e1f0d37' } });
+      assert.equal(res.status, 200, res.text);
+      const count = new Map();
+      for (const j of res.body.data) {
+        for (const e of j.externalData || []) if (e.key === 'appointd.booking') count.set(e.value, (count.get(e.value) || 0) + 1);
+      }
+      const mine = [...accepted].filter(([, x]) => x === ti).map(([ref]) => ref);
+      for (const ref of mine) assert.equal(count.get(ref), 1, `tenant ${t.id}: booking ${ref} is on ${count.get(ref) || 0} jobs`);
+      assert.equal(count.size, mine.length, `tenant ${t.id}: jobs for bookings never accepted`);
+    }
+
+    // stsim's request log: appointd's calls per tenant per second, never over the limit
+    const api = (await requestLog(rig, 'api', apiMark)).filter((q) => q.appKey === rig.sim.creds.appKey);
+    assert.equal(api.filter((q) => q.status === 429).length, 0, 'a call was refused with 429');
+    const perSecond = new Map();
+    for (const q of api) {
+      const k = `${q.tenant}@${Math.floor(Date.parse(q.time) / 1000)}`;
+      perSecond.set(k, (perSecond.get(k) || 0) + 1);
+    }
+    const worst = Math.max(...perSecond.values());
+    assert.ok(worst <= 60, `a tenant had ${worst} requests in one second (limit 60)`);
+    assert.ok(api.length >= BOOKINGS * 2, `only ${api.length} calls logged`);
+
+    // tokens: per tenant at most one per lifetime (the run is far shorter than one) plus one per
+    // instance start
+    const auth = await requestLog(rig, 'auth', authMark);
+    for (const t of tenants) {
+      const n = auth.filter((q) => q.clientId === t.clientId).length;
+      assert.ok(n >= 1 && n <= 1 + starts, `tenant ${t.id}: ${n} token requests for ${starts} instance starts`);
+      // shared: the first instance that needs it fetches it and the others read it (a second
+      // fetch only when the killed one held the claim of a fetch)
+      assert.ok(n <= 2, `tenant ${t.id}: ${n} token requests, the instances did not share one`);
+    }
+
+    // one leader at a time; the killed one's lease passed on
+    const leaders = [];
+    for (const s of [b2, c]) leaders.push(metric(await (await fetch(`${s.url}/metrics`)).text(), 'appointd_cluster_leader'));
+    assert.equal(leaders.reduce((x, y) => x + y, 0), 1, `leaders among the live instances: ${leaders}`);
+    assert.equal(metric(await (await fetch(`${c.url}/metrics`)).text(), 'appointd_cluster_instances'), 2);
+    console.log(`# ${BOOKINGS} bookings, ${retried} retried posts, ${resumed} pushes taken over, ${api.length} ServiceTitan calls, worst second ${worst}, ` +
+      `tokens ${tenants.map((t) => auth.filter((q) => q.clientId === t.clientId).length).join('/')}`);
+  } finally {
+    if (nginx) await nginx.stop();
+    for (const [i, s] of servers.entries()) {
+      const r = await s.stop();
+      if (process.env.CLUSTER_DUMP) await writeFile(`${process.env.CLUSTER_DUMP}.${i}`, r.stderr);
+      if (r.signal !== 'SIGKILL') assert.doesNotMatch(r.stderr, SANITIZER_RE, 'sanitizer report in appointd stderr');
+    }
+    await rig.close();
+  }
+});
