@@ -170,10 +170,13 @@ static int64_t lock_key(const char *kind, int64_t a, int64_t b, int64_t c, const
     uint8_t h[AP_CRYPTO_SHORTHASH_LEN];
     char buf[640];
     int64_t key;
-    int n = snprintf(buf, sizeof(buf), "%s:%lld:%lld:%lld:%s", kind, (long long)a,
-                     (long long)b, (long long)c, text ? text : "");
+    int n = snprintf(buf, sizeof(buf), "%s:%lld:%lld:%lld:%s", kind, (long long)a, (long long)b,
+                     (long long)c, text ? text : "");
 
-    ap_crypto_shorthash(fixed, buf, n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf),
+    ap_crypto_shorthash(fixed, buf,
+                        n < 0                     ? 0
+                        : (size_t)n < sizeof(buf) ? (size_t)n
+                                                  : sizeof(buf),
                         h);
     memcpy(&key, h, sizeof(key));
     return key;

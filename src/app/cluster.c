@@ -80,9 +80,8 @@ static enum ap_err beat(struct ap_cluster *c, int *live, bool *leader)
                      ", " DB_NOW_MS ") ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
                      &id, 1);
     if (!err)
-        err = ap_db_query_int(db, "SELECT COUNT(*) FROM instances WHERE seen_at > " DB_NOW_MS
-                                  " - ?",
-                              &gone, 1, &n);
+        err = ap_db_query_int(
+            db, "SELECT COUNT(*) FROM instances WHERE seen_at > " DB_NOW_MS " - ?", &gone, 1, &n);
     if (!err)
         err = ap_db_exec(db,
                          "INSERT INTO leases (name, owner, until_ms) VALUES ('jobs', ?, " DB_NOW_MS
@@ -107,7 +106,8 @@ static void after_beat(struct ap_cluster *c, int64_t sent_ns, enum ap_err err, i
 
     if (err) {
         if (c->last_ok_ns && sent_ns - c->last_ok_ns >= 2 * BEAT_MS * AP_NS_PER_MS)
-            ap_log_warn("cluster.beat_failed", "id=%s err=%s reason=\"ServiceTitan calls wait "
+            ap_log_warn("cluster.beat_failed",
+                        "id=%s err=%s reason=\"ServiceTitan calls wait "
                         "until the database answers\"",
                         c->id, ap_err_str(err));
         return; /* the share's window and the lease run out by themselves */
@@ -187,8 +187,8 @@ struct ap_cluster *ap_cluster_start(struct ap_store *st, struct ap_titan *titan,
     }
     if (m) {
         ap_metrics_gauge_fn(m, "appointd_cluster_instances",
-                            "live appointd instances on this database at the last beat",
-                            gauge_live, c);
+                            "live appointd instances on this database at the last beat", gauge_live,
+                            c);
         ap_metrics_gauge_fn(m, "appointd_cluster_leader",
                             "1 when this instance runs the background jobs", gauge_leader, c);
     }

@@ -68,7 +68,8 @@ static enum ap_err load(void *ud, int64_t tenant_id, const char *client_id, int6
             *expires_real_ns = ap_db_row_int(r, 1);
             *gen = ap_db_row_int(r, 2);
         } else {
-            ap_log_error("titan.token_shared", "tenant=%lld reason=\"the stored token does not "
+            ap_log_error("titan.token_shared",
+                         "tenant=%lld reason=\"the stored token does not "
                          "open with this master key\"",
                          (long long)tenant_id);
         }
@@ -121,8 +122,7 @@ static void save(void *ud, int64_t tenant_id, const char *client_id, const char 
     if (!c)
         return;
     if (!token) {
-        struct ap_db_val v[] = {ap_db_int(tenant_id), ap_db_text(client_id),
-                                ap_db_text(s->owner)};
+        struct ap_db_val v[] = {ap_db_int(tenant_id), ap_db_text(client_id), ap_db_text(s->owner)};
         ap_db_exec(c,
                    "UPDATE st_tokens SET fetch_owner = NULL, fetch_until = 0 WHERE tenant_id = ? "
                    "AND client_id = ? AND fetch_owner = ?",
@@ -146,7 +146,8 @@ out:
     free(sealed);
     ap_store_release(c);
     if (!*gen && token)
-        ap_log_warn("titan.token_shared", "tenant=%lld reason=\"the token could not be saved "
+        ap_log_warn("titan.token_shared",
+                    "tenant=%lld reason=\"the token could not be saved "
                     "for the other instances\"",
                     (long long)tenant_id);
 }

@@ -122,9 +122,9 @@ struct ap_titan_shared {
      * AP_ENOTFOUND when none is stored or it expires within min_left_ns, or its generation is
      * stale_gen; another error when the store cannot be asked (then the engine fetches
      * itself only once token_claim says so). */
-    enum ap_err (*token_load)(void *ud, int64_t tenant_id, const char *client_id,
-                              int64_t stale_gen, int64_t min_left_ns, char **token,
-                              int64_t *expires_real_ns, int64_t *gen);
+    enum ap_err (*token_load)(void *ud, int64_t tenant_id, const char *client_id, int64_t stale_gen,
+                              int64_t min_left_ns, char **token, int64_t *expires_real_ns,
+                              int64_t *gen);
     /* true when this instance is to fetch: the claim was free or expired, and no token valid
      * for min_left_ns more is stored (the one of generation stale_gen, if any, is dropped).
      * false: another instance holds the claim or saved a token meanwhile, or the store cannot

@@ -51,8 +51,8 @@ struct fetch {
     struct ap_titan_creds creds; /* copies, for the hook */
     char *client_id, *client_secret;
     enum ap_err start_err;
-    bool claimed;          /* shared: this instance holds the fetch's claim */
-    int64_t started_real;  /* wall clock at the start, for the stored expiry */
+    bool claimed;                   /* shared: this instance holds the fetch's claim */
+    int64_t started_real;           /* wall clock at the start, for the stored expiry */
     struct ap_httpc_timer *recheck; /* shared: another instance fetches; look again */
 };
 
