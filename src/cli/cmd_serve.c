@@ -258,6 +258,8 @@ static int serve(const struct ap_conf *c)
     ap_login_configure(&(struct ap_login_limits){(int)ap_conf_int(c, "login-rate-limit"),
                                                  (int)ap_conf_int(c, "login-address-limit"),
                                                  (size_t)ap_conf_int(c, "login-throttle-entries")});
+    if (on_pg)
+        ap_login_share(store); /* every instance counts every attempt */
     struct ap_api_config ac = {
         .store = store,
         .metrics = metrics,

@@ -171,8 +171,9 @@ const struct ap_migration ap_db_migrations[] = {
     /* several appointd on one database (PostgreSQL; the tables exist on SQLite too, unused):
      * the live instances and the leader's lease (src/app/cluster.c), and each ServiceTitan
      * token shared by them, sealed, with the claim of its one fetch in flight
-     * (src/app/st_tokens.c). Times are ms of the database's clock, except expires_at
-     * (wall ns of the instance that fetched the token) */
+     * (src/app/st_tokens.c); the login throttle's attempts (src/app/throttle_db.c, keyed by
+     * a hash of the address and email). Times are ms of the database's clock, except
+     * expires_at (wall ns of the instance that fetched the token) */
     {7, "instances_and_shared_tokens",
      "CREATE TABLE instances (\n"
      "  id         TEXT PRIMARY KEY,\n"
@@ -193,6 +194,12 @@ const struct ap_migration ap_db_migrations[] = {
      "  fetch_owner  TEXT,\n"
      "  fetch_until  INTEGER NOT NULL DEFAULT 0,\n"
      "  PRIMARY KEY (tenant_id, client_id)\n"
+     ");\n"
+     "CREATE TABLE login_throttle (\n"
+     "  key      TEXT PRIMARY KEY,\n"
+     "  n        INTEGER NOT NULL,\n"
+     "  last_ms  INTEGER NOT NULL,\n"
+     "  next_ms  INTEGER NOT NULL\n"
      ");\n"},
 };
 

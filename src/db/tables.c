@@ -26,5 +26,6 @@ const struct ap_db_table ap_db_tables[] = {
     {"instances", "id", NULL},
     {"leases", "name", NULL},
     {"st_tokens", "tenant_id, client_id", NULL},
+    {"login_throttle", "key", NULL},
 };
 const size_t ap_db_ntables = AP_COUNTOF(ap_db_tables);

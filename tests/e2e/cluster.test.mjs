@@ -10,6 +10,10 @@
 //     instance start, although three instances push for every tenant;
 //   - the background jobs' leader is one instance at a time, and another
 //     takes over when the leader is killed.
+// And two instances share what a user meets on either: a session, the login
+// throttle (guesses spread over both count together), an Idempotency-Key
+// posted to both at once (one booking), a window with room for one booking
+// asked for on both at once (one gets it).
 // It runs in the PostgreSQL pass of `make check` (the instances share the
 // pass's database schema of its data dir).
 import { test } from 'node:test';
@@ -19,7 +23,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { startServer, ON_POSTGRES, SANITIZER_RE } from './lib/appointd.mjs';
+import { getJson, startServer, ON_POSTGRES, SANITIZER_RE } from './lib/appointd.mjs';
+import { login } from './lib/client.mjs';
 import { bookingRig, pool, until } from './lib/bookings.mjs';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
@@ -272,6 +277,61 @@ test('three instances on one PostgreSQL behind nginx: 500 bookings, one killed m
       const r = await s.stop();
       if (process.env.CLUSTER_DUMP) await writeFile(`${process.env.CLUSTER_DUMP}.${i}`, r.stderr);
       if (r.signal !== 'SIGKILL') assert.doesNotMatch(r.stderr, SANITIZER_RE, 'sanitizer report in appointd stderr');
+    }
+    await rig.close();
+  }
+});
+
+test('two instances on one PostgreSQL share sessions, the login throttle, idempotency keys and window capacity', { skip: !ON_POSTGRES && 'runs in the PostgreSQL pass (APPOINTD_TEST_DATABASE=postgres)' }, async () => {
+  const rig = await bookingRig({ scheduler: { capacity: { mode: 'local', perWindow: 1 } }, serve: false });
+  const servers = [];
+  try {
+    const owner = { email: 'owner@lonestar.test', password: 'owner-password-1' };
+    await rig.ok(['user', 'add', owner.email, '--account', 'Lone Star Comfort', '--role', 'owner', '--password-stdin'], owner.password + '\n');
+    const args = ['--booking-rate', '100000', '--public-rate', '100000', '--scheduler-rate', '1000000'];
+    for (let i = 0; i < 2; i++) servers.push(await startServer({ dataDir: rig.data.dir, env: rig.env, args }));
+    const [a, b] = servers;
+    rig.srv = a; // the rig's helpers (windows, list) ask it
+
+    // a session made on one instance is good on the other
+    const s = await login(a.url, owner.email, owner.password);
+    assert.equal(s.status, 200, s.text);
+    const me = await getJson(`${b.url}/api/v1/me`, { headers: { cookie: s.cookie } });
+    assert.equal(me.status, 200, me.text);
+
+    // failed logins from one address spread over both instances count together: after the
+    // budget (10) the next attempt waits, on either instance
+    for (let i = 0; i < 10; i++) {
+      const r = await login(i % 2 ? b.url : a.url, owner.email, 'a-wrong-password!', { from: '127.0.0.2' });
+      assert.equal(r.status, 401, r.text);
+    }
+    for (const srv of [a, b]) {
+      const r = await login(srv.url, owner.email, owner.password, { from: '127.0.0.2' });
+      assert.equal(r.status, 429, `${srv.url}: ${r.text}`);
+      assert.match(r.headers['retry-after'], /^[1-9][0-9]*$/);
+    }
+    assert.equal((await login(b.url, owner.email, owner.password, { from: '127.0.0.3' })).status, 200, 'another address is not throttled');
+
+    // one Idempotency-Key posted to both at once: one booking, the same reference from both
+    const [w1, w2] = await rig.windows();
+    const post = (srv, body, key) => getJson(`${srv.url}/api/v1/schedulers/${rig.key}/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://lonestarcomfort.example', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    const body = rig.body(w1);
+    const same = await Promise.all([post(a, body, 'k-both'), post(b, body, 'k-both')]);
+    for (const r of same) assert.ok(r.status === 201 || r.status === 200, r.text);
+    assert.equal(same[0].body.reference, same[1].body.reference, 'one key, two bookings');
+    // a window with room for one booking, asked for by both at once: one gets it
+    const race = await Promise.all([post(a, rig.body(w2), 'k-a'), post(b, rig.body(w2), 'k-b')]);
+    assert.deepEqual(race.map((r) => r.status).sort(), [201, 409], race.map((r) => r.text).join(' | '));
+    const rows = (await rig.list()).filter((x) => Date.parse(x.window.start) === Date.parse(w2.start));
+    assert.equal(rows.length, 1, `${rows.length} bookings in a window for one`);
+  } finally {
+    for (const s of servers) {
+      const r = await s.stop();
+      assert.doesNotMatch(r.stderr, SANITIZER_RE, 'sanitizer report in appointd stderr');
     }
     await rig.close();
   }
