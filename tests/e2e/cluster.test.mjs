@@ -18,81 +18,21 @@
 // pass's database schema of its data dir).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getJson, startServer, ON_POSTGRES, SANITIZER_RE } from './lib/appointd.mjs';
 import { login } from './lib/client.mjs';
 import { bookingRig, pool, until } from './lib/bookings.mjs';
+import { NGINX, startNginx } from './lib/nginx.mjs';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const CI = process.env.CI === 'true';
 const TENANTS = 5;
 const BOOKINGS = Number(process.env.CLUSTER_BOOKINGS || 500);
 const SKIP = !ON_POSTGRES
   ? 'runs in the PostgreSQL pass (APPOINTD_TEST_DATABASE=postgres)'
-  : !NGINX && !CI && 'no nginx here (scripts/deps bench installs nginx-light)';
+  : !NGINX && !CI && 'no nginx here (scripts/deps installs nginx-light)';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** nginx on a free port, round robin over ports; { url, stop }. */
-async function startNginx(dir, ports) {
-  const port = await freePort();
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'nginx.conf'), `
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path ${dir}/body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    upstream appointd {
-        ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join('\n        ')}
-        keepalive 16;
-    }
-    server {
-        listen 127.0.0.1:${port};
-        location / {
-            proxy_pass http://appointd;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_next_upstream error timeout;
-            proxy_connect_timeout 2s;
-        }
-    }
-}
-`);
-  const proc = spawn(NGINX, ['-c', path.join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  const url = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(url + '/healthz').catch(() => null))?.status === 200,
-    { capMs: 20000, what: `nginx on ${port}: ${err}` });
-  return {
-    url,
-    stop: async () => {
-      if (proc.exitCode !== null) return;
-      const done = new Promise((r) => proc.on('close', r));
-      proc.kill('SIGQUIT');
-      await done;
-    },
-  };
-}
 
 /** Every entry of stsim's request log on host after seq (it pages by sequence number). */
 async function requestLog(rig, host, since) {
