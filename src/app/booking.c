@@ -162,42 +162,20 @@ static enum ap_err insert_booking(struct ap_db_conn *c, struct ap_accept *a)
                       k, AP_COUNTOF(k));
 }
 
-/* A lock key of what an acceptance checks then writes: the same text gives the same key in
- * every process (collisions only make two unrelated acceptances take turns). */
-static int64_t lock_key(const char *kind, int64_t a, int64_t b, int64_t c, const char *text)
-{
-    static const uint8_t fixed[AP_CRYPTO_SHORTHASH_KEY] = {'a', 'p', 'p', 'o', 'i', 'n', 't', 'd'};
-    uint8_t h[AP_CRYPTO_SHORTHASH_LEN];
-    char buf[640];
-    int64_t key;
-    int n = snprintf(buf, sizeof(buf), "%s:%lld:%lld:%lld:%s", kind, (long long)a, (long long)b,
-                     (long long)c, text ? text : "");
-
-    ap_crypto_shorthash(fixed, buf,
-                        n < 0                     ? 0
-                        : (size_t)n < sizeof(buf) ? (size_t)n
-                                                  : sizeof(buf),
-                        h);
-    memcpy(&key, h, sizeof(key));
-    return key;
-}
-
 /*
  * Other appointd on the same PostgreSQL accept bookings at the same time: the idempotency key
- * and the window's holds are each checked then written, so each is locked first (until the
- * writer's batch commits). SQLite: nothing to do (one writer).
+ * and the window's holds are each checked then written, so acceptances take turns across
+ * instances, under one advisory lock held until the writer's batch commits. One lock for all
+ * rather than one per window or key: a batch holds many acceptances, and two batches taking
+ * per-window locks in different orders deadlock (PostgreSQL breaks it after a second). Within
+ * an instance the writer already runs them one at a time, so what this serialises is whole
+ * batches, each one durable commit. SQLite: nothing to do (one writer).
  */
-static enum ap_err lock_accept(struct ap_db_conn *c, const struct ap_accept *a)
-{
-    enum ap_err err = AP_OK;
+#define ACCEPT_LOCK_KEY 0x6170706f696e7401LL /* "appoint" 1 */
 
-    if (a->idem_key)
-        err = ap_db_lock(c, lock_key("idem", a->scheduler_id, 0, 0, a->idem_key));
-    if (!err)
-        err = ap_db_lock(c, a->local ? lock_key("local", a->scheduler_id, a->req->start, 0, NULL)
-                                     : lock_key("window", a->tenant_id, a->business_unit_id,
-                                                a->req->start, NULL));
-    return err;
+static enum ap_err lock_accept(struct ap_db_conn *c)
+{
+    return ap_db_lock(c, ACCEPT_LOCK_KEY);
 }
 
 enum ap_err ap_booking_accept_write(struct ap_db_conn *c, void *arg)
@@ -206,7 +184,7 @@ enum ap_err ap_booking_accept_write(struct ap_db_conn *c, void *arg)
     bool same = false;
     enum ap_err err;
 
-    if ((err = lock_accept(c, a)))
+    if ((err = lock_accept(c)))
         return err;
     if (a->idem_key) {
         err = idem_check(c, a->scheduler_id, a->idem_key, a->body_hash, a->existing, &same);
