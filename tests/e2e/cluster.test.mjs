@@ -60,23 +60,7 @@ test('three instances on one PostgreSQL behind nginx: 500 bookings, one killed m
   let nginx;
   try {
     // four more tenants, each with its account, connection, catalog and scheduler
-    const tenants = [{ id: rig.sim.creds.tenantId, key: rig.key, clientId: rig.sim.creds.clientId }];
-    for (let k = 1; k < TENANTS; k++) {
-      const id = 3100000 + k;
-      const t = await rig.sim.control('POST', '/tenants', { id, name: `Tenant ${k}`, seed: 'demo' });
-      assert.equal(t.status, 200, t.text);
-      const c = (await rig.sim.control('POST', '/connections', { tenantId: id, appId: rig.sim.creds.appId })).body;
-      const account = `Tenant ${k}`;
-      await rig.ok(['account', 'create', account]);
-      await rig.ok(['fms', 'tenant', account, String(id)]);
-      await rig.ok(['fms', 'connect', account, '--client-id', c.clientId, '--client-secret-stdin'], `${c.clientSecret}\n`);
-      const cat = await rig.json(['catalog', 'refresh', account]);
-      const jt = cat.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
-      const cfg = { ...rig.cfg, name: `Website ${k}`, campaignId: cat.campaigns.find((x) => x.active).id, campaignRules: [],
-        services: [{ ...rig.cfg.services[0], jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }] };
-      const key = (await rig.json(['scheduler', 'create', account, '--config', await rig.file(`s${k}.json`, cfg)])).key;
-      tenants.push({ id, key, clientId: c.clientId });
-    }
+    const tenants = await rig.addTenants(TENANTS - 1, 3100000);
     const authMark = (await requestLog(rig, 'auth', 0)).reduce((m, q) => Math.max(m, q.seq), 0);
     const apiMark = (await requestLog(rig, 'api', 0)).reduce((m, q) => Math.max(m, q.seq), 0);
 
