@@ -43,6 +43,7 @@ struct ap_cluster {
     pthread_cond_t cv;
     bool stopping;
     int64_t joined_ns;  /* mono: the first good beat after none (or a gap) */
+    int64_t from_ns;    /* mono: ServiceTitan calls from then on (the share's window) */
     int64_t last_ok_ns; /* mono: when the last good beat was sent */
     int beats;
     _Atomic int live;
@@ -114,15 +115,19 @@ static void after_beat(struct ap_cluster *c, int64_t sent_ns, enum ap_err err, i
     }
     /* a gap longer than the share's window: the others may have counted this one gone, so it
      * joins again (and waits as a new one) */
-    if (!c->joined_ns || sent_ns - c->last_ok_ns >= 2 * BEAT_MS * AP_NS_PER_MS)
+    if (!c->joined_ns || sent_ns - c->last_ok_ns >= 2 * BEAT_MS * AP_NS_PER_MS) {
         c->joined_ns = sent_ns;
+        /* alone, it takes nobody's share: at once; else once the others have lowered theirs
+         * (an instance that joins later sees this one at its first beat and waits itself) */
+        c->from_ns =
+            live <= 1 ? sent_ns : sent_ns + (int64_t)(2 * BEAT_MS + BEAT_MS / 2) * AP_NS_PER_MS;
+    }
     c->last_ok_ns = sent_ns;
     atomic_store(&c->live, live);
     atomic_store(&c->leader_until_ns,
                  leader ? sent_ns + (int64_t)(LEASE_MS - BEAT_MS) * AP_NS_PER_MS : 0);
     if (c->titan)
-        ap_titan_set_rate_share(c->titan, live,
-                                c->joined_ns + (int64_t)(2 * BEAT_MS + BEAT_MS / 2) * AP_NS_PER_MS,
+        ap_titan_set_rate_share(c->titan, live, c->from_ns,
                                 sent_ns + (int64_t)2 * BEAT_MS * AP_NS_PER_MS);
     if (live != was_live || leader != was_leader)
         ap_log_info("cluster.beat", "id=%s live=%d leader=%d", c->id, live, leader);

@@ -6,8 +6,10 @@
  *     beats every second on the database's clock; an instance not seen for
  *     three beats is gone. The per-tenant ServiceTitan rate limit is shared
  *     out among the live ones (ap_titan_set_rate_share): 1/n each. A new
- *     instance makes no ServiceTitan call until two beats after it joined,
- *     when every other one has seen it and lowered its share; an instance
+ *     instance that finds others live makes no ServiceTitan call until two
+ *     and a half beats after it joined, when every other one has seen it and
+ *     lowered its share (one that finds itself alone starts at once: any
+ *     later one waits for it in turn); an instance
  *     whose beats fail (it lost the database) stops its calls two beats
  *     after its last good one, before the others count it gone.
  *   - The leader (table leases, row "jobs"): a lease of five beats renewed
