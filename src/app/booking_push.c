@@ -613,6 +613,32 @@ static void register_metrics(struct ap_push *p, struct ap_metrics *m)
                             AP_BK_NSTATES, state_gauge, p);
 }
 
+/* Most ServiceTitan calls one push makes: a resumed push's look-ups, the searches by phone and
+ * address, a merge followed, contacts, the location, then the creates. */
+#define PUSH_CALLS_MAX 10
+
+/*
+ * Bounds the bookings of one account in flight by what the tenant's rate limit serves within a
+ * lease. Each call waits its turn behind the others' in the client-side limiter, so N bookings in
+ * flight take about N * calls / rate seconds each; when that passes the lease's usable four
+ * fifths, every push runs out of lease before it ends, is retried, and none ever ends (seen with a
+ * 5 s lease and 64 in flight). A 2x margin; at the defaults (600 s) nothing changes.
+ */
+static void fit_in_lease(struct ap_push_opts *o)
+{
+    int64_t fit = (int64_t)o->rate_per_s * (o->lease_s - o->lease_s / 5) / (2 * PUSH_CALLS_MAX);
+
+    if (fit < 1)
+        fit = 1;
+    if (o->per_account > fit) {
+        ap_log_info("push.per_account",
+                    "per_account=%d asked=%d lease_s=%d rate=%d "
+                    "reason=\"more would run out of lease waiting for the rate limit\"",
+                    (int)fit, o->per_account, o->lease_s, o->rate_per_s);
+        o->per_account = (int)fit;
+    }
+}
+
 struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struct ap_titan *t,
                               struct ap_fms *fms, const struct ap_push_opts *o)
 {
@@ -628,6 +654,9 @@ struct ap_push *ap_push_start(struct ap_store *st, struct ap_db_writer *w, struc
         p->o.per_account = 64;
     if (p->o.lease_s <= 0)
         p->o.lease_s = 600;
+    if (p->o.rate_per_s <= 0)
+        p->o.rate_per_s = 50;
+    fit_in_lease(&p->o);
     if (p->o.poll_ms <= 0)
         p->o.poll_ms = 1000;
     if (p->o.call_timeout_ms <= 0)

@@ -48,6 +48,7 @@ struct ap_push_opts {
     const char *app_guid;       /* the operator's ServiceTitan application GUID (external data) */
     int per_account;            /* bookings in flight per account; default 64 */
     int lease_s;                /* default 600 */
+    int rate_per_s;             /* the titan client's requests/s per tenant; default 50 */
     int poll_ms;                /* idle poll interval; default 1000 */
     int call_timeout_ms;        /* deadline of one ServiceTitan call; default 60000 */
     int backoff_max_s;          /* longest wait between attempts; default 600 */

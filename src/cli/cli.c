@@ -115,7 +115,8 @@ const struct ap_conf_opt ap_options[] = {
      10000000},
     {"push-per-account", AP_CONF_INT, "64",
      "bookings of one account pushed into ServiceTitan at once (each has one call in flight: "
-     "enough for the tenant's rate limit times ServiceTitan's answer time, 60/s x 1 s)",
+     "enough for the tenant's rate limit times ServiceTitan's answer time, 60/s x 1 s; fewer "
+     "when a short push-lease could not serve that many at st-rate-limit)",
      1, 1000},
     {"push-lease", AP_CONF_INT, "600",
      "seconds a pusher holds a booking before another may take it over (it makes no call in the "

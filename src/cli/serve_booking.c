@@ -175,6 +175,7 @@ int ap_serve_booking_start(struct ap_serve_booking *b, const struct ap_conf *c, 
     struct ap_push_opts po = {.app_guid = guid,
                               .per_account = (int)ap_conf_int(c, "push-per-account"),
                               .lease_s = (int)ap_conf_int(c, "push-lease"),
+                              .rate_per_s = (int)ap_conf_int(c, "st-rate-limit"),
                               .backoff_max_s = (int)ap_conf_int(c, "push-backoff-max"),
                               .metrics = m};
     if (!(b->push = ap_push_start(st, b->writer, t, fms, &po))) {

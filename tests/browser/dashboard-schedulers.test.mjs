@@ -3,28 +3,49 @@
 // catalog (its pickers), each refusal of the API shown at the field it names
 // (the phone, a blackout date, the second service's duplicate id — a
 // renumbered row); "Refresh from ServiceTitan" and when the catalog was read;
-// the embed snippet copied with its button, and a homeowner booking through
-// that snippet's scheduler — through the public API the widget uses (the
-// widget itself is not on this branch yet: the live preview says so); the
-// booking then shows in Bookings as booked with its ServiceTitan job, the job
-// stsim holds, linked to stsim's web host. Then pause / resume; staff can see
+// the embed snippet copied with its button; the live preview frames the real
+// widget; a homeowner books through that snippet pasted into a website's page
+// (a page served here on loopback, an allowed website of the scheduler) with
+// the widget itself; the booking then shows in Bookings as booked with its
+// ServiceTitan job, the job stsim holds, linked to stsim's web host. Then pause / resume; staff can see
 // but not change schedulers until an owner grants "manage schedulers" in
 // Users & permissions; another account's bookings and schedulers are not
 // found. axe-core (no serious or critical) on every screen and state, and
 // screenshots at 1280×800 and 390×844 under $SCREENSHOT_DIR/dashboard/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { launchBrowser, shotDir } from './lib/browser.mjs';
 import { axeSerious, docShot, focused, login, logout, shoot, textOf, waitText } from './lib/dashboard.mjs';
-import { connectedStack, demoPicks, homeownerBooks, stJobs, waitState } from './lib/booking.mjs';
+import { connectedStack, demoPicks, stJobs, waitState } from './lib/booking.mjs';
+import { step } from './lib/widget.mjs';
 
 const OWNER = { email: 'owner@lonestar.test', password: 'owner-password-1', role: 'owner' };
 const STAFF = { email: 'office@lonestar.test', password: 'office-password-1', role: 'staff' };
 const OTHER = { email: 'owner@elsewhere.test', password: 'other-password-1', role: 'owner' };
 const SITE = 'https://www.lonestarcomfort.example';
 
+/**
+ * The contractor's website on loopback: one page that holds whatever snippet
+ * the admin pasted (set by paste()). Resolves { origin, paste, close }.
+ */
+async function websiteServer() {
+  let snippet = '';
+  const srv = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lone Star Comfort</title></head>` +
+      `<body><h1>Lone Star Comfort &amp; Plumbing</h1><p>Heating and cooling in Dallas.</p>${snippet}</body></html>`);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${srv.address().port}`,
+    paste: (s) => { snippet = s; },
+    close: () => new Promise((r) => srv.close(r)),
+  };
+}
+
 describe('dashboard: schedulers, the snippet, and a booking made through it', () => {
-  let st, b, page, context, SHOTS, picks, key, ref, jobId;
+  let st, b, page, context, SHOTS, picks, key, ref, jobId, website;
   const problems = [];
 
   async function check(name, ...docs) {
@@ -66,6 +87,7 @@ describe('dashboard: schedulers, the snippet, and a booking made through it', ()
 
   before(async () => {
     SHOTS = await shotDir('dashboard');
+    website = await websiteServer();
     st = await connectedStack({ accounts: [{ name: 'Lone Star Comfort', users: [OWNER, STAFF] }, { name: 'Elsewhere HVAC', users: [OTHER] }] });
     picks = demoPicks(st.catalog);
     b = await launchBrowser({ viewport: { width: 1280, height: 800 } });
@@ -80,6 +102,7 @@ describe('dashboard: schedulers, the snippet, and a booking made through it', ()
   after(async () => {
     if (process.env.DEBUG_SHOT) await page.screenshot({ path: '/tmp/dashx/fail.png', fullPage: true }).catch(() => {});
     await b?.close();
+    await website?.close();
     if (st) await st.stop(assert);
   });
 
@@ -110,7 +133,7 @@ describe('dashboard: schedulers, the snippet, and a booking made through it', ()
     await form().getByLabel('Name', { exact: true }).fill('Main website');
     await form().getByLabel('Time zone').selectOption('America/Chicago');
     await form().getByLabel('Your phone number').fill('12');
-    await form().getByLabel('Websites that may show the widget').fill(SITE);
+    await form().getByLabel('Websites that may show the widget').fill(`${SITE}\n${website.origin}`);
     await service(0).getByLabel('Name homeowners see').fill('AC repair');
     assert.equal(await service(0).getByLabel('ID').inputValue(), 'ac-repair', 'the id follows the label');
     await service(0).getByLabel('Job type in ServiceTitan').selectOption(String(picks.jobType.id));
@@ -170,12 +193,45 @@ describe('dashboard: schedulers, the snippet, and a booking made through it', ()
     assert.equal(m[1], st.srv.url, 'the widget comes from this server');
     assert.equal(m[2], key);
 
-    // the live preview frames the real widget; until /widget.js exists on this server it says so
+    // the live preview frames the real widget: its "Book online" button, no "not installed"
+    await page.locator('#widget-frame').scrollIntoViewIfNeeded();
     const frame = page.frameLocator('#widget-frame');
-    assert.match(await frame.locator('#widget-status').innerText({ timeout: 15000 }), /not installed on this server yet/);
+    await frame.getByRole('button', { name: 'Book online' }).waitFor({ timeout: 15000 });
+    assert.equal(await frame.locator('#widget-status').isHidden(), true, 'the preview says nothing is missing');
 
-    // The homeowner books with the snippet's scheduler, from the allowed website (the widget's API calls)
-    ref = await homeownerBooks(st, m[2], { origin: SITE, name: 'Pat Example', phone: '214-555-0142' });
+    // The homeowner, on the website the admin pasted the snippet into, books with the widget
+    website.paste(copied);
+    const site = await context.newPage();
+    const siteErrors = [];
+    site.on('pageerror', (e) => siteErrors.push(e.message));
+    await site.goto(`${website.origin}/`);
+    await site.getByRole('button', { name: 'Book online' }).click();
+    await step(site, 'service');
+    await site.locator('label.choice:has(input[name=service][value="ac-repair"])').click();
+    await site.locator('#ap-answer').fill('Yes, since this morning');
+    await site.locator('#ap-next').click();
+    await step(site, 'zip');
+    await site.locator('#ap-zip').fill(picks.zip);
+    await site.locator('#ap-next').click();
+    await step(site, 'when');
+    await site.locator('label.choice:has(input[name=day]:not(:disabled))').first().click();
+    await site.locator('label.choice:has(input[name=window]:not(:disabled))').first().click();
+    await site.locator('#ap-next').click();
+    await step(site, 'contact');
+    await site.locator('#ap-name').fill('Pat Example');
+    await site.locator('#ap-phone').fill('214-555-0142');
+    await site.locator('#ap-email').fill('pat@example.com');
+    await site.locator('#ap-street').fill('4100 Snippet Ln');
+    await site.locator('#ap-city').fill('Dallas');
+    await site.locator('#ap-state').fill('TX');
+    await site.locator('#ap-next').click();
+    await step(site, 'review');
+    await site.locator('#ap-next').click();
+    await step(site, 'done');
+    ref = (await site.locator('#ap-ref').textContent()).trim();
+    assert.match(ref, /\S/, 'the confirmation shows the reference');
+    await site.close();
+    assert.deepEqual(siteErrors, [], 'the website page threw nothing');
     const d = await waitState(context, st, ref, 'booked');
     jobId = d.servicetitan.jobId;
     assert.ok(jobId, 'a job id');

@@ -246,10 +246,18 @@ function helpers(rig) {
   rig.waitStates = async (refs, states, capMs = 60000) => {
     const want = [].concat(states);
     const set = new Set(refs);
-    return until(async () => {
-      const rows = (await rig.list()).filter((b) => set.has(b.reference));
-      return rows.length === set.size && rows.every((b) => want.includes(b.state)) ? rows : null;
-    }, { capMs, everyMs: 250, what: `${refs.length} booking(s) in ${want.join('|')}` });
+    let last = [];
+    try {
+      return await until(async () => {
+        last = (await rig.list()).filter((b) => set.has(b.reference));
+        return last.length === set.size && last.every((b) => want.includes(b.state)) ? last : null;
+      }, { capMs, everyMs: 250, what: `${refs.length} booking(s) in ${want.join('|')}` });
+    } catch (e) {
+      const by = {};
+      for (const b of last) by[b.state] = (by[b.state] || 0) + 1;
+      e.message += ` (last seen: ${JSON.stringify(by)} of ${last.length})`;
+      throw e;
+    }
   };
   rig.waitState = async (ref, states, capMs) => (await rig.waitStates([ref], states, capMs))[0];
 

@@ -1,8 +1,8 @@
 // preview.js — /admin/preview.html?key=KEY, the page the scheduler editor
 // frames: a stand-in for the contractor's website with the embed snippet's
-// script on it (/widget.js, data-scheduler=KEY). While this server has no
-// /widget.js (the widget is a separate part of appointd), the page says so
-// instead of showing a broken button.
+// script on it (/widget.js, data-scheduler=KEY). When /widget.js cannot be
+// loaded (a server without web/widget.js, a proxy that blocks it), the page
+// says so instead of showing a broken button.
 
 const key = new URLSearchParams(location.search).get('key') || '';
 const status = document.getElementById('widget-status');
