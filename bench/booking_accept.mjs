@@ -20,13 +20,19 @@
 //   C. ServiceTitan capacity with booking-recheck-max-age 0 (every booking
 //      waits for a fresh capacity answer, coalesced): why the max age exists.
 //
+// and, between A and B, R: GET /healthz of the same server with the same wrk
+// settings: the reference that says how much of this machine the run got
+// (the bookings/s ÷ /healthz ratio is the figure to compare across runs on a
+// loaded machine).
+//
 // The push runs as it always does (into the same slow stsim) during the
 // runs. Prints a table; nothing is written to bench/RESULTS.md.
 //
 // usage: node bench/booking_accept.mjs
 // env:   APPOINTD_BIN, STSIM_BIN (default build/…: build them with
 //        meson setup build --buildtype=debugoptimized -Dtests=false),
-//        DURATION (default 10s), CONNS (16), LATENCY_MS (500)
+//        DURATION (default 10s), CONNS (16), LATENCY_MS (500), C_ARGS (more
+//        `serve` flags for run C, e.g. "--st-rate-limit 100000")
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -102,8 +108,8 @@ end
  * process must keep reading the server's stderr meanwhile, or its log writes block it.
  */
 async function wrk(url, script) {
-  const { stdout: out } = await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, `-d${DURATION}`, '--latency', '-s', script, url],
-    { encoding: 'utf8' });
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, `-d${DURATION}`, '--latency',
+    ...(script ? ['-s', script] : []), url], { encoding: 'utf8' });
   const num = (re) => { const m = re.exec(out); return m ? m[1] : null; };
   const ms = (s) => (s == null ? NaN : s.endsWith('us') ? parseFloat(s) / 1000 : s.endsWith('ms') ? parseFloat(s) : parseFloat(s) * 1000);
   const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
@@ -137,10 +143,12 @@ try {
     const before = await rig.metrics();
     const cpu0 = cpuSeconds(rig.srv.pid);
     const script = luaScript(path.join(rig.data.dir, `${seed}.lua`), '', wins, seed);
+    // (the close is awaited from the spawn on: perf's 8 s end before wrk's run does)
     const perf = process.env.PERF ? spawn('perf', ['record', '-g', '-o', process.env.PERF, '-p', String(rig.srv.pid), '--', 'sleep', '8'],
       { stdio: 'ignore' }) : null;
+    const perfDone = perf ? new Promise((res) => perf.on('close', res)) : null;
     const r = await wrk(rig.url(`/api/v1/schedulers/${key}/bookings`), script);
-    if (perf) await new Promise((res) => perf.on('close', res));
+    await perfDone;
     const cpu = cpuSeconds(rig.srv.pid) - cpu0;
     const after = await rig.metrics();
     const created = (t) => Number((/appointd_bookings\{state="accepted"\} (\d+)/.exec(t) || [])[1] || 0) +
@@ -151,10 +159,16 @@ try {
   };
 
   await run('A. ServiceTitan capacity, re-check ≤ 5 s old', rig.key, 1);
+  {
+    const cpu0 = cpuSeconds(rig.srv.pid);
+    const r = await wrk(rig.url('/healthz'), null);
+    rows.push({ label: 'R. reference: GET /healthz (same server, same wrk)', windows: 0, ...r, stored: null, cpu: cpuSeconds(rig.srv.pid) - cpu0 });
+    process.stderr.write(r.raw);
+  }
   if (process.env.ONLY_A !== '1') {
     await run('B. reference: local capacity', localKey, 2);
     await rig.stopServer();
-    await rig.serve([...rig.serverArgs, '--booking-recheck-max-age', '0']);
+    await rig.serve([...rig.serverArgs, '--booking-recheck-max-age', '0', ...(process.env.C_ARGS || '').split(/\s+/).filter(Boolean)]);
     await new Promise((r) => setTimeout(r, 1500));
     await run('C. ServiceTitan capacity, re-check age 0', rig.key, 3);
   }
@@ -164,9 +178,12 @@ try {
   console.log('| run | windows | requests | bookings/s | p50 ms | p99 ms | non-2xx | socket errors | bookings stored | appointd CPU s | CPU ms / booking |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.label} | ${r.windows} | ${r.requests} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ` +
-      `${r.non2xx} | ${r.errors} | ${r.stored} | ${r.cpu.toFixed(2)} | ${r.cpuMs.toFixed(3)} |`);
+    const ref = r.stored == null;
+    console.log(`| ${r.label} | ${ref ? '—' : r.windows} | ${r.requests} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ` +
+      `${r.non2xx} | ${r.errors} | ${ref ? '—' : r.stored} | ${r.cpu.toFixed(2)} | ${ref ? '—' : r.cpuMs.toFixed(3)} |`);
   }
+  const hz = rows.find((r) => r.stored == null);
+  for (const r of rows.filter((x) => x.stored != null)) console.log(`${r.label.slice(0, 2)} bookings/s ÷ /healthz req/s: ${(r.rps / hz.rps).toFixed(3)}`);
   console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 } finally {
   await rig.close();
