@@ -20,13 +20,21 @@
 //   C. ServiceTitan capacity with booking-recheck-max-age 0 (every booking
 //      waits for a fresh capacity answer, coalesced): why the max age exists.
 //
+// and, between A and B, R: GET /healthz of the same server with the same wrk
+// settings: the reference that says how much of this machine the run got
+// (the bookings/s ÷ /healthz ratio is the figure to compare across runs on a
+// loaded machine).
+//
 // The push runs as it always does (into the same slow stsim) during the
-// runs. Prints a table; nothing is written to bench/RESULTS.md.
+// runs. Prints a table (wrk's requests/s and the 2xx answers per second, the
+// bookings accepted) and every refusal by status and error code; nothing is
+// written to bench/RESULTS.md.
 //
 // usage: node bench/booking_accept.mjs
 // env:   APPOINTD_BIN, STSIM_BIN (default build/…: build them with
 //        meson setup build --buildtype=debugoptimized -Dtests=false),
-//        DURATION (default 10s), CONNS (16), LATENCY_MS (500)
+//        DURATION (default 10s), CONNS (16), LATENCY_MS (500), C_ARGS (more
+//        `serve` flags for run C, e.g. "--st-rate-limit 100000")
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -74,13 +82,29 @@ local wins = {
   ${list}
 }
 local tid = 0
-local counter = ${seed}
+local threads = {}
 function setup(thread)
   thread:set("tid", tid)
   tid = tid + 1
+  table.insert(threads, thread)
 end
 function init(args)
   n = 0
+  refused = {}
+end
+-- every answer but 201, counted by status and error code (printed by done)
+function response(status, headers, body)
+  if status ~= 201 then
+    local k = status .. " " .. (string.match(body or "", '"code"%s*:%s*"([%w_]+)"') or "-")
+    refused[k] = (refused[k] or 0) + 1
+  end
+end
+function done(summary, latency, requests)
+  local all = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("refused")) do all[k] = (all[k] or 0) + v end
+  end
+  for k, v in pairs(all) do io.write(string.format("refused: %s %d\\n", k, v)) end
 end
 request = function()
   n = n + 1
@@ -102,18 +126,23 @@ end
  * process must keep reading the server's stderr meanwhile, or its log writes block it.
  */
 async function wrk(url, script) {
-  const { stdout: out } = await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, `-d${DURATION}`, '--latency', '-s', script, url],
-    { encoding: 'utf8' });
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, `-d${DURATION}`, '--latency',
+    ...(script ? ['-s', script] : []), url], { encoding: 'utf8' });
   const num = (re) => { const m = re.exec(out); return m ? m[1] : null; };
   const ms = (s) => (s == null ? NaN : s.endsWith('us') ? parseFloat(s) / 1000 : s.endsWith('ms') ? parseFloat(s) : parseFloat(s) * 1000);
   const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const requests = Number(num(/(\d+) requests in/));
+  const non2xx = Number(num(/Non-2xx or 3xx responses: (\d+)/) || 0);
+  const secs = ms(num(/\d+ requests in ([\d.]+\w+),/)) / 1000;
   return {
     raw: out,
     rps: Number(num(/Requests\/sec:\s+([\d.]+)/)),
-    requests: Number(num(/(\d+) requests in/)),
+    okRps: (requests - non2xx) / secs, // answered 2xx (bookings: 201 received) per second
+    refused: [...out.matchAll(/^refused: (.+) (\d+)$/gm)].map((m) => `${m[1]} × ${m[2]}`).join(', '),
+    requests,
     p50: ms(num(/50%\s+([\d.]+\w+)/)),
     p99: ms(num(/99%\s+([\d.]+\w+)/)),
-    non2xx: Number(num(/Non-2xx or 3xx responses: (\d+)/) || 0),
+    non2xx,
     errors: errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
   };
 }
@@ -121,7 +150,8 @@ async function wrk(url, script) {
 const rig = await bookingRig({
   simArgs: ['--rate-limit', '0', '--token-rate-limit', '0'],
   env: { APPOINTD_LOG_LEVEL: 'info' },
-  serverArgs: ['--threads', '2'],
+  // (the rig's per-client booking limit, 100,000 a minute, is below what one quiet run accepts)
+  serverArgs: ['--threads', '2', '--booking-rate', '1000000'],
 });
 const rows = [];
 try {
@@ -137,10 +167,12 @@ try {
     const before = await rig.metrics();
     const cpu0 = cpuSeconds(rig.srv.pid);
     const script = luaScript(path.join(rig.data.dir, `${seed}.lua`), '', wins, seed);
+    // (the close is awaited from the spawn on: perf's 8 s end before wrk's run does)
     const perf = process.env.PERF ? spawn('perf', ['record', '-g', '-o', process.env.PERF, '-p', String(rig.srv.pid), '--', 'sleep', '8'],
       { stdio: 'ignore' }) : null;
+    const perfDone = perf ? new Promise((res) => perf.on('close', res)) : null;
     const r = await wrk(rig.url(`/api/v1/schedulers/${key}/bookings`), script);
-    if (perf) await new Promise((res) => perf.on('close', res));
+    await perfDone;
     const cpu = cpuSeconds(rig.srv.pid) - cpu0;
     const after = await rig.metrics();
     const created = (t) => Number((/appointd_bookings\{state="accepted"\} (\d+)/.exec(t) || [])[1] || 0) +
@@ -151,22 +183,32 @@ try {
   };
 
   await run('A. ServiceTitan capacity, re-check ≤ 5 s old', rig.key, 1);
+  {
+    const cpu0 = cpuSeconds(rig.srv.pid);
+    const r = await wrk(rig.url('/healthz'), null);
+    rows.push({ label: 'R. reference: GET /healthz (same server, same wrk)', windows: 0, ...r, stored: null, cpu: cpuSeconds(rig.srv.pid) - cpu0 });
+    process.stderr.write(r.raw);
+  }
   if (process.env.ONLY_A !== '1') {
     await run('B. reference: local capacity', localKey, 2);
     await rig.stopServer();
-    await rig.serve([...rig.serverArgs, '--booking-recheck-max-age', '0']);
+    await rig.serve([...rig.serverArgs, '--booking-recheck-max-age', '0', ...(process.env.C_ARGS || '').split(/\s+/).filter(Boolean)]);
     await new Promise((r) => setTimeout(r, 1500));
     await run('C. ServiceTitan capacity, re-check age 0', rig.key, 3);
   }
 
   console.log(`\nstsim latency ${LATENCY} ms on every call; ${shifts.stacked} stacked daily shifts × ${shifts.techs} technicians; ` +
     `wrk -t2 -c${CONNS} -d${DURATION}\n`);
-  console.log('| run | windows | requests | bookings/s | p50 ms | p99 ms | non-2xx | socket errors | bookings stored | appointd CPU s | CPU ms / booking |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| run | windows | requests | requests/s | 2xx/s (bookings/s) | p50 ms | p99 ms | non-2xx | socket errors | bookings stored | appointd CPU s | CPU ms / booking |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.label} | ${r.windows} | ${r.requests} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ` +
-      `${r.non2xx} | ${r.errors} | ${r.stored} | ${r.cpu.toFixed(2)} | ${r.cpuMs.toFixed(3)} |`);
+    const ref = r.stored == null;
+    console.log(`| ${r.label} | ${ref ? '—' : r.windows} | ${r.requests} | ${r.rps.toFixed(0)} | ${r.okRps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ` +
+      `${r.non2xx} | ${r.errors} | ${ref ? '—' : r.stored} | ${r.cpu.toFixed(2)} | ${ref ? '—' : r.cpuMs.toFixed(3)} |`);
   }
+  const hz = rows.find((r) => r.stored == null);
+  for (const r of rows.filter((x) => x.stored != null)) console.log(`${r.label.slice(0, 2)} bookings/s ÷ /healthz req/s: ${(r.okRps / hz.rps).toFixed(3)}`);
+  for (const r of rows.filter((x) => x.refused)) console.log(`${r.label.slice(0, 2)} refused: ${r.refused}`);
   console.log(`\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 } finally {
   await rig.close();
