@@ -177,6 +177,11 @@ const struct ap_migration ap_db_migrations[] = {
      "CREATE INDEX bookings_scheduler_window_state ON bookings (scheduler_id, window_start, "
      "state);\n"
      "DROP INDEX bookings_scheduler_window;\n"},
+    /* the holds ledger, read every few seconds, follows the bookings that still hold capacity
+     * (unpushed, pushed lately, or a window ahead) instead of scanning every booking ever taken */
+    {8, "bookings_ledger",
+     "CREATE INDEX bookings_pushed ON bookings (state, pushed_at);\n"
+     "CREATE INDEX bookings_window_start ON bookings (window_start);\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);

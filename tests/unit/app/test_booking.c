@@ -6,7 +6,8 @@
  * the writer thread that every acceptance waits for. Read through the table,
  * that cost grows with the bookings of the window (in bench/booking_accept.mjs
  * it was three quarters of appointd's CPU); read from an index alone it stays
- * a few pages. The plans are SQLite's (the default store); PostgreSQL chooses
+ * a few pages. The holds ledger's periodic read likewise follows indexes.
+ * The plans are SQLite's (the default store); PostgreSQL chooses
  * its own from its statistics.
  */
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "app/booking.h"
+#include "app/bsvc.h"
 #include "db/store.h"
 
 struct fx {
@@ -92,11 +94,22 @@ static void test_held_local_reads_an_index_alone(void **state)
         fail_msg("local capacity holds read the table: %s", plan);
 }
 
+/* The ledger's read: every term of its OR through an index, never the whole table. */
+static void test_ledger_reads_no_whole_table(void **state)
+{
+    char plan[512];
+
+    plan_of(*state, ap_bsvc_ledger_sql, 2, plan, sizeof(plan));
+    if (strstr(plan, "SCAN bookings") || !strstr(plan, "MULTI-INDEX OR"))
+        fail_msg("the holds ledger scans every booking: %s", plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_held_reads_an_index_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_local_reads_an_index_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_reads_no_whole_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
