@@ -14,12 +14,13 @@
 // drains the 20 backlogs at once. stsim's request log (read every half
 // second) gives each tenant's calls over time: the figure is each tenant's
 // calls/s over the part of the drain when all 20 were still pushing. The push
-// keeps `--push-per-account` bookings of one account in flight (default 32;
-// RATE × latency = 60 × 0.3 s = 18 calls in flight are needed).
+// keeps `--push-per-account` bookings of one account in flight (appointd's
+// default, 64, unless PER_ACCOUNT is set; RATE × latency = 60 × 0.3 s = 18
+// calls in flight are needed).
 //
 // usage: node bench/booking_tenants.mjs
 // env:   APPOINTD_BIN, STSIM_BIN (default build/…), TENANTS (20), PER (300),
-//        RATE (60), LATENCY_MS (300), PER_ACCOUNT (32)
+//        RATE (60), LATENCY_MS (300), PER_ACCOUNT (appointd's default)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +34,16 @@ const TENANTS = Number(process.env.TENANTS || 20);
 const PER = Number(process.env.PER || 300);
 const RATE = Number(process.env.RATE || 60);
 const LATENCY = Number(process.env.LATENCY_MS || 300);
-const PER_ACCOUNT = Number(process.env.PER_ACCOUNT || 32);
+const PER_ACCOUNT = process.env.PER_ACCOUNT ? ['--push-per-account', process.env.PER_ACCOUNT] : [];
 
+/** The push's ServiceTitan calls: customers, locations, jobs and CRM bookings. */
+const PUSH_RE = /^\/(crm|jpm)\/v2\/tenant\/\d+\/(customers|locations|jobs|booking-provider)(\/|$)/;
+/** A call's kind: "push GET crm/customers" for the push's, else its room and collection. */
+const callKind = (q) => {
+  const p = q.path.replace(/\/tenant\/\d+/, '').replace(/\/\d+(\/|$)/g, '/{id}$1').split('/').slice(1);
+  return PUSH_RE.test(q.path) ? `push ${q.method} ${p[0]}/${p.slice(2).join('/')}${/externalData|externalId/.test(q.query || '') ? ' by reference' : ''}`
+    : `${p[0]}/${p[2]}`;
+};
 const gauge = (text, state) => Number((new RegExp(`appointd_bookings\\{state="${state}"\\} (\\d+)`).exec(text) || [])[1] || 0);
 const cpuSeconds = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -44,7 +53,7 @@ const cpuSeconds = (pid) => {
 const rig = await bookingRig({
   simArgs: [],
   scheduler: { capacity: { mode: 'local', perWindow: 1000 } },
-  serverArgs: ['--threads', '2', '--push-per-account', String(PER_ACCOUNT)],
+  serverArgs: ['--threads', '2', ...PER_ACCOUNT],
 });
 try {
   // the other tenants, each with its account, connection, catalog and scheduler
@@ -86,19 +95,24 @@ try {
   const c0 = (await rig.sim.control('GET', '/counters')).body;
   let seq = await rig.lastSeq();
   const calls = new Map(tenants.map((t) => [t.id, []])); // per tenant: call times (ms)
+  const kinds = new Map(); // the drain's calls by kind
   const t0 = Date.now();
   await rig.serve([...rig.serverArgs, '--st-rate-limit', String(RATE)]);
   const cpu0 = cpuSeconds(rig.srv.pid);
   const m0 = await rig.metrics();
   const backlog = gauge(m0, 'accepted') + gauge(m0, 'pushing') + gauge(m0, 'parked');
   let done = false;
+  const readLog = async () => {
+    for (const q of await rig.requests(seq)) {
+      seq = Math.max(seq, q.seq);
+      if (calls.has(Number(q.tenant))) calls.get(Number(q.tenant)).push(Date.parse(q.time));
+      const k = callKind(q);
+      kinds.set(k, (kinds.get(k) || 0) + 1);
+    }
+  };
   const reader = (async () => {
     while (!done) {
-      const reqs = await rig.requests(seq);
-      for (const q of reqs) {
-        seq = Math.max(seq, q.seq);
-        if (calls.has(Number(q.tenant))) calls.get(Number(q.tenant)).push(Date.parse(q.time));
-      }
+      await readLog();
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
@@ -117,6 +131,7 @@ try {
   if (process.env.DUMP) writeFileSync(process.env.DUMP, rig.srv.stderr());
   done = true;
   await reader;
+  await readLog();
   const c1 = (await rig.sim.control('GET', '/counters')).body;
   await rig.clearFaults();
 
@@ -128,7 +143,7 @@ try {
   const rates = [...calls.values()].map((v) => v.filter((x) => x >= from && x < to).length / ((to - from) / 1000));
   const sorted = [...rates].sort((a, b) => a - b);
   console.log(`\n${TENANTS} tenants × ${PER} bookings (backlog ${backlog}); stsim: ServiceTitan's limits, ${LATENCY} ms on every call; ` +
-    `--st-rate-limit ${RATE}, --push-per-account ${PER_ACCOUNT}\n`);
+    `--st-rate-limit ${RATE}${PER_ACCOUNT.length ? `, --push-per-account ${PER_ACCOUNT[1]}` : ''}\n`);
   console.log('| figure | value |');
   console.log('|---|---:|');
   console.log(`| drain, all tenants | ${secs.toFixed(1)} s |`);
@@ -138,6 +153,10 @@ try {
   console.log(`| calls/s in all | ${(rates.reduce((a, b) => a + b, 0)).toFixed(0)} |`);
   console.log(`| ServiceTitan calls, whole drain | ${c1.apiRequests - c0.apiRequests} |`);
   console.log(`| calls per booking | ${((c1.apiRequests - c0.apiRequests) / backlog).toFixed(2)} |`);
+  const list = (push) => [...kinds].filter(([k]) => k.startsWith('push ') === push).sort((x, y) => y[1] - x[1]);
+  console.log(`| the push's calls (customers, locations, jobs) per booking | ${(list(true).reduce((n, [, v]) => n + v, 0) / backlog).toFixed(2)} |`);
+  console.log(`\nthe push's calls: ${list(true).map(([k, n]) => `${k.slice(5)} ${n}`).join(', ')}`);
+  console.log(`other calls: ${list(false).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   console.log(`| 429s at stsim | ${c1.rateLimited - c0.rateLimited} |`);
   console.log(`| token fetches | ${c1.tokensIssued - c0.tokensIssued} |`);
   console.log(`| appointd CPU (user + system) | ${cpu.toFixed(1)} s |`);

@@ -1,7 +1,7 @@
 // bench/lib/bookings_wrk.mjs — wrk driving POST …/bookings: a Lua script
 // that makes every request a new homeowner over the given windows, and the
-// figures read from wrk's output. For bench/booking_accept.mjs and
-// bench/cluster.mjs.
+// figures read from wrk's output. For bench/cluster.mjs (bench/booking_accept.mjs
+// has a richer one of its own: refusals by code, /healthz as reference).
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';

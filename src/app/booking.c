@@ -86,6 +86,14 @@ static enum ap_err idem_check(struct ap_db_conn *c, int64_t scheduler_id, const 
     return err ? err : found ? AP_OK : AP_ENOTFOUND;
 }
 
+const char ap_booking_held_sql[] =
+    "SELECT COALESCE(SUM(hold), 0) FROM bookings WHERE tenant_id = ? AND business_unit_id = ? AND "
+    "window_start = ? AND (state IN ('accepted', 'pushing', 'parked') OR (state = 'booked' AND "
+    "pushed_at > ?))";
+const char ap_booking_held_local_sql[] =
+    "SELECT COUNT(*) FROM bookings WHERE scheduler_id = ? AND window_start = ? AND "
+    "state <> 'canceled'";
+
 /* What the window's other bookings hold: seconds (local: bookings). */
 static enum ap_err window_held(struct ap_db_conn *c, const struct ap_accept *a, int64_t *held)
 {
@@ -94,18 +102,11 @@ static enum ap_err window_held(struct ap_db_conn *c, const struct ap_accept *a, 
 
     if (a->local) {
         struct ap_db_val v[2] = {ap_db_int(a->scheduler_id), ap_db_int(a->req->start)};
-        err = ap_db_query(c,
-                          "SELECT COUNT(*) FROM bookings WHERE scheduler_id = ? AND "
-                          "window_start = ? AND state <> 'canceled'",
-                          v, 2, &r);
+        err = ap_db_query(c, ap_booking_held_local_sql, v, 2, &r);
     } else {
         struct ap_db_val v[4] = {ap_db_int(a->tenant_id), ap_db_int(a->business_unit_id),
                                  ap_db_int(a->req->start), ap_db_int(a->capacity_fetched_real)};
-        err = ap_db_query(c,
-                          "SELECT COALESCE(SUM(hold), 0) FROM bookings WHERE tenant_id = ? AND "
-                          "business_unit_id = ? AND window_start = ? AND (state IN ('accepted', "
-                          "'pushing', 'parked') OR (state = 'booked' AND pushed_at > ?))",
-                          v, 4, &r);
+        err = ap_db_query(c, ap_booking_held_sql, v, 4, &r);
     }
     if (err)
         return err;

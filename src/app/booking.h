@@ -91,6 +91,17 @@ void ap_booking_new_reference(char out[AP_BOOKING_REF_LEN]);
 enum ap_err ap_booking_accept_write(struct ap_db_conn *c, void *arg);
 
 /*
+ * The write's count of what a window's other bookings hold, run on the writer
+ * thread for every booking: ServiceTitan capacity (binds: tenant, business
+ * unit, window start, capacity fetched at) sums the seconds of the unpushed
+ * and the just-pushed; local capacity (binds: scheduler, window start) counts
+ * bookings. Both are answered from an index alone (migration 7), so a busy
+ * window's rows are never read; tests/unit/app/test_booking.c checks the plan.
+ */
+extern const char ap_booking_held_sql[];
+extern const char ap_booking_held_local_sql[];
+
+/*
  * Before the re-check: the reference already stored for (scheduler, key), if
  * any. AP_OK with *same telling whether the body hash matches; AP_ENOTFOUND
  * when the key is new.

@@ -58,6 +58,8 @@ struct ap_bsvc_config {
 };
 
 struct ap_bsvc;
+/* The holds ledger's query (two integer binds), for the tests of its plan. */
+extern const char ap_bsvc_ledger_sql[];
 struct ap_bsvc *ap_bsvc_new(const struct ap_bsvc_config *c);
 /* After the HTTP server stopped and the titan client was shut down (so every fetch ended).
  * NULL ok. */

@@ -168,13 +168,27 @@ const struct ap_migration ap_db_migrations[] = {
     {6, "bookings_push_and_local_windows",
      "CREATE INDEX bookings_account_due ON bookings (account_id, state, next_attempt);\n"
      "CREATE INDEX bookings_scheduler_window ON bookings (scheduler_id, window_start);\n"},
+    /* the acceptance counts what a window's bookings hold from the index alone: the table rows
+     * of a busy window are never read on the writer thread */
+    {7, "bookings_window_holds_covered",
+     "CREATE INDEX bookings_window_holds ON bookings (tenant_id, business_unit_id, window_start, "
+     "state, pushed_at, hold);\n"
+     "DROP INDEX bookings_window;\n"
+     "CREATE INDEX bookings_scheduler_window_state ON bookings (scheduler_id, window_start, "
+     "state);\n"
+     "DROP INDEX bookings_scheduler_window;\n"},
+    /* the holds ledger, read every few seconds, follows the bookings that still hold capacity
+     * (unpushed, pushed lately, or a window ahead) instead of scanning every booking ever taken */
+    {8, "bookings_ledger",
+     "CREATE INDEX bookings_pushed ON bookings (state, pushed_at);\n"
+     "CREATE INDEX bookings_window_start ON bookings (window_start);\n"},
     /* several appointd on one database (PostgreSQL; the tables exist on SQLite too, unused):
      * the live instances and the leader's lease (src/app/cluster.c), and each ServiceTitan
      * token shared by them, sealed, with the claim of its one fetch in flight
      * (src/app/st_tokens.c); the login throttle's attempts (src/app/throttle_db.c, keyed by
      * a hash of the address and email). Times are ms of the database's clock, except
      * expires_at (wall ns of the instance that fetched the token) */
-    {7, "instances_and_shared_tokens",
+    {9, "instances_and_shared_tokens",
      "CREATE TABLE instances (\n"
      "  id         TEXT PRIMARY KEY,\n"
      "  started_at INTEGER NOT NULL,\n"

@@ -72,6 +72,8 @@ describe('make run (scripts/demo) when its ports are taken', () => {
       await page.locator('#password').fill('demo-owner-password');
       await page.locator('#login-submit').click();
       await page.locator('#signed-in-as').waitFor({ state: 'visible' });
+      // a fresh load of the page (not a hash change that the sign-in's own landing may overtake)
+      await page.goto('about:blank');
       await page.goto(`${listen}#/settings/integrations/fms`);
       await page.locator('section#fms').waitFor();
       assert.equal(await waitText(page, '#fms-environment'), 'ServiceTitan environment: ServiceTitan emulator (stsim).');

@@ -100,9 +100,18 @@ describe('acceptance', () => {
     assert.equal(late.status, 409, late.text);
   });
 
+  /** In ServiceTitan (the inspector): the customers with the phone, and the jobs of each. */
+  async function stJobsByPhone(phone) {
+    const customers = await rig.stData('/crm/customers', { phone: phone.replace(/\D/g, '') });
+    const jobs = [];
+    for (const c of customers) jobs.push(...(await rig.stData('/jpm/jobs', { customerId: c.id })));
+    return { customers, jobs };
+  }
+
   test('Idempotency-Key: a replay gets the same reference, another body 409, nothing stored twice', async () => {
     const w = (await rig.windows({ days: 3 }))[1];
-    const body = rig.body(w);
+    const body = rig.body(w, { contact: { name: 'Replay Homeowner', phone: '469-555-7101', email: 'replay@example.com' } });
+    assert.equal((await stJobsByPhone(body.contact.phone)).customers.length, 0, 'a phone ServiceTitan does not know');
     const before = (await rig.list()).length;
     const a = await rig.book(body, { idem: 'widget-key-1' });
     assert.equal(a.status, 201, a.text);
@@ -125,11 +134,17 @@ describe('acceptance', () => {
     const e = await rig.book(body, { idem: 'widget-key-1' });
     assert.equal(e.status, 201);
     assert.equal(e.body.reference, a.body.reference);
+    // in ServiceTitan: one customer with the phone and one job, whatever the replays did
+    await rig.waitStates((await rig.list()).map((x) => x.reference), ['booked', 'needs_attention']);
+    const st = await stJobsByPhone(body.contact.phone);
+    assert.equal(st.customers.length, 1, 'one customer in ServiceTitan');
+    assert.deepEqual(st.jobs.map((j) => j.externalData), [[{ key: 'appointd.booking', value: a.body.reference }]], 'one job');
   });
 
   test('100 concurrent POSTs with one Idempotency-Key store one booking', async () => {
     const w = (await rig.windows({ days: 3 }))[2];
-    const body = rig.body(w);
+    const body = rig.body(w, { contact: { name: 'Hundred Taps', phone: '469-555-7102', email: 'hundred@example.com' } });
+    assert.equal((await stJobsByPhone(body.contact.phone)).customers.length, 0, 'a phone ServiceTitan does not know');
     const before = (await rig.list()).length;
     const rs = await Promise.all(Array.from({ length: 100 }, () => rig.book(body, { idem: 'one-key-100' })));
     const refs = new Set(rs.map((r) => r.body?.reference));
@@ -139,6 +154,11 @@ describe('acceptance', () => {
     assert.equal((await rig.list()).length, before + 1);
     await rig.waitState(ref, 'booked');
     assert.equal((await rig.jobsOf(ref)).length, 1);
+    // in ServiceTitan: the 100 taps made one customer and one job
+    await rig.waitStates((await rig.list()).map((x) => x.reference), ['booked', 'needs_attention']);
+    const st = await stJobsByPhone(body.contact.phone);
+    assert.equal(st.customers.length, 1, 'one customer in ServiceTitan');
+    assert.deepEqual(st.jobs.map((j) => j.externalData), [[{ key: 'appointd.booking', value: ref }]], 'one job');
   });
 });
 
@@ -273,5 +293,33 @@ describe('bad input on every public route: a clear 4xx, nothing stored', () => {
     assert.equal(other.headers.get('access-control-allow-origin'), null);
     assert.equal((await rig.list()).filter((b) => b.state !== 'booked').length <= 1, true);
     void ACCOUNT;
+  });
+
+  test('GET …/calendar.ics: an unknown, overlong or odd reference is a 404; another method 405; nothing stored', async () => {
+    let known = (await rig.list())[0]?.reference;
+    if (!known) {
+      const r = await rig.book(rig.body(w));
+      assert.equal(r.status, 201, r.text);
+      known = r.body.reference;
+    }
+    await rig.waitState(known, ['booked', 'needs_attention']);
+    const before = await rig.list();
+    const seq = await rig.lastSeq();
+    const ics = (ref, method = 'GET') => getJson(rig.url(`/api/v1/bookings/${ref}/calendar.ics`), { method });
+    err(await ics('bk_doesnotexist0000000000'), 404, 'not_found');
+    err(await ics('x'.repeat(300)), 404, 'not_found');
+    err(await ics(`${known}x`), 404, 'not_found');
+    err(await ics('%22%0d%0aX-Injected:%201'), 404, 'not_found');
+    err(await ics("'%20OR%201=1--"), 404, 'not_found');
+    err(await ics(known, 'POST'), 405, 'method_not_allowed');
+    err(await getJson(rig.url(`/api/v1/bookings/${known}`), { method: 'DELETE' }), 405, 'method_not_allowed');
+    // the route answers the real reference, so the 404s above are about the reference
+    const real = await ics(known);
+    assert.equal(real.status, 200, real.text);
+    assert.match(real.headers.get('content-type'), /^text\/calendar/);
+    assert.match(real.text, new RegExp(`UID:${known}@appointd`));
+    // nothing stored, nothing sent to ServiceTitan
+    assert.deepEqual(await rig.list(), before);
+    assert.deepEqual(rig.appointdCalls(await rig.requests(seq)).filter((q) => q.method !== 'GET').map((q) => q.path), []);
   });
 });

@@ -54,7 +54,6 @@ describe('stsim down for the whole run, then back', () => {
     assert.ok(stWins.length >= 2 && localWins.length >= 2);
 
     const restart = await rig.stopSim();
-    const t0 = Date.now();
     const refs = [];
     for (const [i, w] of [...stWins.slice(0, 3), ...localWins.slice(0, 3)].entries()) {
       const key = i < 3 ? stKey : rig.key;
@@ -73,7 +72,6 @@ describe('stsim down for the whole run, then back', () => {
     const shown = await rig.show(refs[0]);
     assert.ok(shown.calls.length >= 1 && shown.calls.every((c) => ['network', 'no_answer', 'timeout'].includes(c.outcome)),
       JSON.stringify(shown.calls));
-    assert.ok(Date.now() - t0 > 1000);
 
     await restart();
     await rig.waitStates(refs, 'booked', 60000);

@@ -9,7 +9,10 @@
 // breaks the tie, Do Not Service stops in needs_attention, a merged
 // customer is followed); booking mode's CRM booking with our externalId;
 // and the ServiceTitan calls each booking cost, counted in stsim's request
-// log (≤ 3 for a returning customer at a known address, ≤ 4 for a new one).
+// log (≤ 3 for a returning customer at a known address, ≤ 4 for a new one);
+// and across both DST changes of America/Chicago (stsim's clock moved there):
+// windows on each side of the change, and one on the Sunday of the change
+// itself, each an appointment at the chosen instant and local hour.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bookingRig } from './lib/bookings.mjs';
@@ -291,9 +294,9 @@ describe('a booking lands in ServiceTitan exactly once, as the right records', (
   });
 });
 
-for (const [what, at, dayBefore, dayAfter] of [
-  ['the spring-forward change (2027-03-14)', '2027-03-11T18:00:00Z', '2027-03-13', '2027-03-15'],
-  ['the fall-back change (2027-11-07)', '2027-11-04T18:00:00Z', '2027-11-06', '2027-11-08'],
+for (const [what, at, dayBefore, dayAfter, changeDay, offsetAfter] of [
+  ['the spring-forward change (2027-03-14)', '2027-03-11T18:00:00Z', '2027-03-13', '2027-03-15', '2027-03-14', '-05:00'],
+  ['the fall-back change (2027-11-07)', '2027-11-04T18:00:00Z', '2027-11-06', '2027-11-08', '2027-11-07', '-06:00'],
 ]) {
   describe(`across ${what} in America/Chicago`, () => {
     let rig;
@@ -302,6 +305,48 @@ for (const [what, at, dayBefore, dayAfter] of [
       rig = await bookingRig({ clockAt: at });
     });
     after(() => rig?.close());
+
+    /** Asserts ref's one job in ServiceTitan has its appointment at window w, the same local hour there. */
+    async function landedAt(ref, w) {
+      const jobs = await rig.jobsOf(ref);
+      assert.equal(jobs.length, 1);
+      const appt = (await rig.stData('/jpm/appointments', { jobId: jobs[0].id }))[0];
+      assert.equal(utc(appt.start), utc(w.start), `start of ${w.start}`);
+      assert.equal(utc(appt.end), utc(w.end), `end of ${w.end}`);
+      assert.equal(utc(appt.arrivalWindowStart), utc(w.start));
+      assert.equal(utc(appt.arrivalWindowEnd), utc(w.end));
+      // ServiceTitan's own wall-clock view of that window is the same local hour
+      const cap = await rig.st('POST', '/dispatch/capacity', { body: { startsOnOrAfter: `${w.start.slice(0, 10)}T00:00:00Z`,
+        endsOnOrBefore: `${w.start.slice(0, 10)}T23:59:59Z`, businessUnitIds: [rig.bu], jobTypeId: rig.jobType.id,
+        skillBasedAvailability: false } });
+      const slot = cap.body.availabilities.find((x) => utc(x.startUtc) === utc(w.start));
+      assert.ok(slot, 'ServiceTitan has that window');
+      assert.equal(slot.start.slice(0, 19), w.start.slice(0, 19), 'the same local time in ServiceTitan');
+      // and the homeowner's page shows it as chosen
+      assert.deepEqual((await rig.get(`/api/v1/bookings/${ref}`)).body.window, { start: w.start, end: w.end });
+    }
+
+    test('a window on the day of the change itself (a Sunday shift added in ServiceTitan) lands at that day\'s new offset', async () => {
+      // the demo has no Sunday shifts, and the change is on a Sunday: give the unit's technicians one
+      const techs = (await rig.stData('/settings/technicians')).filter((t) => t.businessUnitId === rig.bu && t.active);
+      assert.ok(techs.length > 0, 'technicians of the unit');
+      const from = new Date(`${changeDay}T07:00:00${offsetAfter}`);
+      const shift = await rig.st('POST', '/dispatch/technician-shifts', {
+        body: { technicianIds: techs.map((t) => t.id), shiftType: 'Normal', title: 'Sunday of the change', start: from.toISOString(),
+          end: new Date(from.getTime() + 10 * 3600e3).toISOString(), repeatType: 'Never' },
+      });
+      assert.equal(shift.status, 200, shift.text);
+      const wins = (await rig.windows({ from: changeDay, days: 1 })).filter((w) => w.start.startsWith(changeDay));
+      assert.ok(wins.length > 0, `open windows on ${changeDay}`);
+      const w = wins[0];
+      assert.ok(w.start.endsWith(offsetAfter) && w.end.endsWith(offsetAfter), `the offset after the change: ${w.start} ${w.end}`);
+      // 07:00 local and later, in the shift: the first arrival window starts on the hour it says
+      assert.ok(w.start.slice(11, 16) >= '07:00', w.start);
+      const r = await rig.book(rig.body(w));
+      assert.equal(r.status, 201, r.text);
+      await rig.waitState(r.body.reference, 'booked');
+      await landedAt(r.body.reference, w);
+    });
 
     test('the appointment is the chosen window on each side of the change', async () => {
       const wins = await rig.windows({ from: at.slice(0, 10), days: 6, all: true });
@@ -319,24 +364,7 @@ for (const [what, at, dayBefore, dayAfter] of [
         refs.push(r.body.reference);
       }
       await rig.waitStates(refs, 'booked');
-      for (const [i, w] of [a, b].entries()) {
-        const jobs = await rig.jobsOf(refs[i]);
-        assert.equal(jobs.length, 1);
-        const appt = (await rig.stData('/jpm/appointments', { jobId: jobs[0].id }))[0];
-        assert.equal(utc(appt.start), utc(w.start), `start of ${w.start}`);
-        assert.equal(utc(appt.end), utc(w.end), `end of ${w.end}`);
-        assert.equal(utc(appt.arrivalWindowStart), utc(w.start));
-        assert.equal(utc(appt.arrivalWindowEnd), utc(w.end));
-        // ServiceTitan's own wall-clock view of that window is the same local hour
-        const cap = await rig.st('POST', '/dispatch/capacity', { body: { startsOnOrAfter: `${w.start.slice(0, 10)}T00:00:00Z`,
-          endsOnOrBefore: `${w.start.slice(0, 10)}T23:59:59Z`, businessUnitIds: [rig.bu], jobTypeId: rig.jobType.id,
-          skillBasedAvailability: false } });
-        const slot = cap.body.availabilities.find((x) => utc(x.startUtc) === utc(w.start));
-        assert.ok(slot, 'ServiceTitan has that window');
-        assert.equal(slot.start.slice(0, 19), w.start.slice(0, 19), 'the same local time in ServiceTitan');
-        // and the homeowner's page shows it as chosen
-        assert.deepEqual((await rig.get(`/api/v1/bookings/${refs[i]}`)).body.window, { start: w.start, end: w.end });
-      }
+      for (const [i, w] of [a, b].entries()) await landedAt(refs[i], w);
     });
   });
 }
