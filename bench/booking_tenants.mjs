@@ -57,23 +57,7 @@ const rig = await bookingRig({
 });
 try {
   // the other tenants, each with its account, connection, catalog and scheduler
-  const tenants = [{ id: rig.sim.creds.tenantId, key: rig.key }];
-  for (let k = 1; k < TENANTS; k++) {
-    const id = 3000000 + k;
-    const t = await rig.sim.control('POST', '/tenants', { id, name: `Tenant ${k}`, seed: 'demo' });
-    if (t.status !== 200) throw new Error(t.text);
-    const c = (await rig.sim.control('POST', '/connections', { tenantId: id, appId: rig.sim.creds.appId })).body;
-    const account = `Tenant ${k}`;
-    await rig.ok(['account', 'create', account]);
-    await rig.ok(['fms', 'tenant', account, String(id)]);
-    await rig.ok(['fms', 'connect', account, '--client-id', c.clientId, '--client-secret-stdin'], `${c.clientSecret}\n`);
-    const cat = await rig.json(['catalog', 'refresh', account]);
-    const jt = cat.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
-    const cfg = { ...rig.cfg, name: `Website ${k}`, campaignId: cat.campaigns.find((x) => x.active).id, campaignRules: [],
-      services: [{ ...rig.cfg.services[0], jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }] };
-    const key = (await rig.json(['scheduler', 'create', account, '--config', await rig.file(`s${k}.json`, cfg)])).key;
-    tenants.push({ id, key });
-  }
+  const tenants = await rig.addTenants(TENANTS - 1);
 
   // the backlogs: accepted while the connections are disabled in stsim, so the push parks them
   // instead of draining them as they come (the first of each account is refused and parked,

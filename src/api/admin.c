@@ -302,7 +302,14 @@ static enum ap_http_result handle_login(struct ap_http_req *req, void *ud)
     if (!login_body(req, &body, &email, &password))
         goto done;
     struct login_job *j = ap_xcalloc(1, sizeof(*j));
-    if (ap_login_begin(&j->attempt, email, ap_http_peer(req), &retry) != AP_OK) {
+    enum ap_err began = ap_login_begin(&j->attempt, email, ap_http_peer(req), &retry);
+    if (began == AP_EUNAVAIL) {
+        free(j);
+        ap_http_add_header(req, "Retry-After", "2");
+        ap_http_respond_error(req, 503, "unavailable", "please try again in a moment", NULL);
+        goto done;
+    }
+    if (began != AP_OK) {
         free(j);
         snprintf(num, sizeof(num), "%d", retry);
         ap_http_add_header(req, "Retry-After", num);

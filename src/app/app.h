@@ -116,6 +116,9 @@ struct ap_login_limits {
     size_t entries;
 };
 void ap_login_configure(const struct ap_login_limits *limits);
+/* Several appointd on one PostgreSQL: the throttle's counters are kept in st (shared by them;
+ * app/throttle_db.c) instead of this process's memory. Before serving. */
+void ap_login_share(struct ap_store *st);
 
 #include "app/throttle.h"
 
@@ -127,9 +130,12 @@ struct ap_login_attempt {
 
 /*
  * Starts an attempt for email from peer (ap_http_peer()): charges it to the
- * throttle before any hashing, so concurrent attempts count. AP_OK, or
+ * throttle before any hashing, so concurrent attempts count. AP_OK,
+ * AP_EUNAVAIL when a shared throttle's store cannot be reached, or
  * AP_EBUSY with *retry_after_s (>= 1) when the pair or the address must
- * wait. Cheap, no store access: call it on the loop thread. Every AP_OK
+ * wait. Cheap: no store access, or with a shared throttle (ap_login_share)
+ * one short transaction, as the admin routes' session reads; call it on the
+ * loop thread. Every AP_OK
  * must be followed by exactly one ap_login_finish() or ap_login_abandon().
  */
 enum ap_err ap_login_begin(struct ap_login_attempt *a, const char *email, const char *peer,

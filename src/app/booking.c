@@ -163,12 +163,30 @@ static enum ap_err insert_booking(struct ap_db_conn *c, struct ap_accept *a)
                       k, AP_COUNTOF(k));
 }
 
+/*
+ * Other appointd on the same PostgreSQL accept bookings at the same time: the idempotency key
+ * and the window's holds are each checked then written, so acceptances take turns across
+ * instances, under one advisory lock held until the writer's batch commits. One lock for all
+ * rather than one per window or key: a batch holds many acceptances, and two batches taking
+ * per-window locks in different orders deadlock (PostgreSQL breaks it after a second). Within
+ * an instance the writer already runs them one at a time, so what this serialises is whole
+ * batches, each one durable commit. SQLite: nothing to do (one writer).
+ */
+#define ACCEPT_LOCK_KEY 0x6170706f696e7401LL /* "appoint" 1 */
+
+static enum ap_err lock_accept(struct ap_db_conn *c)
+{
+    return ap_db_lock(c, ACCEPT_LOCK_KEY);
+}
+
 enum ap_err ap_booking_accept_write(struct ap_db_conn *c, void *arg)
 {
     struct ap_accept *a = arg;
     bool same = false;
     enum ap_err err;
 
+    if ((err = lock_accept(c)))
+        return err;
     if (a->idem_key) {
         err = idem_check(c, a->scheduler_id, a->idem_key, a->body_hash, a->existing, &same);
         if (err == AP_OK) {

@@ -378,11 +378,18 @@ static struct push_job *job_load(struct ap_push *p, struct ap_db_conn *c, int64_
 static bool claim(struct ap_push *p, struct ap_db_conn *c, int64_t id, bool *resume)
 {
     int64_t now = now_real(), until = now + (int64_t)p->o.lease_s * AP_NS_PER_S, was = 0;
-    struct ap_db_val q[1] = {ap_db_int(id)};
+    struct ap_db_val q[3] = {ap_db_int(id), ap_db_int(now), ap_db_int(now)};
     struct ap_db_val v[5] = {ap_db_int(until), ap_db_text(p->owner), ap_db_int(id), ap_db_int(now),
                              ap_db_int(now)};
 
-    ap_db_query_int(c, "SELECT state = 'pushing' FROM bookings WHERE id = ?", q, 1, &was);
+    /* PostgreSQL: a row another instance is claiming right now is skipped, not waited for (its
+     * claim wins); SQLite leaves the clause out, its write transaction excludes the others */
+    if (ap_db_query_int(c,
+                        "SELECT state = 'pushing' FROM bookings WHERE id = ? AND ((state = "
+                        "'accepted' AND next_attempt <= ?) OR (state = 'pushing' AND lease_until "
+                        "< ?)) FOR UPDATE SKIP LOCKED",
+                        q, 3, &was) != AP_OK)
+        return false;
     if (ap_db_exec(c,
                    "UPDATE bookings SET state = 'pushing', lease_until = ?, lease_owner = ? "
                    "WHERE id = ? AND ((state = 'accepted' AND next_attempt <= ?) OR "

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/cluster.h"
 #include "app/fms_int.h"
 #include "app/stqueue.h"
 #include "core/buf.h"
@@ -405,6 +406,12 @@ static void *health_main(void *arg)
         bool burst = n401 - seen_401 >= BURST_401 && now - last_run >= BURST_MIN_GAP_S * s_ns;
         if (!due && !burst)
             continue;
+        /* on a shared database the periodic round is the leader's; a burst of this
+         * instance's own 401s is checked here */
+        if (!burst && !ap_cluster_leader()) {
+            last_run = now;
+            continue;
+        }
         if (burst)
             ap_log_info("fms.health_burst", "new_401=%llu", (unsigned long long)(n401 - seen_401));
         submit_checks(h);

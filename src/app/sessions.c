@@ -53,7 +53,17 @@ static struct {
     pthread_mutex_t lock; /* guards the pointer and the limits, not the table */
     struct ap_throttle *t;
     struct ap_login_limits limits;
-} thr = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}};
+    struct ap_store *shared; /* several instances: the counters in this store */
+} thr = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}, NULL};
+
+static const struct ap_throttle_config db_cfg = {0, BACKOFF_BASE_NS, BACKOFF_CAP_NS, FORGET_NS};
+
+void ap_login_share(struct ap_store *st)
+{
+    pthread_mutex_lock(&thr.lock);
+    thr.shared = st;
+    pthread_mutex_unlock(&thr.lock);
+}
 
 static void limits_fill(struct ap_login_limits *l)
 {
@@ -79,7 +89,7 @@ void ap_login_configure(const struct ap_login_limits *limits)
     ap_throttle_free(old); /* configured before serving: nobody holds it */
 }
 
-static struct ap_throttle *throttle(struct ap_login_limits *l)
+static struct ap_throttle *throttle(struct ap_login_limits *l, struct ap_store **shared)
 {
     pthread_mutex_lock(&thr.lock);
     if (!thr.t) {
@@ -89,6 +99,7 @@ static struct ap_throttle *throttle(struct ap_login_limits *l)
     }
     struct ap_throttle *t = thr.t;
     *l = thr.limits;
+    *shared = thr.shared;
     pthread_mutex_unlock(&thr.lock);
     return t;
 }
@@ -129,14 +140,18 @@ enum ap_err ap_login_begin(struct ap_login_attempt *a, const char *email, const 
                            int *retry_after_s)
 {
     struct ap_login_limits l;
-    struct ap_throttle *t = throttle(&l);
+    struct ap_store *shared;
+    struct ap_throttle *t = throttle(&l, &shared);
     int64_t wait = 0;
     attempt_keys(a, email, peer, &l);
-    if (!ap_throttle_take(t, a->keys, AP_COUNTOF(a->keys), &wait)) {
-        if (retry_after_s)
-            *retry_after_s = (int)((wait + AP_NS_PER_S - 1) / AP_NS_PER_S);
-        return AP_EBUSY;
-    }
+    enum ap_err err =
+        shared ? ap_throttle_db_take(shared, &db_cfg, a->keys, AP_COUNTOF(a->keys), &wait)
+        : ap_throttle_take(t, a->keys, AP_COUNTOF(a->keys), &wait) ? AP_OK
+                                                                   : AP_EBUSY;
+    if (err == AP_EBUSY && retry_after_s)
+        *retry_after_s = (int)((wait + AP_NS_PER_S - 1) / AP_NS_PER_S);
+    if (err)
+        return err == AP_EBUSY ? AP_EBUSY : AP_EUNAVAIL;
     a->open = true;
     if (retry_after_s)
         *retry_after_s = 0;
@@ -147,13 +162,20 @@ enum ap_err ap_login_begin(struct ap_login_attempt *a, const char *email, const 
 static void attempt_settle(struct ap_login_attempt *a, enum ap_err result)
 {
     struct ap_login_limits l;
-    struct ap_throttle *t = throttle(&l);
+    struct ap_store *shared;
+    struct ap_throttle *t = throttle(&l, &shared);
     if (!a->open)
         return;
     a->open = false;
     if (result == AP_EPERM)
         return; /* a failure: both charges stand */
-    ap_throttle_settle(t, &a->keys[0], result == AP_OK ? AP_THROTTLE_CLEAR : AP_THROTTLE_REFUND);
+    enum ap_throttle_outcome pair = result == AP_OK ? AP_THROTTLE_CLEAR : AP_THROTTLE_REFUND;
+    if (shared) {
+        ap_throttle_db_settle(shared, &a->keys[0], pair);
+        ap_throttle_db_settle(shared, &a->keys[1], AP_THROTTLE_REFUND);
+        return;
+    }
+    ap_throttle_settle(t, &a->keys[0], pair);
     ap_throttle_settle(t, &a->keys[1], AP_THROTTLE_REFUND);
 }
 

@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 #define AP_THROTTLE_KEY_MAX  336 /* longest key text; longer ones are cut */
 #define AP_THROTTLE_TAKE_MAX 4   /* keys one attempt may be charged to */
 
@@ -88,5 +90,18 @@ void ap_throttle_settle(struct ap_throttle *t, const struct ap_throttle_key *key
                         enum ap_throttle_outcome how);
 
 void ap_throttle_stats(struct ap_throttle *t, struct ap_throttle_stats *out);
+
+/*
+ * The same counters kept in the database (throttle_db.c: PostgreSQL, several
+ * appointd sharing them; entries is unused, the table is pruned by age).
+ * take: AP_OK (charged), AP_EBUSY with *retry_ns (nothing charged), or a
+ * store error (nothing charged). settle: as ap_throttle_settle(); a store
+ * error is ignored (the charge stands).
+ */
+struct ap_store;
+enum ap_err ap_throttle_db_take(struct ap_store *st, const struct ap_throttle_config *cfg,
+                                struct ap_throttle_key *keys, size_t n, int64_t *retry_ns);
+void ap_throttle_db_settle(struct ap_store *st, const struct ap_throttle_key *key,
+                           enum ap_throttle_outcome how);
 
 #endif

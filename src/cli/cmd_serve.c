@@ -37,6 +37,7 @@
 #include "core/proc.h"
 #include "core/metrics.h"
 #include "crypto/crypto.h"
+#include "app/cluster.h"
 #include "db/store.h"
 #include "core/jobq.h"
 #include "core/workers.h"
@@ -210,6 +211,7 @@ static int serve(const struct ap_conf *c)
     struct ap_fms fms = {0};
     struct ap_fms_health *health = NULL;
     struct ap_serve_booking booking = {0};
+    struct ap_cluster *cluster = NULL;
     int code = EXIT_FAILURE;
     const char *dir = ap_conf_str(c, "data-dir");
 
@@ -240,6 +242,11 @@ static int serve(const struct ap_conf *c)
     metrics = make_metrics();
     if (titan)
         ap_titan_metrics(titan, metrics);
+    /* several servers on one PostgreSQL share tokens, the rate limit and one leader */
+    if (on_pg && !(cluster = ap_cluster_start(store, titan, key, metrics))) {
+        snprintf(err, sizeof(err), "could not start the cluster thread");
+        goto out;
+    }
     if (titan &&
         !(stq = ap_st_queue_new((int)ap_conf_int(c, "st-workers"),
                                 (int)ap_conf_int(c, "st-account-jobs"), metrics, err, sizeof(err))))
@@ -251,6 +258,8 @@ static int serve(const struct ap_conf *c)
     ap_login_configure(&(struct ap_login_limits){(int)ap_conf_int(c, "login-rate-limit"),
                                                  (int)ap_conf_int(c, "login-address-limit"),
                                                  (size_t)ap_conf_int(c, "login-throttle-entries")});
+    if (on_pg)
+        ap_login_share(store); /* every instance counts every attempt */
     struct ap_api_config ac = {
         .store = store,
         .metrics = metrics,
@@ -318,9 +327,10 @@ out:
     ap_api_free(api);                /* answers leftover deferred requests before the server goes */
     ap_http_server_free(server);
     ap_router_free(router);
+    ap_titan_free(titan);
+    ap_cluster_stop(cluster); /* after the client: its token functions use the cluster's name */
     ap_metrics_free(metrics);
     ap_crypto_key_free(key);
-    ap_titan_free(titan);
     ap_fms_cleanup(&fms);
     ap_store_close(store);
     ap_store_unlock_dir(lock_fd);

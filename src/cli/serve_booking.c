@@ -17,6 +17,7 @@
 #include "app/booking_push.h"
 #include "app/bsvc.h"
 #include "app/catalog.h"
+#include "app/cluster.h"
 #include "app/fms.h"
 #include "app/fms_conn.h"
 #include "app/stqueue.h"
@@ -101,7 +102,8 @@ static void *timer_main(void *arg)
         if (ct->stopping)
             break;
         pthread_mutex_unlock(&ct->mu);
-        submit_all(ct);
+        if (ap_cluster_leader()) /* on a shared database: one instance refreshes */
+            submit_all(ct);
         pthread_mutex_lock(&ct->mu);
         wait_s = ct->interval_s;
     }

@@ -182,6 +182,39 @@ const struct ap_migration ap_db_migrations[] = {
     {8, "bookings_ledger",
      "CREATE INDEX bookings_pushed ON bookings (state, pushed_at);\n"
      "CREATE INDEX bookings_window_start ON bookings (window_start);\n"},
+    /* several appointd on one database (PostgreSQL; the tables exist on SQLite too, unused):
+     * the live instances and the leader's lease (src/app/cluster.c), and each ServiceTitan
+     * token shared by them, sealed, with the claim of its one fetch in flight
+     * (src/app/st_tokens.c); the login throttle's attempts (src/app/throttle_db.c, keyed by
+     * a hash of the address and email). Times are ms of the database's clock, except
+     * expires_at (wall ns of the instance that fetched the token) */
+    {9, "instances_and_shared_tokens",
+     "CREATE TABLE instances (\n"
+     "  id         TEXT PRIMARY KEY,\n"
+     "  started_at INTEGER NOT NULL,\n"
+     "  seen_at    INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE leases (\n"
+     "  name     TEXT PRIMARY KEY,\n"
+     "  owner    TEXT NOT NULL,\n"
+     "  until_ms INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE TABLE st_tokens (\n"
+     "  tenant_id    INTEGER NOT NULL,\n"
+     "  client_id    TEXT NOT NULL,\n"
+     "  token_sealed TEXT,\n"
+     "  expires_at   INTEGER NOT NULL DEFAULT 0,\n"
+     "  gen          INTEGER NOT NULL DEFAULT 0,\n"
+     "  fetch_owner  TEXT,\n"
+     "  fetch_until  INTEGER NOT NULL DEFAULT 0,\n"
+     "  PRIMARY KEY (tenant_id, client_id)\n"
+     ");\n"
+     "CREATE TABLE login_throttle (\n"
+     "  key      TEXT PRIMARY KEY,\n"
+     "  n        INTEGER NOT NULL,\n"
+     "  last_ms  INTEGER NOT NULL,\n"
+     "  next_ms  INTEGER NOT NULL\n"
+     ");\n"},
 };
 
 const size_t ap_db_nmigrations = sizeof(ap_db_migrations) / sizeof(ap_db_migrations[0]);

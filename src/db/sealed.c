@@ -16,6 +16,7 @@
 const struct ap_db_sealed_col ap_db_sealed_cols[] = {
     {"fms_connections", "secret_sealed"}, /* ServiceTitan client secrets */
     {"fms_connections", "v1_key_sealed"}, /* V1 API keys until V2 connects */
+    {"st_tokens", "token_sealed"},        /* ServiceTitan access tokens shared by instances */
 };
 const size_t ap_db_nsealed_cols = sizeof(ap_db_sealed_cols) / sizeof(ap_db_sealed_cols[0]);
 

@@ -23,5 +23,9 @@ const struct ap_db_table ap_db_tables[] = {
     {"bookings", "id", "id"},
     {"booking_calls", "id", "id"},
     {"idempotency_keys", "scheduler_id, key", NULL},
+    {"instances", "id", NULL},
+    {"leases", "name", NULL},
+    {"st_tokens", "tenant_id, client_id", NULL},
+    {"login_throttle", "key", NULL},
 };
 const size_t ap_db_ntables = AP_COUNTOF(ap_db_tables);

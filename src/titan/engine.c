@@ -375,10 +375,16 @@ static void take_slot(struct ap_titan_op *op)
 {
     struct ap_titan *t = op->t;
     int64_t now = ap_clock_mono_ns(), at;
+    bool again;
 
-    if (!ap_titan_limit(t, op->creds.tenant_id, now, op->deadline_ns, &at)) {
+    if (!ap_titan_limit(t, op->creds.tenant_id, now, op->deadline_ns, &at, &again)) {
         finish_timeout(op, "the call's deadline comes before its turn in the client-side rate "
                            "limit (kept under ServiceTitan's 60 requests/s per tenant)");
+        return;
+    }
+    if (again) {
+        /* this instance has no share of the rate right now (src/app/cluster.c) */
+        wait_until(op, at, take_slot);
         return;
     }
     if (at <= now) {

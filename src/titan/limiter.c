@@ -19,8 +19,12 @@
 struct ap_titan_lim {
     struct ap_titan_lim *next;
     int64_t tenant_id;
+    int share_gen; /* of the share its rate was set for */
     struct ap_titan_limiter l;
 };
+
+/* While the share's window is shut, how often a waiting call looks again. */
+#define SHARE_RECHECK_NS (50 * 1000 * 1000LL)
 
 int ap_titan_burst_for(double rate)
 {
@@ -73,7 +77,7 @@ int64_t ap_titan_limiter_reserve(struct ap_titan_limiter *l, int64_t now_ns)
     return at;
 }
 
-static struct ap_titan_limiter *limiter_of(struct ap_titan *t, int64_t tenant_id)
+static struct ap_titan_lim *limiter_of(struct ap_titan *t, int64_t tenant_id)
 {
     struct ap_titan_lim *x;
 
@@ -86,13 +90,63 @@ static struct ap_titan_limiter *limiter_of(struct ap_titan *t, int64_t tenant_id
         x->next = t->limiters;
         t->limiters = x;
     }
-    return &x->l;
+    return x;
+}
+
+/* Sets l's rate to 1/n of the configured one (and of its burst); the bucket's arrival time
+ * stays, so a lowered rate takes effect from the next slot. */
+static void limiter_share(struct ap_titan *t, struct ap_titan_limiter *l, int n)
+{
+    double rate = t->cfg.rate_limit / n;
+    int burst = t->burst / n;
+
+    pthread_mutex_lock(&l->mu);
+    if (rate < 0.001)
+        rate = 0.001;
+    l->interval_ns = (int64_t)(1e9 / rate);
+    if (l->interval_ns < 1)
+        l->interval_ns = 1;
+    l->tolerance_ns = (int64_t)((burst < 1 ? 1 : burst) - 1) * l->interval_ns;
+    pthread_mutex_unlock(&l->mu);
+}
+
+void ap_titan_set_rate_share(struct ap_titan *t, int n, int64_t from_ns, int64_t until_ns)
+{
+    pthread_mutex_lock(&t->share_mu);
+    if (n < 1)
+        n = 1;
+    if (n != t->share_n)
+        t->share_gen++;
+    t->share_n = n;
+    t->share_from_ns = from_ns;
+    t->share_until_ns = until_ns;
+    pthread_mutex_unlock(&t->share_mu);
 }
 
 bool ap_titan_limit(struct ap_titan *t, int64_t tenant_id, int64_t now_ns, int64_t latest_ns,
-                    int64_t *at)
+                    int64_t *at, bool *again)
 {
-    return ap_titan_limiter_reserve_by(limiter_of(t, tenant_id), now_ns, latest_ns, at);
+    struct ap_titan_lim *x;
+    int n, gen;
+    int64_t from, until;
+
+    pthread_mutex_lock(&t->share_mu);
+    n = t->share_n;
+    gen = t->share_gen;
+    from = t->share_from_ns;
+    until = t->share_until_ns;
+    pthread_mutex_unlock(&t->share_mu);
+    *again = now_ns < from || now_ns >= until;
+    if (*again) {
+        *at = now_ns < from ? from : now_ns + SHARE_RECHECK_NS;
+        return *at <= latest_ns;
+    }
+    x = limiter_of(t, tenant_id);
+    if (x->share_gen != gen) {
+        limiter_share(t, &x->l, n);
+        x->share_gen = gen;
+    }
+    return ap_titan_limiter_reserve_by(&x->l, now_ns, latest_ns, at);
 }
 
 void ap_titan_limiters_free(struct ap_titan *t)

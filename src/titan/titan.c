@@ -197,6 +197,9 @@ struct ap_titan *ap_titan_new(const struct ap_titan_config *cfg, char *err, size
         return NULL;
     }
     pthread_mutex_init(&t->mu, NULL);
+    pthread_mutex_init(&t->share_mu, NULL);
+    t->share_n = 1;
+    t->share_until_ns = INT64_MAX;
     pthread_cond_init(&t->cv, NULL);
     return t;
 }
@@ -211,6 +214,7 @@ void ap_titan_free(struct ap_titan *t)
     ap_titan_limiters_free(t);
     pthread_cond_destroy(&t->cv);
     pthread_mutex_destroy(&t->mu);
+    pthread_mutex_destroy(&t->share_mu);
     free_strings(t);
     free(t);
 }
@@ -218,6 +222,11 @@ void ap_titan_free(struct ap_titan *t)
 void ap_titan_set_hooks(struct ap_titan *t, const struct ap_titan_hooks *h)
 {
     t->hooks = *h;
+}
+
+void ap_titan_set_shared(struct ap_titan *t, const struct ap_titan_shared *s)
+{
+    t->shared = *s;
 }
 
 uint32_t ap_titan_random(struct ap_titan *t)

@@ -103,6 +103,53 @@ struct ap_titan *ap_titan_new(const struct ap_titan_config *cfg, char *err, size
  * engine thread (a callback). */
 void ap_titan_free(struct ap_titan *t);
 
+/*
+ * Several appointd on one database (PostgreSQL) share each tenant's token and its rate limit.
+ * The client knows nothing of databases: the caller hands it functions (src/app/st_tokens.c
+ * and src/app/cluster.c); without them (SQLite, one process) nothing of this costs anything.
+ *
+ * Tokens: when the engine has no valid token for (tenant, client id) it asks token_load for
+ * one another instance saved (valid, and not the generation that just got a 401); failing
+ * that, token_claim takes the one fetch of the token across instances (a lease of lease_ms;
+ * false: another instance is fetching it, and the engine asks again every 50 ms while the
+ * calls wait, up to their deadlines); the fetch's end goes to token_save (token NULL: the
+ * fetch failed, the claim is released). They run on the engine thread and block it for one
+ * short database statement each, once per token per instance, never per call. *gen numbers
+ * the tokens of an entry, so a 401 drops only the token that got it, in every instance.
+ */
+struct ap_titan_shared {
+    /* AP_OK with *token (malloc'd; the engine wipes it), *expires_real_ns and *gen;
+     * AP_ENOTFOUND when none is stored or it expires within min_left_ns, or its generation is
+     * stale_gen; another error when the store cannot be asked (then the engine fetches
+     * itself only once token_claim says so). */
+    enum ap_err (*token_load)(void *ud, int64_t tenant_id, const char *client_id, int64_t stale_gen,
+                              int64_t min_left_ns, char **token, int64_t *expires_real_ns,
+                              int64_t *gen);
+    /* true when this instance is to fetch: the claim was free or expired, and no token valid
+     * for min_left_ns more is stored (the one of generation stale_gen, if any, is dropped).
+     * false: another instance holds the claim or saved a token meanwhile, or the store cannot
+     * be asked. */
+    bool (*token_claim)(void *ud, int64_t tenant_id, const char *client_id, int64_t stale_gen,
+                        int64_t min_left_ns, int lease_ms);
+    /* The fetch ended: token NULL (failed: the claim is released), else saved sealed with its
+     * expiry; the new generation in *gen (0 when it could not be saved). */
+    void (*token_save)(void *ud, int64_t tenant_id, const char *client_id, const char *token,
+                       int64_t expires_real_ns, int64_t *gen);
+    void *ud;
+};
+/* Sets the shared functions (copied). Before the first call. */
+void ap_titan_set_shared(struct ap_titan *t, const struct ap_titan_shared *s);
+
+/*
+ * The rate limit across instances: this process may use 1/n of each tenant's rate (and of its
+ * burst, at least one call), and only while the monotonic clock is within [from_ns, until_ns):
+ * outside it calls wait for their turn (up to their deadlines) — the caller (src/app/cluster.c)
+ * renews the window as long as its registration among the live instances is fresh, so an
+ * instance that lost the database stops before the others count it gone and take its share.
+ * Default: n = 1, always. Any thread.
+ */
+void ap_titan_set_rate_share(struct ap_titan *t, int n, int64_t from_ns, int64_t until_ns);
+
 /* What a call is made for: one tenant's connection. Borrowed strings. */
 struct ap_titan_creds {
     int64_t tenant_id;

@@ -173,6 +173,11 @@ struct ap_titan {
     char *token_url, *api_base, *app_key, *app_key_header;
     int burst;
     struct ap_titan_hooks hooks;
+    struct ap_titan_shared shared; /* token_load NULL: not shared */
+    /* the rate share (ap_titan_set_rate_share), under share_mu */
+    pthread_mutex_t share_mu;
+    int share_n, share_gen;
+    int64_t share_from_ns, share_until_ns;
     struct ap_httpc_loop *loop; /* the engine thread */
     /* the engine thread's alone */
     struct ap_titan_tok *tokens;
@@ -270,9 +275,11 @@ void ap_titan_tokens_free(struct ap_titan *t);
 
 /* ---- limiter.c ---------------------------------------------------------- */
 
-/* Reserves the tenant's next slot if it comes by latest_ns (see reserve_by). Engine thread. */
+/* Reserves the tenant's next slot if it comes by latest_ns (see reserve_by), at this
+ * process's share of the rate. Outside the share's window nothing is reserved and *again is
+ * set: ask again at *at (false when that is past latest_ns). Engine thread. */
 bool ap_titan_limit(struct ap_titan *t, int64_t tenant_id, int64_t now_ns, int64_t latest_ns,
-                    int64_t *at);
+                    int64_t *at, bool *again);
 void ap_titan_limiters_free(struct ap_titan *t);
 
 /* ---- titan.c ------------------------------------------------------------ */

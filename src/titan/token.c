@@ -12,6 +12,12 @@
  * The client secret is used for the fetch (a copy lives in the fetch's
  * request until it ends, then is wiped) and never logged; the token is kept
  * here and handed to calls as copies.
+ *
+ * Shared (t->shared set: several appointd on one database): before fetching,
+ * the entry takes a token another instance saved; else it claims the one
+ * fetch across instances, or — another instance fetching — looks again every
+ * 50 ms; a token it fetched is saved for the others. A forced fetch (a check
+ * of the credentials) always asks ServiceTitan, and saves what it got.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +36,8 @@ struct ap_titan_tok {
     char *client_id;
     char *token;      /* NULL: none cached */
     int64_t renew_ns; /* mono time from which the token is no longer handed out */
+    int64_t gen;      /* shared: the stored generation of token (0: not stored) */
+    int64_t stale;    /* shared: the generation that got a 401 (never taken from the store) */
     struct fetch *fetching;
     struct ap_titan_op *wait_head, *wait_tail;
 };
@@ -43,7 +51,13 @@ struct fetch {
     struct ap_titan_creds creds; /* copies, for the hook */
     char *client_id, *client_secret;
     enum ap_err start_err;
+    bool claimed;                   /* shared: this instance holds the fetch's claim */
+    int64_t started_real;           /* wall clock at the start, for the stored expiry */
+    struct ap_httpc_timer *recheck; /* shared: another instance fetches; look again */
 };
+
+/* While another instance fetches a token, how often the store is asked again. */
+#define SHARED_RECHECK_NS (50 * AP_NS_PER_MS)
 
 static struct ap_titan_tok *find_entry(struct ap_titan *t, int64_t tenant, const char *cid,
                                        bool add)
@@ -77,6 +91,8 @@ static void drop_token(struct ap_titan_tok *x)
     x->token = NULL;
 }
 
+static void start_real(struct fetch *f);
+
 static void fetch_free(struct fetch *f)
 {
     free(f->client_id);
@@ -108,6 +124,12 @@ static void fetched(struct fetch *f, enum ap_err err, struct ap_titan_token_resp
         ap_log_warn("titan.token", "tenant=%lld status=%d oauth_error=%s", (long long)x->tenant_id,
                     e->status, e->oauth_error[0] ? e->oauth_error : "-");
     x->fetching = NULL;
+    if (f->claimed)
+        f->t->shared.token_save(f->t->shared.ud, x->tenant_id, x->client_id,
+                                err == AP_OK ? r->access_token : NULL,
+                                f->started_real + r->expires_in * AP_NS_PER_S, &x->gen);
+    else
+        x->gen = 0;
     if (err == AP_OK) {
         drop_token(x);
         x->token = r->access_token;
@@ -193,20 +215,107 @@ static void start_failed(void *arg)
     fetched(f, f->start_err == AP_ETOOBIG ? AP_EINVAL : AP_EUNAVAIL, &r, &e);
 }
 
+/* A token another instance saved is taken as if fetched: its ops get it. */
+static void took_stored(struct fetch *f, char *token, int64_t expires_real, int64_t gen)
+{
+    struct ap_titan_tok *x = f->x;
+    struct ap_titan_token_resp r = {.access_token = token};
+    int64_t left = (expires_real - ap_clock_real_ns()) / AP_NS_PER_S;
+
+    r.expires_in = left < 1 ? 1 : left;
+    f->started_ns = ap_clock_mono_ns();
+    fetched(f, AP_OK, &r, NULL);
+    x->gen = gen;
+    ap_titan_token_resp_cleanup(&r);
+}
+
+static void on_recheck(void *arg, bool canceled);
+
+/* Shared: the stored token, else the claim of the fetch, else a look again soon. Loop thread. */
+static void shared_step(void *arg)
+{
+    struct fetch *f = arg;
+    struct ap_titan *t = f->t;
+    struct ap_titan_tok *x = f->x;
+    int64_t margin = ((int64_t)t->cfg.token_margin_s + 1) * AP_NS_PER_S, exp = 0, gen = 0;
+    int lease_ms = t->cfg.connect_timeout_ms + t->cfg.total_timeout_ms + 1000;
+    char *token = NULL;
+
+    if (!x->wait_head) { /* every caller gave up meanwhile (deadlines) */
+        x->fetching = NULL;
+        fetch_free(f);
+        return;
+    }
+    if (t->shared.token_load(t->shared.ud, x->tenant_id, x->client_id, x->stale, margin, &token,
+                             &exp, &gen) == AP_OK) {
+        took_stored(f, token, exp, gen);
+        return;
+    }
+    if (t->shared.token_claim(t->shared.ud, x->tenant_id, x->client_id, x->stale, margin,
+                              lease_ms)) {
+        f->claimed = true;
+        start_real(f);
+        return;
+    }
+    if (ap_httpc_timer_start(t->loop, ap_clock_mono_ns() + SHARED_RECHECK_NS, on_recheck, f,
+                             &f->recheck) != AP_OK) {
+        struct ap_titan_error e = {.stage = AP_TITAN_STAGE_CANCELED};
+        snprintf(e.title, sizeof(e.title), "the ServiceTitan client is shutting down");
+        fetched(f, AP_EUNAVAIL, &(struct ap_titan_token_resp){0}, &e);
+    }
+}
+
+static void on_recheck(void *arg, bool canceled)
+{
+    struct fetch *f = arg;
+
+    f->recheck = NULL;
+    if (canceled) {
+        struct ap_titan_error e = {.stage = AP_TITAN_STAGE_CANCELED};
+        snprintf(e.title, sizeof(e.title), "the ServiceTitan client is shutting down");
+        fetched(f, AP_EUNAVAIL, &(struct ap_titan_token_resp){0}, &e);
+        return;
+    }
+    shared_step(f);
+}
+
 /* Starts x's fetch with op's credentials. Whatever happens, the queued ops
  * hear of it from the loop, never inside ap_titan_tok_need(). */
-static void start_fetch(struct ap_titan *t, struct ap_titan_tok *x, const struct ap_titan_op *op)
+static void start_fetch(struct ap_titan *t, struct ap_titan_tok *x, const struct ap_titan_op *op,
+                        bool force)
 {
     struct fetch *f = ap_xcalloc(1, sizeof(*f));
-    void (*later)(void *) = run_hook;
 
     f->t = t;
     f->x = x;
     f->started_ns = ap_clock_mono_ns();
+    f->started_real = ap_clock_real_ns();
     f->client_id = ap_xstrdup(op->client_id);
     f->client_secret = ap_xstrdup(op->client_secret);
     f->creds = (struct ap_titan_creds){x->tenant_id, f->client_id, f->client_secret};
     x->fetching = f;
+    if (!t->shared.token_load) {
+        start_real(f);
+        return;
+    }
+    /* a forced fetch checks the credentials with ServiceTitan itself, and shares its token */
+    f->claimed = force;
+    if (force) {
+        start_real(f);
+        return;
+    }
+    if (ap_httpc_loop_post(t->loop, shared_step, f) != AP_OK)
+        ap_log_warn("titan.token", "tenant=%lld msg=\"the engine is closing\"",
+                    (long long)x->tenant_id);
+}
+
+/* The fetch from ServiceTitan (or the test hook). */
+static void start_real(struct fetch *f)
+{
+    struct ap_titan *t = f->t;
+    struct ap_titan_tok *x = f->x;
+    void (*later)(void *) = run_hook;
+
     ap_titan_count(t, AP_TITAN_CTR_TOKEN_FETCHES);
     if (!t->hooks.fetch_token) {
         if ((f->start_err = start_http(t, f)) == AP_OK)
@@ -224,8 +333,11 @@ bool ap_titan_tok_need(struct ap_titan *t, struct ap_titan_op *op, bool force, c
 {
     struct ap_titan_tok *x = find_entry(t, op->creds.tenant_id, op->client_id, true);
 
-    if (!x->fetching && (force || (stale && x->token && strcmp(x->token, stale) == 0)))
+    if (!x->fetching && (force || (stale && x->token && strcmp(x->token, stale) == 0))) {
         drop_token(x);
+        if (x->gen)
+            x->stale = x->gen; /* other instances hold it too: never take it from the store */
+    }
     if (x->token && ap_clock_mono_ns() < x->renew_ns) {
         op->token = ap_xstrdup(x->token);
         return true;
@@ -237,7 +349,7 @@ bool ap_titan_tok_need(struct ap_titan *t, struct ap_titan_op *op, bool force, c
         x->wait_head = op;
     x->wait_tail = op;
     if (!x->fetching)
-        start_fetch(t, x, op);
+        start_fetch(t, x, op, force);
     return false;
 }
 
@@ -272,6 +384,11 @@ void ap_titan_tok_abort_all(struct ap_titan *t)
     for (struct ap_titan_tok *x = t->tokens; x; x = x->next)
         if (x->fetching && x->fetching->xfer)
             ap_httpc_abort(t->loop, x->fetching->xfer);
+        else if (x->fetching && x->fetching->recheck) {
+            struct fetch *f = x->fetching;
+            ap_httpc_timer_stop(t->loop, f->recheck);
+            on_recheck(f, true);
+        }
 }
 
 void ap_titan_tokens_free(struct ap_titan *t)

@@ -3,7 +3,8 @@
 // good on the other); /healthz telling the truth when the database refuses
 // writes (read-only, as after a failover to a standby) or connections, and
 // recovering, and across a restart of PostgreSQL itself (503 at once
-// meanwhile, never a hang, nothing lost); `appointd db copy` moving a SQLite data dir into PostgreSQL
+// meanwhile, never a hang, nothing lost; in the middle of a burst of
+// bookings: store-postgres-burst.test.mjs); `appointd db copy` moving a SQLite data dir into PostgreSQL
 // (the owner signs in on the copy, a second run writes nothing, a database
 // holding other data and a source with a server still on it are refused);
 // the URL's password never printed. Each test makes databases of its own on

@@ -329,6 +329,33 @@ function helpers(rig) {
     };
   };
 
+  /**
+   * Adds n more tenants to stsim (ids base + 1 …, seeded like the demo), each with an appointd
+   * account "Tenant K" connected to it through the CLI, its catalog and a scheduler like the
+   * rig's (the first active job type with a business unit). Resolves every tenant, the rig's
+   * first: [{ id, key, account, clientId }].
+   */
+  rig.addTenants = async (n, base = 3000000) => {
+    const tenants = [{ id: rig.sim.creds.tenantId, key: rig.key, account: ACCOUNT, clientId: rig.sim.creds.clientId }];
+    for (let k = 1; k <= n; k++) {
+      const id = base + k;
+      const t = await rig.sim.control('POST', '/tenants', { id, name: `Tenant ${k}`, seed: 'demo' });
+      assert.equal(t.status, 200, t.text);
+      const c = (await rig.sim.control('POST', '/connections', { tenantId: id, appId: rig.sim.creds.appId })).body;
+      const account = `Tenant ${k}`;
+      await rig.ok(['account', 'create', account]);
+      await rig.ok(['fms', 'tenant', account, String(id)]);
+      await rig.ok(['fms', 'connect', account, '--client-id', c.clientId, '--client-secret-stdin'], `${c.clientSecret}\n`);
+      const cat = await rig.json(['catalog', 'refresh', account]);
+      const jt = cat.jobTypes.find((j) => j.active && !j.deleted && (j.businessUnitIds || []).length);
+      const cfg = { ...rig.cfg, name: `Website ${k}`, campaignId: cat.campaigns.find((x) => x.active).id, campaignRules: [],
+        services: [{ ...rig.cfg.services[0], jobTypeId: jt.id, businessUnitId: jt.businessUnitIds[0] }] };
+      const key = (await rig.json(['scheduler', 'create', account, '--config', await rig.file(`s${k}.json`, cfg)])).key;
+      tenants.push({ id, key, account, clientId: c.clientId });
+    }
+    return tenants;
+  };
+
   /** Stops everything: the server (asserting a clean stderr), stsim, the data dir. */
   rig.close = async () => {
     try {

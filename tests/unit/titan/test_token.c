@@ -186,6 +186,113 @@ static void test_force_and_forget(void **state)
     ap_titan_free(t);
 }
 
+/* ---- shared by several instances (titan.h, struct ap_titan_shared) ------ */
+
+/* What the database holds for one (tenant, client id), in memory. */
+static struct {
+    pthread_mutex_t mu;
+    char *token;
+    int64_t expires, gen, claims;
+    bool held_by_other; /* another instance holds the claim of the fetch */
+} row = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, false};
+
+static enum ap_err row_load(void *ud, int64_t tenant, const char *cid, int64_t stale,
+                            int64_t min_left, char **token, int64_t *expires, int64_t *gen)
+{
+    enum ap_err err = AP_ENOTFOUND;
+
+    (void)ud, (void)tenant, (void)cid;
+    pthread_mutex_lock(&row.mu);
+    if (row.token && row.gen != stale && row.expires > ap_clock_real_ns() + min_left) {
+        *token = ap_xstrdup(row.token);
+        *expires = row.expires;
+        *gen = row.gen;
+        err = AP_OK;
+    }
+    pthread_mutex_unlock(&row.mu);
+    return err;
+}
+
+static bool row_claim(void *ud, int64_t tenant, const char *cid, int64_t stale, int64_t min_left,
+                      int lease_ms)
+{
+    bool mine;
+
+    (void)ud, (void)tenant, (void)cid, (void)min_left, (void)lease_ms;
+    pthread_mutex_lock(&row.mu);
+    if (stale && row.gen == stale) {
+        free(row.token);
+        row.token = NULL;
+    }
+    mine = !row.held_by_other;
+    row.claims += mine;
+    pthread_mutex_unlock(&row.mu);
+    return mine;
+}
+
+static void row_save(void *ud, int64_t tenant, const char *cid, const char *token, int64_t expires,
+                     int64_t *gen)
+{
+    (void)ud, (void)tenant, (void)cid;
+    pthread_mutex_lock(&row.mu);
+    *gen = 0;
+    if (token) {
+        free(row.token);
+        row.token = ap_xstrdup(token);
+        row.expires = expires;
+        *gen = ++row.gen;
+    }
+    pthread_mutex_unlock(&row.mu);
+}
+
+static struct ap_titan *shared_client(void)
+{
+    struct ap_titan *t = client(60);
+    struct ap_titan_shared sh = {
+        .token_load = row_load, .token_claim = row_claim, .token_save = row_save};
+
+    ap_titan_set_shared(t, &sh);
+    return t;
+}
+
+static int setup_shared(void **state)
+{
+    pthread_mutex_lock(&row.mu);
+    free(row.token);
+    row.token = NULL;
+    row.expires = row.gen = row.claims = 0;
+    row.held_by_other = false;
+    pthread_mutex_unlock(&row.mu);
+    return setup(state);
+}
+
+/* Two instances: the first fetches and saves its token, the second reads it (no fetch of its
+ * own); a forced fetch (a check of the credentials) asks ServiceTitan and shares what it got,
+ * which the other instance takes once its own copy is due for renewal. */
+static void test_shared_between_instances(void **state)
+{
+    (void)state;
+    struct ap_titan *a = shared_client(), *b = shared_client();
+
+    expect_token(a, "tok-1");
+    expect_token(b, "tok-1");
+    assert_int_equal(fk.fetches, 1);
+    assert_int_equal(row.claims, 1);
+    expect_token_of(b, &creds, true, "tok-2");
+    assert_int_equal(fk.fetches, 2);
+    expect_token(a, "tok-1"); /* its own copy, still good */
+    ap_clock_fake_advance(840 * SEC);
+    /* tok-1 is due for renewal; the row holds tok-2 (fetched 0 s into the run, so also due):
+     * one of the two fetches and saves, the other reads */
+    expect_token(a, "tok-3");
+    expect_token(b, "tok-3");
+    assert_int_equal(fk.fetches, 3);
+    ap_titan_free(a);
+    ap_titan_free(b);
+    free(row.token);
+    row.token = NULL;
+}
+
 /* ---- many asking at once ------------------------------------------------ */
 
 struct answer {
@@ -327,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_flight_shares_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_claims, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_between_instances, setup_shared, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
