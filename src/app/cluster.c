@@ -198,6 +198,14 @@ struct ap_cluster *ap_cluster_start(struct ap_store *st, struct ap_titan *titan,
                             "1 when this instance runs the background jobs", gauge_leader, c);
     }
     atomic_store(&the_cluster, c);
+    /* the first beat before the server answers anyone: a lone instance may call ServiceTitan
+     * at once (else its first cold availability answers waited on the beat thread, or failed) */
+    int live = 0;
+    bool leader = false;
+    int64_t sent = ap_clock_mono_ns();
+    enum ap_err err = beat(c, &live, &leader);
+    after_beat(c, sent, err, live, leader);
+    c->beats++;
     if (pthread_create(&c->thread, NULL, beat_main, c) != 0) {
         atomic_store(&the_cluster, NULL);
         pthread_mutex_destroy(&c->mu);
