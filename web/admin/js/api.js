@@ -19,8 +19,12 @@ export class ApiError extends Error {
 
 let csrfToken = '';
 let onUnauthenticated = () => {};
+// Bumped at every sign-in and sign-out: a 401 to a request made under an
+// earlier session (a poll still in flight when the owner signed out and
+// someone else signed in) must not sign the new session's view out.
+let sessionEpoch = 0;
 
-export function setCsrf(token) { csrfToken = token || ''; }
+export function setCsrf(token) { csrfToken = token || ''; sessionEpoch++; }
 export function getCsrf() { return csrfToken; }
 // Called (once per 401) so the shell can send the user back to the login view.
 export function setUnauthenticatedHandler(fn) { onUnauthenticated = fn; }
@@ -33,6 +37,7 @@ async function request(method, path, body) {
     init.body = JSON.stringify(body);
   }
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const epoch = sessionEpoch;
   let res;
   try {
     res = await fetch('/api/v1' + path, init);
@@ -46,7 +51,7 @@ async function request(method, path, body) {
   }
   if (!res.ok) {
     const err = new ApiError(res.status, data);
-    if (res.status === 401 && path !== '/login') onUnauthenticated(err);
+    if (res.status === 401 && path !== '/login' && epoch === sessionEpoch) onUnauthenticated(err);
     throw err;
   }
   return data || {};
